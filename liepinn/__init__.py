@@ -1,0 +1,48 @@
+"""liepinn: physics-informed neural networks that know the Lie point symmetries of their PDE.
+
+Public names are re-exported lazily so that symbolic work (`liepinn.PDE`,
+`liepinn.symmetries`) never pays for importing JAX.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+# public name -> private module that defines it
+_EXPORTS: dict[str, str] = {
+    # symbolic layer (sympy only)
+    "JetSpace": "._jet",
+    "PDE": "._pde",
+    "PDEInputError": "._parse",
+    "parse_expression": "._parse",
+    "parse_value": "._parse",
+    # symmetry engine
+    "Generator": ".symmetry",
+    "SymmetryAlgebra": ".symmetry",
+    "symmetries": ".symmetry",
+    "determining_equations": ".symmetry",
+    # catalogue of problems in pdes/
+    "load_entry": "._catalogue",
+    "list_entries": "._catalogue",
+    # numeric layer (JAX)
+    "lower": ".codegen",
+    "Lowered": ".codegen",
+}
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'liepinn' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_EXPORTS))
+
+
+__all__ = sorted(_EXPORTS)

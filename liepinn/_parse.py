@@ -1,0 +1,298 @@
+"""Safe text -> sympy for PDEs such as ``"u_t = nu*u_xx - u*u_x"``.
+
+A tokenizer and a recursive-descent grammar of our own; nothing is ever evaluated as Python.
+
+    equation := expr ['=' expr]
+    expr     := term (('+' | '-') term)*
+    term     := unary (('*' | '/') unary)*          (implicit product '2 u' is not allowed)
+    unary    := ('+' | '-') unary | power
+    power    := atom [('^' | '**') unary]            (right associative)
+    atom     := NUMBER | NAME | NAME '(' expr (',' expr)* ')' | '(' expr ')'
+
+Names are classified by the caller's `JetSpace`: independent and dependent variables,
+jet coordinates (``u_xt``, the same symbol as ``u_tx``), known functions, the constant
+``pi``; any other name is a parameter.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sympy as sp
+
+from ._jet import JetSpace
+
+KNOWN_FUNCTIONS = {
+    "sin": sp.sin,
+    "cos": sp.cos,
+    "tan": sp.tan,
+    "exp": sp.exp,
+    "log": sp.log,
+    "ln": sp.log,
+    "sqrt": sp.sqrt,
+    "sinh": sp.sinh,
+    "cosh": sp.cosh,
+    "tanh": sp.tanh,
+    "sech": sp.sech,
+    "asin": sp.asin,
+    "acos": sp.acos,
+    "atan": sp.atan,
+    "abs": sp.Abs,
+}
+CONSTANTS = {"pi": sp.pi}
+
+
+class PDEInputError(ValueError):
+    """Bad PDE input: the message names the equation, the offending token and what was expected."""
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str  # NUM, NAME, OP, END
+    text: str
+    pos: int
+
+
+_TOKEN_RE = re.compile(
+    r"\s*(?:(?P<NUM>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)|(?P<NAME>[A-Za-z_][A-Za-z_0-9]*)"
+    r"|(?P<OP>\*\*|[-+*/^(),=]))"
+)
+
+
+def _tokenize(text: str, where: str) -> list[_Token]:
+    tokens = []
+    pos = 0
+    text = text.rstrip()
+    while pos < len(text):
+        m = _TOKEN_RE.match(text, pos)
+        if m is None or m.end() == pos:
+            bad = text[pos:].lstrip()[:1]
+            col = len(text) - len(text[pos:].lstrip()) + 1
+            raise PDEInputError(
+                f"{where}: unexpected character {bad!r} at column {col}; expected a number, a "
+                "name, or one of + - * / ^ ** ( ) , ="
+            )
+        kind = m.lastgroup
+        if kind == "NAME" and m.group(kind).startswith("_"):
+            raise PDEInputError(
+                f"{where}: name {m.group(kind)!r} at column {m.start(kind) + 1} is not allowed; "
+                "expected a variable, a derivative such as u_x, a parameter or a known function"
+            )
+        tokens.append(_Token(kind, m.group(kind), m.start(kind)))
+        pos = m.end()
+    tokens.append(_Token("END", "", len(text)))
+    return tokens
+
+
+def _number(text: str) -> sp.Expr:
+    # Exact: 0.01 -> 1/100, 1e-3 -> 1/1000 (floats would break rank decisions).
+    return sp.Rational(text)
+
+
+class _Parser:
+    def __init__(self, text: str, jet: JetSpace | None, where: str, allow_equals: bool):
+        self.text = text
+        self.jet = jet
+        self.where = where
+        self.allow_equals = allow_equals
+        self.tokens = _tokenize(text, where)
+        self.i = 0
+        self.parameters: set[sp.Symbol] = set()
+
+    # -- helpers ---------------------------------------------------------------------
+    def peek(self) -> _Token:
+        return self.tokens[self.i]
+
+    def next(self) -> _Token:
+        tok = self.tokens[self.i]
+        self.i += 1
+        return tok
+
+    def fail(self, tok: _Token, expected: str):
+        got = "end of input" if tok.kind == "END" else repr(tok.text)
+        raise PDEInputError(f"{self.where}: unexpected {got} at column {tok.pos + 1}; expected {expected}")
+
+    def expect(self, text: str, expected: str):
+        tok = self.next()
+        if tok.text != text or tok.kind == "END":
+            self.fail(tok, expected)
+        return tok
+
+    # -- grammar ---------------------------------------------------------------------
+    def parse(self) -> sp.Expr:
+        if self.peek().kind == "END":
+            raise PDEInputError(f"{self.where}: empty equation; expected an expression such as 'u_t = u_xx'")
+        lhs = self.expr()
+        tok = self.peek()
+        if tok.text == "=" and tok.kind == "OP":
+            if not self.allow_equals:
+                self.fail(tok, "an expression (no '=' here)")
+            self.next()
+            if self.peek().kind == "END":
+                self.fail(self.peek(), "an expression after '='")
+            rhs = self.expr()
+            result = lhs - rhs
+        else:
+            result = lhs
+        tok = self.peek()
+        if tok.kind != "END":
+            if tok.text == ")":
+                raise PDEInputError(
+                    f"{self.where}: unbalanced brackets: ')' at column {tok.pos + 1} has no matching '('"
+                )
+            self.fail(tok, "an operator or the end of the equation")
+        return result
+
+    def expr(self):
+        value = self.term()
+        while self.peek().kind == "OP" and self.peek().text in "+-":
+            op = self.next().text
+            rhs = self.term()
+            value = value + rhs if op == "+" else value - rhs
+        return value
+
+    def term(self):
+        value = self.unary()
+        while self.peek().kind == "OP" and self.peek().text in ("*", "/"):
+            op = self.next().text
+            rhs = self.unary()
+            value = value * rhs if op == "*" else value / rhs
+        tok = self.peek()
+        if tok.kind in ("NUM", "NAME") or tok.text == "(":
+            self.fail(tok, "an operator (write products with '*', e.g. '2*u')")
+        return value
+
+    def unary(self):
+        tok = self.peek()
+        if tok.kind == "OP" and tok.text in "+-":
+            self.next()
+            value = self.unary()
+            return -value if tok.text == "-" else value
+        return self.power()
+
+    def power(self):
+        base = self.atom()
+        tok = self.peek()
+        if tok.kind == "OP" and tok.text in ("^", "**"):
+            self.next()
+            return base ** self.unary()
+        return base
+
+    def atom(self):
+        tok = self.next()
+        if tok.kind == "NUM":
+            return _number(tok.text)
+        if tok.kind == "NAME":
+            if self.peek().text == "(" and self.peek().kind == "OP":
+                return self.call(tok)
+            return self.name(tok)
+        if tok.text == "(":
+            value = self.expr()
+            close = self.next()
+            if close.text != ")":
+                if close.kind == "END":
+                    raise PDEInputError(
+                        f"{self.where}: unbalanced brackets: '(' at column {tok.pos + 1} is never closed"
+                    )
+                self.fail(close, "')'")
+            return value
+        if tok.kind == "END":
+            self.fail(tok, "a number, a name or '('")
+        self.fail(tok, "a number, a name or '('")
+
+    def call(self, tok: _Token):
+        name = tok.text
+        open_tok = self.next()
+        args = [self.expr()]
+        while self.peek().text == ",":
+            self.next()
+            args.append(self.expr())
+        close = self.next()
+        if close.text != ")":
+            if close.kind == "END":
+                raise PDEInputError(
+                    f"{self.where}: unbalanced brackets: '(' at column {open_tok.pos + 1} is never closed"
+                )
+            self.fail(close, "',' or ')'")
+        if name in KNOWN_FUNCTIONS:
+            if len(args) != 1:
+                raise PDEInputError(f"{self.where}: {name}() takes one argument, got {len(args)}")
+            return KNOWN_FUNCTIONS[name](args[0])
+        jet = self.jet
+        if jet is not None and name in {u.name for u in jet.dependent}:
+            # u(x, t) written out: allowed when the arguments are exactly the independent variables.
+            if tuple(args) == jet.independent:
+                return sp.Symbol(name)
+            raise PDEInputError(
+                f"{self.where}: {name}(...) must be applied to the independent variables "
+                f"{', '.join(s.name for s in jet.independent)}, got {', '.join(map(str, args))}"
+            )
+        raise PDEInputError(
+            f"{self.where}: unknown function {name!r} at column {tok.pos + 1}; expected one of "
+            f"{', '.join(sorted(KNOWN_FUNCTIONS))}"
+        )
+
+    def name(self, tok: _Token):
+        name = tok.text
+        if name.startswith("_"):
+            raise PDEInputError(
+                f"{self.where}: name {name!r} at column {tok.pos + 1} is not allowed; expected a "
+                "variable, a derivative such as u_x, a parameter, or a known function"
+            )
+        if name in CONSTANTS:
+            return CONSTANTS[name]
+        if name in KNOWN_FUNCTIONS:
+            self.fail(self.peek(), f"'(' after the function name {name!r}")
+        jet = self.jet
+        if jet is None:
+            sym = sp.Symbol(name)
+            self.parameters.add(sym)
+            return sym
+        if name in {s.name for s in jet.independent + jet.dependent}:
+            return sp.Symbol(name)
+        hit = jet.decode(sp.Symbol(name))
+        if hit is not None:
+            return jet.jet(*hit)
+        if "_" in name:
+            head, _, tail = name.partition("_")
+            if head in {u.name for u in jet.dependent}:
+                raise PDEInputError(
+                    f"{self.where}: {name!r} at column {tok.pos + 1} differentiates {head} by "
+                    f"{tail!r}, which is not an independent variable (declared: "
+                    f"{', '.join(s.name for s in jet.independent)})"
+                )
+            indep = {s.name for s in jet.independent}
+            letters = list(tail) if all(len(v) == 1 for v in indep) else tail.split("_")
+            if letters and all(ch in indep for ch in letters):
+                raise PDEInputError(
+                    f"{self.where}: {name!r} at column {tok.pos + 1} looks like a derivative of "
+                    f"{head!r}, which is not a dependent variable (declared: "
+                    f"{', '.join(s.name for s in jet.dependent)})"
+                )
+        sym = sp.Symbol(name)
+        self.parameters.add(sym)
+        return sym
+
+
+def parse_expression(text: str, jet: JetSpace | None = None, *, where: str = "expression",
+                     allow_equals: bool = True) -> tuple[sp.Expr, set[sp.Symbol]]:
+    """Parse `text` into a sympy expression (``lhs = rhs`` gives ``lhs - rhs``).
+
+    Returns the expression and the set of parameter symbols found. Never evaluates Python.
+    """
+    if not isinstance(text, str):
+        raise PDEInputError(f"{where}: expected a string, got {type(text).__name__}")
+    parser = _Parser(text, jet, where, allow_equals)
+    return parser.parse(), parser.parameters
+
+
+def parse_value(text: str, *, where: str = "value") -> sp.Expr:
+    """Parse a parameter value such as ``0.01/pi`` exactly (no variables allowed)."""
+    expr, params = parse_expression(str(text), None, where=where, allow_equals=False)
+    if params:
+        raise PDEInputError(
+            f"{where}: a value must be a number or constant expression, found name(s) "
+            f"{', '.join(sorted(p.name for p in params))}"
+        )
+    return expr

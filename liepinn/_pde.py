@@ -1,0 +1,312 @@
+"""PDE systems Delta_k(x, u^(n)) = 0 in jet coordinates."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import sympy as sp
+from sympy.core.sorting import default_sort_key
+
+from ._jet import JetSpace, MultiIndex
+from ._parse import PDEInputError, parse_expression, parse_value
+
+
+def _is_derivative_of(alpha: MultiIndex, beta: MultiIndex) -> bool:
+    """True if u_alpha is a (proper or improper) derivative of u_beta."""
+    return all(a >= b for a, b in zip(alpha, beta))
+
+
+class PDE:
+    r"""A system of differential equations $\Delta_k(x, u^{(n)}) = 0$.
+
+    **Arguments:**
+    - `equations`: sympy expressions in jet coordinates, each meaning "= 0".
+    - `jet`: the `JetSpace` they live on.
+    - `parameters`: parameter symbol -> exact value, or None for a generic nonzero constant.
+    """
+
+    def __init__(self, equations: Sequence, jet: JetSpace,
+                 parameters: Mapping | None = None, *, source: Sequence[str] | None = None):
+        self.jet = jet
+        eqs = []
+        for k, e in enumerate(equations):
+            e = sp.sympify(e)
+            if isinstance(e, sp.Equality):
+                e = e.lhs - e.rhs
+            e = jet.from_functions(e)
+            eqs.append(e)
+        self.equations: tuple[sp.Expr, ...] = tuple(eqs)
+        self.source = tuple(source) if source is not None else tuple(sp.sstr(e) for e in eqs)
+        known = set(jet.independent) | set(jet.dependent)
+        params: dict[sp.Symbol, sp.Expr | None] = {}
+        for e in self.equations:
+            for s in e.free_symbols:
+                if s not in known and not jet.is_jet(s):
+                    params[s] = None
+        for name, value in (parameters or {}).items():
+            sym = sp.Symbol(name) if isinstance(name, str) else name
+            if sym in known or jet.is_jet(sym):
+                raise PDEInputError(
+                    f"parameter {sym.name!r}: {sym.name} is a variable of the equation "
+                    f"(independent {[s.name for s in jet.independent]}, dependent "
+                    f"{[s.name for s in jet.dependent]}), not a parameter"
+                )
+            if value is not None and not isinstance(value, sp.Basic):
+                value = parse_value(str(value), where=f"parameter {sym.name}")
+            params[sym] = value
+        self.parameters: dict[sp.Symbol, sp.Expr | None] = dict(
+            sorted(params.items(), key=lambda kv: kv[0].name)
+        )
+        self._check()
+
+    # -- construction --------------------------------------------------------------
+    @classmethod
+    def from_text(cls, equations: str | Sequence[str], *, independent: str | Sequence,
+                  dependent: str | Sequence, parameters: Mapping | None = None) -> "PDE":
+        """Parse equations such as ``"u_t = nu*u_xx - u*u_x"`` (no eval)."""
+        if isinstance(equations, str):
+            equations = [equations]
+        if not equations:
+            raise PDEInputError("no equation given; expected at least one, e.g. 'u_t = u_xx'")
+        jet = JetSpace(independent, dependent)
+        exprs = []
+        for k, text in enumerate(equations, 1):
+            expr, _ = parse_expression(text, jet, where=f"equation {k} ({text.strip()!r})")
+            exprs.append(expr)
+        return cls(exprs, jet, parameters, source=[t.strip() for t in equations])
+
+    @classmethod
+    def from_sympy(cls, equations, *, independent: Sequence, dependent: Sequence,
+                   parameters: Mapping | None = None) -> "PDE":
+        """Build from sympy `Eq`s or expressions written with `Function` and `Derivative`."""
+        if isinstance(equations, (sp.Basic, sp.Equality)):
+            equations = [equations]
+        jet = JetSpace(list(independent), list(dependent))
+        return cls(list(equations), jet, parameters)
+
+    def _check(self) -> None:
+        if not self.equations:
+            raise PDEInputError("no equation given")
+        for k, e in enumerate(self.equations, 1):
+            if e == 0:
+                raise PDEInputError(f"equation {k} ({self.source[k - 1]!r}) is identically zero")
+            if self.jet.order(e) < 0:
+                raise PDEInputError(
+                    f"equation {k} ({self.source[k - 1]!r}) contains no dependent variable "
+                    f"({', '.join(u.name for u in self.jet.dependent)})"
+                )
+            for f in e.atoms(sp.core.function.AppliedUndef):
+                raise PDEInputError(
+                    f"equation {k} ({self.source[k - 1]!r}): unknown function {f}; expected the "
+                    "dependent variables applied to the independent ones"
+                )
+        if self.order < 1:
+            raise PDEInputError("the equations contain no derivative: nothing to solve")
+
+    # -- facts -----------------------------------------------------------------------
+    @property
+    def order(self) -> int:
+        return max(self.jet.order(e) for e in self.equations)
+
+    @property
+    def independent(self) -> tuple[sp.Symbol, ...]:
+        return self.jet.independent
+
+    @property
+    def dependent(self) -> tuple[sp.Symbol, ...]:
+        return self.jet.dependent
+
+    def __repr__(self) -> str:
+        eqs = "; ".join(f"{sp.sstr(e)} = 0" for e in self.equations)
+        return f"PDE({eqs}; independent={[s.name for s in self.independent]}, dependent={[s.name for s in self.dependent]})"
+
+    def substitute_parameters(self) -> "PDE":
+        """The same system with every parameter that has a value replaced by it."""
+        reps = {s: v for s, v in self.parameters.items() if v is not None}
+        eqs = [e.xreplace(reps) for e in self.equations]
+        rest = {s: None for s, v in self.parameters.items() if v is None}
+        out = PDE(eqs, self.jet, None, source=self.source)
+        out.parameters = {s: None for s in rest if any(s in e.free_symbols for e in eqs)}
+        return out
+
+    def is_linear_homogeneous(self) -> bool:
+        """Linear and homogeneous in u and its derivatives."""
+        syms = [self.jet.jet(a, al) for e in self.equations for a, al in self.jet.jet_variables(e)]
+        lam = sp.Dummy("lam")
+        for e in self.equations:
+            scaled = e.xreplace({s: lam * s for s in syms})
+            if sp.expand(scaled - lam * e) != 0:
+                return False
+        return True
+
+    # -- principal derivatives -----------------------------------------------------
+    def principal_derivatives(self) -> tuple[sp.Symbol, ...]:
+        """One leading derivative per equation, chosen so the system can be solved for them.
+
+        Preference: the equation is linear in it with a coefficient free of variables,
+        highest order, a pure derivative, then a fixed ranking. No other jet variable of the
+        equation may be a derivative of it (the substitution would not terminate).
+        """
+        return tuple(self._solve_principal()[0])
+
+    def solved_form(self) -> dict[sp.Symbol, sp.Expr]:
+        """principal derivative -> right-hand side (free of every principal derivative)."""
+        return dict(self._solve_principal()[1])
+
+    def _solve_principal(self):
+        cache = getattr(self, "_principal_cache", None)
+        if cache is not None:
+            return cache
+        jet = self.jet
+        chosen: list[sp.Symbol] = []
+        chosen_keys: list[tuple[int, MultiIndex]] = []
+        for k, e in enumerate(self.equations, 1):
+            variables = jet.jet_variables(e)
+            cands = []
+            for a, alpha in variables:
+                s = jet.jet(a, alpha)
+                if s in chosen:
+                    continue
+                if any(b == a and beta != alpha and _is_derivative_of(beta, alpha) for b, beta in variables):
+                    continue
+                if any(b == a and (_is_derivative_of(alpha, beta) or _is_derivative_of(beta, alpha))
+                       for b, beta in chosen_keys):
+                    continue
+                poly = sp.Poly(sp.expand(e), s) if e.is_polynomial(s) else None
+                if poly is None or poly.degree() != 1:
+                    continue
+                coeff = poly.coeff_monomial(s)
+                coeff_vars = coeff.free_symbols - set(self.parameters)
+                rank = (
+                    0 if not coeff_vars else 1,
+                    -sum(alpha),
+                    0 if sum(1 for n in alpha if n) <= 1 else 1,
+                    tuple(-n for n in reversed(alpha)),
+                    a,
+                )
+                cands.append((rank, s, (a, alpha)))
+            if not cands:
+                raise PDEInputError(
+                    f"equation {k} ({self.source[k - 1]!r}) has no principal derivative: no "
+                    "derivative appears linearly without its own derivatives in the equation, "
+                    "so the system cannot be put in solved form"
+                )
+            cands.sort(key=lambda c: c[0])
+            chosen.append(cands[0][1])
+            chosen_keys.append(cands[0][2])
+        sol = sp.solve(list(self.equations), chosen, dict=True)
+        if len(sol) != 1 or set(sol[0]) != set(chosen):
+            raise PDEInputError(
+                f"the system cannot be solved for its principal derivatives "
+                f"{', '.join(s.name for s in chosen)}"
+            )
+        rhs = {s: sp.expand(sol[0][s]) for s in chosen}
+        for s, r in rhs.items():
+            for t in r.free_symbols:
+                hit = jet.decode(t)
+                if hit is None:
+                    continue
+                if any(hit[0] == b and _is_derivative_of(hit[1], beta) for b, beta in chosen_keys):
+                    raise PDEInputError(
+                        f"the right-hand side for {s} contains {t}, a derivative of a principal "
+                        "derivative: choose a different form of the system"
+                    )
+        self._principal_cache = (chosen, rhs)
+        return self._principal_cache
+
+    def evolution_form(self, time: str | sp.Symbol = "t") -> dict[sp.Symbol, sp.Expr]:
+        r"""Right-hand sides F_a of $u^a_t = F_a(x, u, u_x, \dots)$ (no t-derivatives in F)."""
+        jet = self.jet
+        ti = jet.index(time)
+        targets = [jet.jet(a, tuple(1 if i == ti else 0 for i in range(jet.p))) for a in range(jet.q)]
+        if len(self.equations) != jet.q:
+            raise PDEInputError(
+                f"evolution form needs one equation per dependent variable: {len(self.equations)} "
+                f"equation(s) for {jet.q} variable(s)"
+            )
+        try:
+            sol = sp.solve(list(self.equations), targets, dict=True)
+        except NotImplementedError:
+            sol = []
+        if len(sol) != 1 or set(sol[0]) != set(targets):
+            raise PDEInputError(
+                f"the system is not in evolution form: it cannot be solved uniquely for "
+                f"{', '.join(s.name for s in targets)}"
+            )
+        out = {}
+        for a, s in enumerate(targets):
+            rhs = sp.expand(sol[0][s])
+            for v in rhs.free_symbols:
+                hit = jet.decode(v)
+                if hit is not None and hit[1][ti] > 0:
+                    raise PDEInputError(
+                        f"the system is not in evolution form: the right-hand side for {s} "
+                        f"contains the time derivative {v}"
+                    )
+            out[jet.dependent[a]] = rhs
+        return out
+
+    def reduce(self, expr, order: int | None = None):
+        """Substitute the principal derivatives and their differential consequences into `expr`.
+
+        The result contains parametric derivatives only: on solutions of the system it equals
+        `expr`, and its remaining jet coordinates are free.
+        """
+        jet = self.jet
+        chosen, rhs = self._solve_principal()
+        keys = [jet.decode(s) for s in chosen]
+        expr = sp.sympify(expr)
+        cache: dict[sp.Symbol, sp.Expr] = getattr(self, "_reduce_cache", {})
+        self._reduce_cache = cache
+
+        def reduce_symbol(s):
+            if s in cache:
+                return cache[s]
+            hit = jet.decode(s)
+            for (b, beta), p in zip(keys, chosen):
+                if hit[0] == b and _is_derivative_of(hit[1], beta):
+                    # Differentiate the solved form along the shortest path.
+                    delta = tuple(x - y for x, y in zip(hit[1], beta))
+                    if sum(delta) == 0:
+                        val = rhs[p]
+                    else:
+                        i = next(j for j, d in enumerate(delta) if d)
+                        lower = list(hit[1])
+                        lower[i] -= 1
+                        val = jet.D(reduce_symbol(jet.jet(b, tuple(lower))), i)
+                        val = full_reduce(val)
+                    cache[s] = val
+                    return val
+            cache[s] = s
+            return s
+
+        def full_reduce(e):
+            for _ in range(50):
+                reps = {}
+                for s in e.free_symbols:
+                    hit = jet.decode(s)
+                    if hit is None:
+                        continue
+                    r = reduce_symbol(s)
+                    if r is not s:
+                        reps[s] = r
+                if not reps:
+                    return sp.expand(e)
+                e = sp.expand(e.xreplace(reps))
+            raise RuntimeError("substitution of principal derivatives did not terminate")
+
+        return full_reduce(expr)
+
+    def parametric_symbols(self, expr) -> list[sp.Symbol]:
+        """Jet coordinates (order >= 1) occurring in `expr`, in a canonical order."""
+        syms = [s for s in sp.sympify(expr).free_symbols if self.jet.decode(s) is not None]
+        return sorted(syms, key=default_sort_key)
+
+    # -- serialisation ----------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return {
+            "pde": [sp.sstr(e) for e in self.equations],
+            "independent": [s.name for s in self.independent],
+            "dependent": [s.name for s in self.dependent],
+            "parameters": {s.name: (None if v is None else sp.sstr(v)) for s, v in self.parameters.items()},
+        }
