@@ -1,0 +1,1 @@
+"""Subcommands of the `liepinn` command line, one module each."""
