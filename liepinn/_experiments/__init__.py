@@ -1,0 +1,1 @@
+"""Implementation of `liepinn.experiments` (sweeps, result store, reports)."""
