@@ -1,0 +1,18 @@
+"""Burgers' equation u_t + u u_x = nu u_xx."""
+
+from liepinn import PDE
+
+pde = PDE.from_text("u_t + u*u_x = nu*u_xx", independent="x,t", dependent="u")
+
+literature = dict(
+    dimension=5,
+    generators=[
+        {"xi": {"x": "1"}, "phi": {}},
+        {"xi": {"t": "1"}, "phi": {}},
+        {"xi": {"x": "t"}, "phi": {"u": "1"}},
+        {"xi": {"x": "x", "t": "2*t"}, "phi": {"u": "-u"}},
+        {"xi": {"x": "t*x", "t": "t**2"}, "phi": {"u": "x - t*u"}},
+    ],
+    superposition=False,
+    reference="P. J. Olver, Applications of Lie Groups to Differential Equations, 2nd ed., Springer, 1993 (Sec. 2.4, Burgers' equation)",
+)

@@ -1,0 +1,19 @@
+"""The heat equation u_t = mu u_xx."""
+
+from liepinn import PDE
+
+pde = PDE.from_text("u_t = mu*u_xx", independent="x,t", dependent="u")
+
+literature = dict(
+    dimension=6,
+    generators=[
+        {"xi": {"x": "1"}, "phi": {}},
+        {"xi": {"t": "1"}, "phi": {}},
+        {"xi": {}, "phi": {"u": "u"}},
+        {"xi": {"x": "x", "t": "2*t"}, "phi": {}},
+        {"xi": {"x": "2*mu*t"}, "phi": {"u": "-x*u"}},
+        {"xi": {"x": "4*mu*t*x", "t": "4*mu*t**2"}, "phi": {"u": "-(x**2 + 2*mu*t)*u"}},
+    ],
+    superposition=True,
+    reference="P. J. Olver, Applications of Lie Groups to Differential Equations, 2nd ed., Springer, 1993 (Sec. 2.4, the heat equation)",
+)
