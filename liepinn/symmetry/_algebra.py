@@ -240,9 +240,14 @@ def numeric_matrix(generators: Sequence[Generator], parameters=(), *, points: in
             for pt in pts:
                 vals = {**par, **pt}
                 for c in g.components:
-                    row.append(mpmath.mpmathify(complex(sp.N(c.xreplace(vals), 40))) if c != 0 else mpmath.mpf(0))
+                    row.append(_to_mpmath(c.xreplace(vals)) if c != 0 else mpmath.mpf(0))
             mat.append(row)
     return mat
+
+
+def _to_mpmath(value) -> mpmath.mpc:
+    re, im = sp.N(value, 40).as_real_imag()
+    return mpmath.mpc(mpmath.mpf(sp.Float(re, 40)), mpmath.mpf(sp.Float(im, 40)))
 
 
 def numeric_rank(generators: Sequence[Generator], parameters=(), *, points: int = 6, seed: int = 0,
