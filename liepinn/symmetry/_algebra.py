@@ -604,7 +604,8 @@ class SymmetryAlgebra:
 
     def _header(self) -> list[str]:
         jet = self.pde.jet
-        eqs = "; ".join(f"{sp.sstr(e)} = 0" for e in self.pde.equations)
+        source = getattr(self.pde, "source", None) or [f"{sp.sstr(e)} = 0" for e in self.pde.equations]
+        eqs = "; ".join(s if "=" in s else f"{s} = 0" for s in source)
         lines = [f"Lie point symmetries of  {eqs}",
                  f"  independent: {', '.join(s.name for s in jet.independent)};  "
                  f"dependent: {', '.join(s.name for s in jet.dependent)}"]

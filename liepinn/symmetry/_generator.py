@@ -285,8 +285,9 @@ class Generator:
             elif c == -1:
                 parts.append("-" + d)
             else:
-                s = sp.sstr(c)
-                if isinstance(c, sp.Add):
+                shown = sp.factor_terms(c)  # -u*(x**2 + 2*t) rather than -u*x**2 - 2*t*u
+                s = sp.sstr(shown)
+                if isinstance(shown, sp.Add):
                     s = f"({s})"
                 parts.append(f"{s}*{d}")
         if not parts:
