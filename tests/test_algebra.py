@@ -257,3 +257,13 @@ def test_deterministic_under_hash_seed():
                              capture_output=True, text=True, env=env, check=True)
         outs.add(res.stdout)
     assert len(outs) == 1
+
+
+def test_coordinates_in_a_basis_that_is_not_canonical():
+    # a user-built basis with parameters: no pivot atoms, so the exact solve is used
+    basis = [gen({x: 1, t: mu}, {}), gen({t: 1}, {}), gen({x: x, t: 2 * t}, {})]
+    alg = SymmetryAlgebra(HEAT, basis)
+    coords = alg.coordinates(gen({x: 2}, {}))
+    assert coords == [2, -2 * mu, 0]
+    assert alg.coordinates(gen({x: t}, {})) is None
+    assert alg.jacobi()

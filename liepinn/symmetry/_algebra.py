@@ -494,7 +494,28 @@ class SymmetryAlgebra:
             rest = gen - sum((c * g for c, g in zip(coeffs, self.basis)), Generator({}, {}, gen.jet))
             if not _decompose(rest, mod):
                 return coeffs
+        exact = self._coordinates_exact(gen)
+        if exact is not None:
+            return exact
         return self._coordinates_numeric(gen)
+
+    def _coordinates_exact(self, gen: Generator) -> list[sp.Expr] | None:
+        # Solve sum_k c_k v_k = gen atom by atom: RREF of the augmented system [A | b].
+        mod = self.superposition is not None
+        vecs = [_decompose(g, mod) for g in self.basis]
+        target = _decompose(gen, mod)
+        atoms = sorted({a for v in vecs + [target] for a in v}, key=default_sort_key)
+        if not atoms:
+            return [sp.S.Zero] * len(vecs)
+        n = len(vecs)
+        rows = [[v.get(a, sp.S.Zero) for v in vecs] + [target.get(a, sp.S.Zero)] for a in atoms]
+        reduced, pivots, _ = _rref(rows)
+        if n in pivots:
+            return None  # inconsistent: gen is not a combination of the basis (in these atoms)
+        coeffs = [sp.S.Zero] * n
+        for row, piv in zip(reduced, pivots):
+            coeffs[piv] = row[n]
+        return coeffs
 
     def _coordinates_numeric(self, gen: Generator) -> list[sp.Expr] | None:
         # Solve the least-squares system at random points; accept rational coefficients only
