@@ -1,0 +1,280 @@
+r"""Linear differential forms in unknown functions, the data structure of the determining system.
+
+A *form* is a dict ``{(name, alpha): coefficient}`` meaning
+$\sum c_{f,\alpha}(x, u)\, \partial^\alpha f$, where `name` is an unknown function of some of
+the base variables $(x^1..x^p, u^1..u^q)$ and `alpha` a multi-index over *all* base variables
+(zero for the variables the unknown does not depend on). Every determining equation is
+"form = 0"; the symmetry generator itself is a form per component.
+
+Coefficients are sympy expressions in the base variables and the parameters; they are kept
+in a canonical normal form (`normal`) so that zero is recognised.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import sympy as sp
+from sympy.core.sorting import default_sort_key
+
+Key = tuple[str, tuple[int, ...]]
+Form = dict
+
+
+# ---------------------------------------------------------------------------------------
+# coefficients
+# ---------------------------------------------------------------------------------------
+_HYPERBOLIC = (sp.sinh, sp.cosh, sp.tanh, sp.coth, sp.sech, sp.csch)
+
+
+def _is_simple_poly(c) -> bool:
+    """Polynomial with non-negative integer powers of symbols only (no functions)."""
+    for a in sp.preorder_traversal(c):
+        if a.is_Pow:
+            if not (a.exp.is_Integer and a.exp > 0):
+                return False
+        elif a.is_Function:
+            return False
+    return True
+
+
+def normal(c) -> sp.Expr:
+    """Canonical form of a coefficient: expanded polynomial, or a cancelled fraction.
+
+    Powers with a symbolic exponent are taken apart, b^(r+n) = b^r * b^n, before cancelling,
+    so that u^(m+1)/u^m cancels; hyperbolic functions are written with exponentials.
+    """
+    if c.is_Number or c.is_Symbol:
+        return c
+    if c.has(*_HYPERBOLIC):
+        c = c.rewrite(sp.exp)
+    c = sp.expand(c)
+    if c.is_Number or c.is_Symbol or _is_simple_poly(c):
+        return c
+    gens: dict = {}
+    back: dict = {}
+
+    def gen_for(base, rest):
+        key = (base, rest)
+        g = gens.get(key)
+        if g is None:
+            g = sp.Dummy(f"G{len(gens)}")
+            gens[key] = g
+            back[g] = sp.Pow(base, rest)
+        return g
+
+    def rep(p):
+        e = p.exp
+        if e.is_Number:
+            return p
+        n, rest = e.as_coeff_Add()
+        if n.is_Rational and n != 0:
+            k = sp.floor(n)
+            frac = n - k
+            return gen_for(p.base, rest + frac) * p.base**k
+        return gen_for(p.base, e)
+
+    pows = [p for p in c.atoms(sp.Pow) if not p.exp.is_Number]
+    if pows:
+        reps = {p: rep(p) for p in sorted(pows, key=default_sort_key)}
+        c = c.xreplace(reps)
+    c = sp.cancel(c)
+    if back:
+        c = c.xreplace(back)
+        # re-expand the numerator only (keep the denominator together)
+        n, d = sp.fraction(c)
+        c = sp.expand(n) / d if d != 1 else sp.expand(n)
+    return c
+
+
+def is_zero(c) -> bool:
+    return normal(c) == 0
+
+
+# ---------------------------------------------------------------------------------------
+# unknowns
+# ---------------------------------------------------------------------------------------
+@dataclass(eq=False)
+class Unknown:
+    name: str
+    args: tuple[int, ...]        # indices into the base variables, increasing
+    idx: int                      # creation index (ranking tie-break, naming)
+    func: sp.Function = field(default=None)
+
+    def __post_init__(self):
+        if self.func is None:
+            self.func = sp.Function(self.name)
+
+
+class Space:
+    """The base variables, the parameters, and the registry of unknown functions."""
+
+    def __init__(self, variables, parameters=(), reserved=()):
+        self.vars: tuple[sp.Symbol, ...] = tuple(variables)
+        self.n = len(self.vars)
+        self.var_index = {v: i for i, v in enumerate(self.vars)}
+        self.params = tuple(parameters)
+        self.unknowns: dict[str, Unknown] = {}
+        self._counter = itertools.count()
+        self._reserved = {str(s) for s in reserved} | {v.name for v in self.vars} | {
+            p.name for p in self.params
+        }
+        self._fresh = itertools.count(1)
+
+    # -- unknowns --------------------------------------------------------------------
+    def new_unknown(self, name: str | None, args) -> Unknown:
+        args = tuple(sorted(set(args)))
+        if name is None:
+            while True:
+                name = f"F{next(self._fresh)}"
+                if name not in self._reserved and name not in self.unknowns:
+                    break
+        u = Unknown(name, args, next(self._counter))
+        self.unknowns[name] = u
+        self._reserved.add(name)
+        return u
+
+    def applied(self, name: str):
+        u = self.unknowns[name]
+        if not u.args:
+            return sp.Symbol(name)
+        return u.func(*[self.vars[i] for i in u.args])
+
+    def key_expr(self, key: Key):
+        name, alpha = key
+        f = self.applied(name)
+        if not any(alpha):
+            return f
+        return sp.Derivative(f, *[(self.vars[i], k) for i, k in enumerate(alpha) if k])
+
+    def form_expr(self, form: Form) -> sp.Expr:
+        return sp.Add(*[c * self.key_expr(k) for k, c in sorted_items(self, form)])
+
+    def zero_alpha(self) -> tuple[int, ...]:
+        return (0,) * self.n
+
+    def unit(self, i: int) -> tuple[int, ...]:
+        return tuple(int(k == i) for k in range(self.n))
+
+    # -- ranking -----------------------------------------------------------------------
+    def rank(self, key: Key):
+        """Orderly ranking: total order, then unknowns of more variables, older, then alpha."""
+        name, alpha = key
+        u = self.unknowns[name]
+        return (sum(alpha), len(u.args), -u.idx, alpha)
+
+    def leader(self, form: Form) -> Key:
+        return max(form, key=self.rank)
+
+    def coef_vars(self, form: Form) -> set[int]:
+        out = set()
+        for c in form.values():
+            for s in c.free_symbols:
+                i = self.var_index.get(s)
+                if i is not None:
+                    out.add(i)
+        return out
+
+    def unknown_vars(self, form: Form) -> set[int]:
+        out = set()
+        for name, _ in form:
+            out.update(self.unknowns[name].args)
+        return out
+
+
+def sorted_items(space: Space, form: Form):
+    return sorted(form.items(), key=lambda kv: space.rank(kv[0]), reverse=True)
+
+
+# ---------------------------------------------------------------------------------------
+# form arithmetic
+# ---------------------------------------------------------------------------------------
+def add_into(out: Form, key: Key, c) -> None:
+    if c == 0:
+        return
+    prev = out.get(key)
+    out[key] = c if prev is None else prev + c
+
+
+def clean(form: Form) -> Form:
+    out = {}
+    for k, c in form.items():
+        c = normal(c)
+        if c != 0:
+            out[k] = c
+    return out
+
+
+def scale(form: Form, s) -> Form:
+    return {k: c * s for k, c in form.items()}
+
+
+def combine(*pairs) -> Form:
+    """sum s_i * F_i, cleaned."""
+    out: Form = {}
+    for s, F in pairs:
+        for k, c in F.items():
+            add_into(out, k, s * c)
+    return clean(out)
+
+
+def diff_form(space: Space, form: Form, i: int) -> Form:
+    """Partial derivative d/dz_i of sum c_k d^k f (product rule; d f / d z = 0 off its arguments)."""
+    z = space.vars[i]
+    out: Form = {}
+    for (name, alpha), c in form.items():
+        dc = sp.diff(c, z)
+        if dc != 0:
+            add_into(out, (name, alpha), dc)
+        if i in space.unknowns[name].args:
+            up = alpha[:i] + (alpha[i] + 1,) + alpha[i + 1:]
+            add_into(out, (name, up), c)
+    return clean(out)
+
+
+class Derivatives:
+    """Memoised derivatives d^alpha of one form."""
+
+    def __init__(self, space: Space, form: Form):
+        self.space = space
+        self.memo: dict[tuple[int, ...], Form] = {space.zero_alpha(): form}
+
+    def __call__(self, alpha: tuple[int, ...]) -> Form:
+        hit = self.memo.get(alpha)
+        if hit is not None:
+            return hit
+        i = max(k for k, n in enumerate(alpha) if n)
+        lower = alpha[:i] + (alpha[i] - 1,) + alpha[i + 1:]
+        val = diff_form(self.space, self(lower), i)
+        self.memo[alpha] = val
+        return val
+
+
+def substitute(space: Space, form: Form, name: str, derivs: Derivatives) -> Form:
+    """Replace every derivative of unknown `name` by the derivative of its expression."""
+    if not any(k[0] == name for k in form):
+        return form
+    out: Form = {}
+    for (nm, alpha), c in form.items():
+        if nm != name:
+            add_into(out, (nm, alpha), c)
+            continue
+        for k2, c2 in derivs(alpha).items():
+            add_into(out, k2, c * c2)
+    return clean(out)
+
+
+def canonical(space: Space, form: Form) -> tuple:
+    """A hashable canonical representation (leader coefficient divided out)."""
+    lead = space.leader(form)
+    c0 = form[lead]
+    if c0.is_Number:
+        items = [(k, c / c0) for k, c in form.items()]
+    else:
+        items = [(k, normal(c / c0)) for k, c in form.items()]
+    return tuple(sorted(((k, sp.srepr(c)) for k, c in items)))
+
+
+def is_derivative_of(alpha, beta) -> bool:
+    return all(a >= b for a, b in zip(alpha, beta))

@@ -1,0 +1,155 @@
+r"""Linear ODEs met while integrating a determining system.
+
+$\sum_{k=0}^n a_k(z)\, y^{(k)} = \sum_r b_r(z)\, g_r$, with $g_r$ unknowns free of $z$.
+Returns a basis of the homogeneous solutions and one particular solution per $g_r$.
+
+Constant-coefficient and Euler equations are solved from their characteristic polynomial
+(repeated roots give $z^j e^{rz}$ and $z^r \log^j z$); first-order equations by an integrating
+factor; others by sympy's `dsolve`. Particular solutions come from variation of parameters.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from ._linear import normal
+
+
+class ODEFailure(Exception):
+    pass
+
+
+def _no_integral(e) -> bool:
+    return not e.has(sp.Integral)
+
+
+def integrate(expr, z, assume=None):
+    """Indefinite integral in closed form (Piecewise: the generic branch, condition recorded)."""
+    expr = sp.expand(expr)
+    if expr == 0:
+        return sp.Integer(0)
+    if expr.is_polynomial(z):
+        return sp.Poly(expr, z).integrate().as_expr()
+    out = []
+    for term in sp.Add.make_args(expr):
+        dep, indep = term.as_independent(z, as_Add=False)[::-1]
+        r = sp.integrate(dep, z, risch=None)
+        if r.has(sp.Piecewise):
+            r = _generic_branch(r, assume)
+        if not _no_integral(r):
+            raise ODEFailure(f"cannot integrate {term} in closed form")
+        out.append(indep * r)
+    return sp.Add(*out)
+
+
+def _generic_branch(e, assume):
+    def pick(pw):
+        expr, cond = pw.args[0]
+        if assume is not None and cond not in (sp.true, True):
+            assume(cond)
+        return expr
+
+    return e.replace(lambda a: isinstance(a, sp.Piecewise), pick)
+
+
+def _char_basis(poly_coeffs, z, kind, assume):
+    """Basis from characteristic roots. kind: 'exp' (e^{rz}) or 'euler' (z^r)."""
+    r = sp.Dummy("r")
+    P = sp.Add(*[c * r**k for k, c in enumerate(poly_coeffs)])
+    P = sp.expand(P)
+    n = sp.degree(P, r)
+    roots = sp.roots(sp.Poly(P, r))
+    if sum(roots.values()) != n:
+        raise ODEFailure("characteristic polynomial has no closed-form roots")
+    if assume is not None and n >= 2 and len(roots) == n:
+        disc = sp.discriminant(P, r)
+        if disc.free_symbols:
+            assume(disc)
+    basis = []
+    done = set()
+    logz = sp.log(z)
+    for root in sorted(roots, key=sp.default_sort_key):
+        if root in done:
+            continue
+        m = roots[root]
+        re, im = root.as_real_imag() if not root.free_symbols else (root, sp.Integer(0))
+        if im != 0 and sp.conjugate(root) in roots:
+            done.add(sp.conjugate(root))
+            done.add(root)
+            im = abs(im)
+            for j in range(m):
+                if kind == "exp":
+                    basis.append(z**j * sp.exp(re * z) * sp.cos(im * z))
+                    basis.append(z**j * sp.exp(re * z) * sp.sin(im * z))
+                else:
+                    basis.append(logz**j * z**re * sp.cos(im * logz))
+                    basis.append(logz**j * z**re * sp.sin(im * logz))
+            continue
+        done.add(root)
+        for j in range(m):
+            if kind == "exp":
+                basis.append(z**j * sp.exp(root * z))
+            else:
+                basis.append(logz**j * z**root)
+    return basis
+
+
+def homogeneous_basis(a, z, assume=None):
+    """Basis of solutions of sum_k a[k] y^(k) = 0 (a[-1] != 0)."""
+    n = len(a) - 1
+    an = a[-1]
+    a = [normal(c / an) for c in a]
+    if all(not c.has(z) for c in a):
+        return _char_basis(a, z, "exp", assume)
+    # Euler: a_k z^(n-k) constant
+    b = [normal(c * z ** (n - k)) for k, c in enumerate(a)]
+    if all(not c.has(z) for c in b):
+        rr = sp.Dummy("r")
+        P = sp.Integer(0)
+        for k, c in enumerate(b):
+            P += c * sp.ff(rr, k)
+        P = sp.expand(P)
+        coeffs = [P.coeff(rr, k) for k in range(n + 1)]
+        return _char_basis(coeffs, z, "euler", assume)
+    if n == 1:
+        y1 = sp.exp(-integrate(a[0], z, assume))
+        return [sp.powsimp(y1)]
+    y = sp.Function("y")
+    ode = sp.Add(*[c * sp.Derivative(y(z), (z, k)) if k else c * y(z) for k, c in enumerate(a)])
+    try:
+        sol = sp.dsolve(ode, y(z))
+    except (NotImplementedError, ValueError) as exc:
+        raise ODEFailure(str(exc)) from exc
+    if isinstance(sol, list):
+        raise ODEFailure("dsolve returned several solutions")
+    rhs = sol.rhs
+    consts = sorted((s for s in rhs.free_symbols if s.name.startswith("C") and s.name[1:].isdigit()),
+                    key=lambda s: int(s.name[1:]))
+    if len(consts) != n or rhs.has(sp.Integral):
+        raise ODEFailure("dsolve did not return a closed-form general solution")
+    return [sp.diff(rhs, c) for c in consts]
+
+
+def particular(a, basis, rhs, z, assume=None):
+    """y_p with sum_k a[k] y_p^(k) = rhs, by variation of parameters."""
+    n = len(a) - 1
+    rhs = normal(rhs / a[-1])
+    if rhs == 0:
+        return sp.Integer(0)
+    if all(c == 0 for c in a[:-1]):
+        out = rhs
+        for _ in range(n):
+            out = integrate(out, z, assume)
+        return out
+    if n == 1:
+        y1 = basis[0]
+        return normal(y1 * integrate(normal(rhs / y1), z, assume))
+    W = sp.Matrix([[sp.diff(y, z, k) for y in basis] for k in range(n)])
+    detW = normal(W.det())
+    out = sp.Integer(0)
+    for i in range(n):
+        Wi = W.copy()
+        Wi[:, i] = sp.Matrix([0] * (n - 1) + [1])
+        integrand = normal(Wi.det() * rhs / detW)
+        out += basis[i] * integrate(integrand, z, assume)
+    return normal(out)

@@ -1,0 +1,690 @@
+r"""Solving the determining system by differential elimination.
+
+The system is a list of linear forms (`_linear`) in unknown functions of subsets of the base
+variables $(x, u)$. A loop applies, in order of cost, the first step that changes something:
+
+1. *split*: an equation whose unknowns do not depend on $z$ but whose coefficients do splits
+   into the coefficients of independent functions of $z$ (`_split`);
+2. *single term*: $\partial_z^k f = 0$ makes $f$ a polynomial in $z$ whose coefficients are new
+   unknowns of the remaining variables (a mixed derivative $\partial^\alpha f = 0$ gives a sum
+   of such terms, used only when nothing else applies);
+3. *algebraic*: an equation of order 0 in some $f$ is solved for $f$ and substituted;
+4. *ODE*: an equation that is a linear ODE in one variable $z$ for one unknown $f$, the other
+   terms being unknowns free of $z$, is integrated (`_ode`): quadrature, constant-coefficient
+   or Euler equations first, `dsolve` for the rest; integration constants become new unknowns
+   of the remaining variables;
+5. *completion* (rif/Janet style): Gauss-Jordan elimination of the system with respect to an
+   orderly ranking (each equation solved for its leading derivative, the others fully
+   reduced), then integrability conditions (cross-derivatives of leading derivatives of the
+   same unknown) reduced and added.
+
+When nothing applies, the unknowns left are constants, constrained by a linear system (the
+finite algebra), or functions constrained by a passive PDE system (an infinite family; for
+linear equations the solutions beta(x) of the equation itself, the superposition).
+Every division by an expression that involves parameters is recorded as an assumption.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import sympy as sp
+from sympy.core.sorting import default_sort_key
+
+from .._pde import PDE
+from ._determining import DeterminingSystem, determining_equations
+from ._linear import (
+    Derivatives,
+    Form,
+    Space,
+    clean,
+    combine,
+    is_derivative_of,
+    normal,
+    substitute,
+)
+from ._ode import ODEFailure, homogeneous_basis, integrate, particular
+from ._split import split_form, split_imaginary
+
+
+@dataclass
+class RawAlgebra:
+    r"""The symmetry algebra as computed, before canonicalisation.
+
+    - `generators`: (xi, phi) pairs, a basis of the finite part (modulo superposition when the
+      equation has an infinite superposition part).
+    - `superposition`: None, or ``{"phi": {u: beta(x, t)}, "constraints": [...]}`` with the
+      linear PDE beta must satisfy.
+    - `infinite`: families with free functions (not superposition), each
+      ``{"xi", "phi", "functions", "constraints"}``.
+    - `assumptions`: relationals assumed for the parameters (e.g. ``Ne(m + 4/3, 0)``).
+    - `warnings`: anything the solver could not finish (empty when complete).
+    """
+
+    generators: list
+    superposition: dict | None
+    infinite: list
+    assumptions: list
+    warnings: list = field(default_factory=list)
+    pde: PDE | None = None
+
+    @property
+    def dimension(self) -> int:
+        return len(self.generators)
+
+
+def _form_key(form: Form) -> tuple:
+    return tuple(sorted((k, sp.srepr(c)) for k, c in form.items()))
+
+
+class _Solver:
+    def __init__(self, ds: DeterminingSystem, progress=None):
+        self.ds = ds
+        self.pde = ds.pde
+        self.space: Space = ds.space
+        self.eqs: list[Form] = [dict(f) for f in ds.forms]
+        self.targets = list(ds.xi) + list(ds.phi)
+        self.sol: dict = {t: dict(f) for t, f in {**ds.xi, **ds.phi}.items()}
+        self.params = set(self.space.params)
+        self.assumptions: list = []
+        self.warnings: list = []
+        self.progress = progress
+        self.unsplittable: set = set()
+        self.failed_odes: set = set()
+        self.done_pairs: set = set()
+        self.steps = 0
+
+    # -- bookkeeping -----------------------------------------------------------------------
+    def log(self, msg: str) -> None:
+        if self.progress is not None:
+            self.progress(msg)
+
+    def assume(self, e) -> None:
+        """Record that `e` (an expression divided by, or a condition) holds generically."""
+        if isinstance(e, sp.logic.boolalg.Boolean) and not isinstance(e, sp.Expr):
+            if e in (sp.true, True):
+                return
+            if e.free_symbols and e.free_symbols <= self.params:
+                self._add_assumption(e)
+            return
+        e = sp.sympify(e)
+        if e.is_Number or not (e.free_symbols & self.params):
+            return
+        try:
+            num, _ = sp.fraction(sp.together(e))
+            # transcendental atoms and symbolic powers stand in as symbols for factoring
+            atoms = [a for a in num.atoms(sp.Pow, sp.Function)
+                     if a.is_Function or not a.exp.is_Number]
+            reps = {a: sp.Dummy() for a in sorted(atoms, key=default_sort_key)}
+            _, facs = sp.factor_list(num.xreplace(reps))
+        except Exception:  # factoring is only used to word the assumption
+            return
+        for f, _ in facs:
+            fs = f.free_symbols
+            if not fs or not fs <= self.params:
+                continue
+            try:
+                lc = sp.Poly(f, *sorted(fs, key=default_sort_key)).LC()
+                f = sp.expand(f / lc)
+            except sp.PolynomialError:
+                pass
+            self._add_assumption(sp.Ne(f, 0))
+
+    def _add_assumption(self, rel) -> None:
+        if rel not in self.assumptions:
+            self.assumptions.append(rel)
+
+    def subst(self, name: str, form: Form) -> None:
+        derivs = Derivatives(self.space, form)
+        new = []
+        for e in self.eqs:
+            e2 = substitute(self.space, e, name, derivs)
+            if e2:
+                new.append(e2)
+        self.eqs = new
+        self.sol = {t: substitute(self.space, f, name, derivs) for t, f in self.sol.items()}
+        del self.space.unknowns[name]
+
+    # -- main loop ----------------------------------------------------------------------------
+    def run(self) -> RawAlgebra:
+        for self.steps in itertools.count():
+            if self.steps > 5000:
+                self.warnings.append("step limit reached")
+                break
+            self.tidy()
+            if self.step_split():
+                continue
+            if self.step_single(mixed=False):
+                continue
+            if self.step_algebraic():
+                continue
+            if self.step_ode(level=0):
+                continue
+            if self.step_ode(level=1):
+                continue
+            if self.step_rif():
+                continue
+            if self.step_single(mixed=True):
+                continue
+            if self.step_ode(level=2):
+                continue
+            break
+        return self.finish()
+
+    def tidy(self) -> None:
+        seen = set()
+        out = []
+        for e in self.eqs:
+            for f in split_imaginary(e):
+                if not f:
+                    continue
+                lead = self.space.leader(f)
+                c0 = f[lead]
+                if c0.is_Number and c0 != 1:
+                    f = {k: c / c0 for k, c in f.items()}
+                key = _form_key(f)
+                if key in seen:
+                    continue
+                seen.add(key)
+                out.append(f)
+        self.eqs = out
+
+    # -- 1. split -------------------------------------------------------------------------------
+    def step_split(self) -> bool:
+        changed = False
+        new = []
+        for e in self.eqs:
+            zs = self.space.coef_vars(e) - self.space.unknown_vars(e)
+            if zs:
+                key = _form_key(e)
+                if key not in self.unsplittable:
+                    parts = split_form(self.space, e, zs)
+                    if any(self.space.coef_vars(f) & zs for f in parts):
+                        self.unsplittable.add(key)
+                        self.warnings.append(
+                            f"could not split {self.space.form_expr(e)} with respect to "
+                            f"{sorted((self.space.vars[i] for i in zs), key=default_sort_key)}"
+                        )
+                    else:
+                        new.extend(parts)
+                        changed = True
+                        continue
+            new.append(e)
+        if changed:
+            self.log(f"split: {len(self.eqs)} -> {len(new)} equations")
+            self.eqs = new
+        return changed
+
+    # -- 2. single term ---------------------------------------------------------------------------
+    def step_single(self, mixed: bool) -> bool:
+        U = self.space.unknowns
+        cands = []
+        for e in self.eqs:
+            if len(e) != 1:
+                continue
+            (name, al), = e.keys()
+            nz = sum(1 for k in al if k)
+            if nz > 1 and not mixed:
+                continue
+            cands.append((nz > 1, sum(al), -len(U[name].args), U[name].idx, al, name))
+        if not cands:
+            return False
+        *_, al, name = min(cands)
+        u = U[name]
+        if not any(al):
+            self.log(f"single: {name} = 0")
+            self.subst(name, {})
+            return True
+        expr: Form = {}
+        for i, k in enumerate(al):
+            if not k:
+                continue
+            rest = [j for j in u.args if j != i]
+            for j in range(k):
+                g = self.space.new_unknown(None, rest)
+                expr[(g.name, self.space.zero_alpha())] = self.space.vars[i] ** j
+        self.log(f"single: integrate d^{al} {name} = 0")
+        self.subst(name, expr)
+        return True
+
+    # -- 3. algebraic -------------------------------------------------------------------------------
+    def step_algebraic(self) -> bool:
+        U = self.space.unknowns
+        best = None
+        for n, e in enumerate(self.eqs):
+            cv = self.space.coef_vars(e)
+            for (name, al), c in e.items():
+                if any(al):
+                    continue
+                if sum(1 for k in e if k[0] == name) != 1:
+                    continue
+                fa = set(U[name].args)
+                if not cv <= fa:
+                    continue
+                if any(not set(U[k[0]].args) <= fa for k in e if k[0] != name):
+                    continue
+                score = (-len(fa), len(e), -U[name].idx, n)
+                if best is None or score < best[0]:
+                    best = (score, n, name)
+        if best is None:
+            return False
+        _, n, name = best
+        e = self.eqs[n]
+        zero = self.space.zero_alpha()
+        c = e[(name, zero)]
+        self.assume(c)
+        expr = clean({k: -v / c for k, v in e.items() if k != (name, zero)})
+        self.log(f"algebraic: {name} = {self.space.form_expr(expr)}")
+        self.subst(name, expr)
+        return True
+
+    # -- 4. ODEs -----------------------------------------------------------------------------------
+    def _ode_candidates(self):
+        U = self.space.unknowns
+        for n, e in enumerate(self.eqs):
+            cv = self.space.coef_vars(e)
+            names = sorted({k[0] for k in e}, key=lambda s: -U[s].idx)
+            for name in names:
+                u = U[name]
+                fa = set(u.args)
+                if not cv <= fa:
+                    continue
+                others = [k for k in e if k[0] != name]
+                if any(not set(U[k[0]].args) <= fa for k in others):
+                    continue
+                fkeys = [k for k in e if k[0] == name]
+                for i in u.args:
+                    if any(any(al[j] for j in range(len(al)) if j != i) for _, al in fkeys):
+                        continue
+                    if any(i in U[k[0]].args for k in others):
+                        continue
+                    order = max(al[i] for _, al in fkeys)
+                    if order == 0:
+                        continue
+                    yield n, e, name, i, order
+
+    def step_ode(self, level: int) -> bool:
+        """level 0: quadratures with polynomial right-hand sides; 1: constant-coefficient,
+        Euler and other easy ODEs; 2: anything `dsolve` can do."""
+        z_unit = self.space.unit
+        cands = []
+        for n, e, name, i, order in self._ode_candidates():
+            z = self.space.vars[i]
+            a = [e.get((name, tuple(k * x for x in z_unit(i))), sp.Integer(0)) for k in range(order + 1)]
+            quad = all(c == 0 for c in a[:-1])
+            rest_poly = all(
+                normal(c / a[-1]).is_polynomial(z) for k, c in e.items() if k[0] != name
+            )
+            if quad and rest_poly and not a[-1].has(z):
+                lvl = 0
+            elif all(not normal(c / a[-1]).has(z) for c in a) or len(e) <= order + 1:
+                lvl = 1
+            else:
+                lvl = 2
+            if lvl != level:
+                continue
+            key = (_form_key(e), name, i)
+            if key in self.failed_odes:
+                continue
+            cands.append(((order, len(e), n), n, e, name, i, order, a, key))
+        for _, n, e, name, i, order, a, key in sorted(cands, key=lambda c: c[0]):
+            try:
+                expr = self._solve_ode(e, name, i, order, a)
+            except ODEFailure as exc:
+                self.failed_odes.add(key)
+                self.log(f"ode: failed for {name} in {self.space.vars[i]}: {exc}")
+                continue
+            self.log(f"ode: {name} in {self.space.vars[i]} (order {order})")
+            self.subst(name, expr)
+            return True
+        return False
+
+    def _solve_ode(self, e, name, i, order, a) -> Form:
+        z = self.space.vars[i]
+        u = self.space.unknowns[name]
+        self.assume(a[-1])
+        if all(c == 0 for c in a[:-1]):
+            basis = [z**j for j in range(order)]
+        else:
+            basis = homogeneous_basis(a, z, self.assume)
+        if len(basis) != order:
+            raise ODEFailure("wrong number of homogeneous solutions")
+        expr: Form = {}
+        for k, c in sorted(e.items(), key=lambda kv: self.space.rank(kv[0]), reverse=True):
+            if k[0] == name:
+                continue
+            yp = particular(a, basis, -c, z, self.assume)
+            if yp != 0:
+                expr[k] = yp
+        rest = [j for j in u.args if j != i]
+        for y in basis:
+            g = self.space.new_unknown(None, rest)
+            expr[(g.name, self.space.zero_alpha())] = y
+        return clean(expr)
+
+    # -- 5. completion ---------------------------------------------------------------------------
+    def _reduce(self, E: Form, B: dict, by_name: dict) -> Form:
+        rank = self.space.rank
+        while E:
+            best = None
+            for k in E:
+                for l in by_name.get(k[0], ()):
+                    if is_derivative_of(k[1], l[1]):
+                        if best is None or rank(k) > rank(best[0]):
+                            best = (k, l)
+                        break
+            if best is None:
+                return E
+            k, l = best
+            delta = tuple(a - b for a, b in zip(k[1], l[1]))
+            DF = B[l][1](delta)
+            E = combine((1, E), (-E[k], DF))
+        return E
+
+    def autoreduce(self, eqs):
+        rank = self.space.rank
+        queue = sorted(eqs, key=lambda f: rank(self.space.leader(f)))
+        B: dict = {}
+        by_name: dict = {}
+        changed = False
+        while queue:
+            E = queue.pop(0)
+            E2 = self._reduce(E, B, by_name)
+            if E2 is not E:
+                changed = True
+            if not E2:
+                continue
+            lead = self.space.leader(E2)
+            c0 = E2[lead]
+            if c0 != 1:
+                if not c0.is_Number:
+                    self.assume(c0)
+                    changed = True
+                E2 = clean({k: c / c0 for k, c in E2.items()})
+            for l2 in list(B):
+                F = B[l2][0]
+                if any(k[0] == lead[0] and is_derivative_of(k[1], lead[1]) for k in F):
+                    del B[l2]
+                    by_name[l2[0]].remove(l2)
+                    queue.append(F)
+                    changed = True
+            B[lead] = (E2, Derivatives(self.space, E2), _form_key(E2))
+            by_name.setdefault(lead[0], []).append(lead)
+        return B, by_name, changed
+
+    def step_rif(self) -> bool:
+        if not self.eqs:
+            return False
+        B, by_name, changed = self.autoreduce(self.eqs)
+        if changed:
+            self.log(f"rif: reduced to {len(B)} equations")
+            self.eqs = [v[0] for v in B.values()]
+            return True
+        new = []
+        seen = set()
+        for name, leads in by_name.items():
+            for l1, l2 in itertools.combinations(sorted(leads, key=self.space.rank), 2):
+                pair = (B[l1][2], B[l2][2])
+                if pair in self.done_pairs:
+                    continue
+                self.done_pairs.add(pair)
+                gamma = tuple(max(a, b) for a, b in zip(l1[1], l2[1]))
+                d1 = tuple(g - a for g, a in zip(gamma, l1[1]))
+                d2 = tuple(g - a for g, a in zip(gamma, l2[1]))
+                C = combine((1, B[l1][1](d1)), (-1, B[l2][1](d2)))
+                C = self._reduce(C, B, by_name)
+                if C:
+                    key = _form_key(C)
+                    if key not in seen:
+                        seen.add(key)
+                        new.append(C)
+        if new:
+            self.log(f"rif: {len(new)} integrability conditions")
+            self.eqs = self.eqs + new
+            return True
+        return False
+
+    # -- finish ------------------------------------------------------------------------------------
+    def finish(self) -> RawAlgebra:
+        sp_ = self.space
+        U = sp_.unknowns
+        names = sorted(U, key=lambda s: U[s].idx)
+        parent = {n: n for n in names}
+
+        def find(a):
+            while parent[a] != a:
+                parent[a] = parent[parent[a]]
+                a = parent[a]
+            return a
+
+        for e in self.eqs:
+            ns = sorted({k[0] for k in e}, key=lambda s: U[s].idx)
+            for a, b in zip(ns, ns[1:]):
+                ra, rb = find(a), find(b)
+                if ra != rb:
+                    parent[rb] = ra
+        comps: dict = {}
+        for n in names:
+            comps.setdefault(find(n), []).append(n)
+        const_names = []
+        const_eqs = []
+        families = []
+        for root, members in comps.items():
+            ceqs = [e for e in self.eqs if find(next(iter(e))[0]) == root]
+            if all(not U[m].args for m in members):
+                const_names.extend(members)
+                const_eqs.extend(ceqs)
+            else:
+                families.append((members, ceqs))
+
+        # finite part: constants
+        rows = []
+        for e in const_eqs:
+            if sp_.coef_vars(e):
+                rows.extend(split_form(sp_, e, sp_.coef_vars(e)))
+            else:
+                rows.append(e)
+        vecs = self._nullspace([{k[0]: c for k, c in r.items()} for r in rows], const_names)
+        gens = []
+        for v in vecs:
+            xi = {}
+            phi = {}
+            for t in self.targets:
+                val = sp.Integer(0)
+                for (name, al), c in self.sol[t].items():
+                    if name in v:
+                        val += c * v[name]
+                val = sp.expand(val)
+                if val != 0:
+                    (xi if t in self.pde.independent else phi)[t] = val
+            gens.append((xi, phi))
+        gens = self._independent(gens)
+
+        # infinite part
+        superposition = None
+        infinite = []
+        lin = self._linear_part()
+        sup_members = []
+        for members, ceqs in families:
+            fam_xi, fam_phi = {}, {}
+            for t in self.targets:
+                val = sp.Add(*[c * sp_.key_expr(k) for k, c in self.sol[t].items() if k[0] in members])
+                if val != 0:
+                    (fam_xi if t in self.pde.independent else fam_phi)[t] = val
+            fam = {
+                "xi": fam_xi,
+                "phi": fam_phi,
+                "functions": [sp_.applied(m) for m in members],
+                "constraints": [sp_.form_expr(e) for e in ceqs],
+            }
+            dep = set(self.pde.dependent)
+            is_sup = (
+                lin is not None
+                and not fam_xi
+                and all(not (v.free_symbols & dep) for v in fam_phi.values())
+                and all(not ({sp_.vars[i] for i in U[m].args} & dep) for m in members)
+            )
+            if is_sup:
+                sup_members.append(fam)
+            else:
+                infinite.append(fam)
+        if sup_members:
+            superposition = self._superposition(lin)
+            gens = self._quotient_superposition(gens)
+        return RawAlgebra(
+            generators=gens,
+            superposition=superposition,
+            infinite=infinite,
+            assumptions=list(self.assumptions),
+            warnings=list(self.warnings),
+            pde=self.pde,
+        )
+
+    def _nullspace(self, rows: list[dict], cols: list[str]) -> list[dict]:
+        """Basis of {v : sum_c row[c] v[c] = 0}; pivots involving parameters are assumed nonzero."""
+        M = [[normal(sp.sympify(r.get(c, 0))) for c in cols] for r in rows]
+        M = [r for r in M if any(x != 0 for x in r)]
+        pivots = []
+        ri = 0
+        for j in range(len(cols)):
+            cand = [i for i in range(ri, len(M)) if M[i][j] != 0]
+            if not cand:
+                continue
+            cand.sort(key=lambda i: (not M[i][j].is_Number, sp.count_ops(M[i][j])))
+            p = cand[0]
+            M[ri], M[p] = M[p], M[ri]
+            pv = M[ri][j]
+            if not pv.is_Number:
+                self.assume(pv)
+            M[ri] = [normal(x / pv) for x in M[ri]]
+            for i in range(len(M)):
+                if i != ri and M[i][j] != 0:
+                    f = M[i][j]
+                    M[i] = [normal(a - f * b) for a, b in zip(M[i], M[ri])]
+            pivots.append(j)
+            ri += 1
+            if ri == len(M):
+                break
+        out = []
+        for j in range(len(cols)):
+            if j in pivots:
+                continue
+            v = {cols[j]: sp.Integer(1)}
+            for r, pj in enumerate(pivots):
+                if M[r][j] != 0:
+                    v[cols[pj]] = -M[r][j]
+            out.append(v)
+        return out
+
+    def _coefficient_system(self, gens, comps):
+        """Linear equations on k_j expressing sum_j k_j comps(gen_j) = 0 identically."""
+        tmp = Space(self.space.vars, self.space.params)
+        ks = [tmp.new_unknown(f"k{j}", ()) for j in range(len(gens))]
+        zero = tmp.zero_alpha()
+        rows = []
+        for comp in comps:
+            form = {}
+            for j, g in enumerate(gens):
+                v = comp(g)
+                if v != 0:
+                    form[(ks[j].name, zero)] = v
+            form = clean(form)
+            if not form:
+                continue
+            zs = tmp.coef_vars(form)
+            parts = split_form(tmp, form, zs) if zs else [form]
+            rows.extend({k[0]: c for k, c in p.items()} for p in parts)
+        return rows, [k.name for k in ks]
+
+    def _components(self):
+        comps = []
+        for t in self.targets:
+            if t in self.pde.independent:
+                comps.append(lambda g, t=t: g[0].get(t, sp.Integer(0)))
+            else:
+                comps.append(lambda g, t=t: g[1].get(t, sp.Integer(0)))
+        return comps
+
+    def _independent(self, gens):
+        """Drop generators that are linear combinations of earlier ones."""
+        if len(gens) <= 1:
+            return gens
+        rows, cols = self._coefficient_system(gens, self._components())
+        deps = self._nullspace(rows, cols)
+        if not deps:
+            return gens
+        drop = set()
+        # each dependency vector has a 1 at a free column; drop that generator
+        for v in deps:
+            free = [c for c, x in v.items() if x == 1 and c not in drop]
+            drop.add(max(free, key=lambda c: int(c[1:])) if free else next(iter(v)))
+        return [g for j, g in enumerate(gens) if f"k{j}" not in drop]
+
+    def _quotient_superposition(self, gens):
+        """Remove the span of {xi = 0, phi independent of u} (superposition) from the basis."""
+        if not gens:
+            return gens
+        dep = list(self.pde.dependent)
+        comps = [c for c, t in zip(self._components(), self.targets) if t in self.pde.independent]
+        for t in self.pde.dependent:
+            for ub in dep:
+                comps.append(lambda g, t=t, ub=ub: sp.diff(g[1].get(t, sp.Integer(0)), ub))
+        rows, cols = self._coefficient_system(gens, comps)
+        S = self._nullspace(rows, cols)
+        if not S:
+            return gens
+        vecs = [[s.get(c, sp.Integer(0)) for c in cols] for s in S]
+        keep = []
+        for j in range(len(gens)):
+            trial = vecs + [[sp.Integer(int(i == j)) for i in range(len(cols))]]
+            if sp.Matrix(trial).rank(simplify=True) > len(vecs):
+                vecs = trial
+                keep.append(j)
+        return [gens[j] for j in keep]
+
+    def _linear_part(self):
+        """Homogeneous linear part of the equations if they are linear (affine) in the jets."""
+        jet = self.pde.jet
+        lam = sp.Dummy("lam")
+        out = []
+        for e in self.pde.equations:
+            syms = [jet.jet(a, al) for a, al in jet.jet_variables(e)]
+            scaled = e.xreplace({s: lam * s for s in syms})
+            try:
+                if sp.degree(sp.expand(scaled), lam) > 1:
+                    return None
+            except sp.PolynomialError:
+                return None
+            hom = sp.expand(scaled).coeff(lam, 1)
+            if sp.expand(scaled - lam * hom).has(*syms):
+                return None
+            out.append(hom)
+        return out
+
+    def _superposition(self, lin):
+        jet = self.pde.jet
+        used = {s.name for s in self.pde.parameters} | {s.name for s in jet.independent + jet.dependent}
+        used |= set(self.space.unknowns)
+        phi = {}
+        funcs = {}
+        for u in jet.dependent:
+            name = "beta" if jet.q == 1 else f"beta_{u.name}"
+            while name in used:
+                name += "_"
+            used.add(name)
+            f = sp.Function(name)(*jet.independent)
+            phi[u] = f
+            funcs[u] = f
+        constraints = []
+        for e in lin:
+            fe = jet.to_functions(e)
+            fe = fe.xreplace({jf: funcs[u] for u, jf in zip(jet.dependent, jet.functions)})
+            constraints.append(fe)
+        return {"phi": phi, "constraints": constraints}
+
+
+def solve_symmetries(pde: PDE, *, progress=None) -> RawAlgebra:
+    r"""The Lie point symmetry algebra of `pde` (see `RawAlgebra`)."""
+    ds = determining_equations(pde)
+    return _Solver(ds, progress).run()

@@ -1,0 +1,220 @@
+r"""Splitting a linear form with respect to variables its unknowns do not depend on.
+
+If no unknown in $\sum_k c_k(z, y)\, d_k = 0$ depends on $z$, the equation holds for every $z$,
+so the coefficients of linearly independent functions of $z$ vanish separately.
+
+Main method: write every coefficient (denominators cleared) as a sum of *monomials* in
+$z$-atoms: powers $z^r$ (any rational $r$), $z^{c\,e}$ for a symbolic exponent $e$,
+$e^{c\,t(z)}$, $\log$, $\sin/\cos$ (with $\cos^2 = 1 - \sin^2$ used to reduce) and other
+functions of $z$ alone. Distinct monomials are linearly independent functions of $z$
+(generic parameters). When an atom mixes $z$ with other variables (e.g. $e^{x u}$) we fall
+back to a Wronskian elimination: the rows $\partial_z^j c$ span the same space as the
+$z$-free equations; their reduced row-echelon form is free of $z$.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.core.sorting import default_sort_key
+
+from ._linear import Form, Space, add_into, clean, normal
+
+_TRIG_OTHER = (sp.tan, sp.cot, sp.sec, sp.csc)
+
+
+class _Mixed(Exception):
+    pass
+
+
+def _clear_denominators(form: Form) -> Form:
+    dens = []
+    for c in form.values():
+        _, d = sp.fraction(sp.together(c))
+        if d != 1 and not d.is_Number:
+            if not any(sp.expand(d - e) == 0 for e in dens):
+                dens.append(d)
+    if not dens:
+        return form
+    L = sp.Mul(*dens)
+    return clean({k: c * L for k, c in form.items()})
+
+
+def _prepare(c, zs):
+    if c.has(*_TRIG_OTHER):
+        c = c.rewrite(sp.sin)  # tan -> sin/cos (after rewrite, denominators handled by caller)
+    if c.has(sp.sin, sp.cos):
+        c = sp.expand(c, trig=True)
+    if c.has(sp.log):
+        c = sp.expand_log(c, force=True)
+    return sp.expand(c)
+
+
+def _monomial(factor, zs, mono: dict):
+    """Add the z-monomial content of one factor to `mono`; return the z-free rest."""
+    fs = factor.free_symbols
+    if not (fs & zs):
+        return factor
+    if factor.is_Symbol:
+        mono[("pow", factor)] = mono.get(("pow", factor), 0) + 1
+        return sp.Integer(1)
+    if factor.is_Pow:
+        b, e = factor.base, factor.exp
+        if e.free_symbols & zs:
+            if b.free_symbols & zs or not b.is_positive and b != sp.E:
+                raise _Mixed(factor)
+            # b**(expr in z) = exp(log(b) * e)
+            return _monomial(sp.exp(sp.expand(e * sp.log(b))), zs, mono)
+        if b.free_symbols - zs and b.free_symbols & zs:
+            raise _Mixed(factor)
+        if e.is_Number:
+            key = ("pow", b) if b.is_Symbol else ("atom", b)
+            mono[key] = mono.get(key, 0) + e
+            return sp.Integer(1)
+        n, rest = e.as_coeff_Add()
+        c, e0 = rest.as_coeff_Mul()
+        key = ("spow", b, e0)
+        mono[key] = mono.get(key, 0) + c
+        if n != 0:
+            key = ("pow", b) if b.is_Symbol else ("atom", b)
+            mono[key] = mono.get(key, 0) + n
+        return sp.Integer(1)
+    if isinstance(factor, sp.exp):
+        arg = sp.expand(factor.args[0])
+        rest = sp.Integer(1)
+        for t in sp.Add.make_args(arg):
+            if not (t.free_symbols & zs):
+                rest *= sp.exp(t)
+                continue
+            c, t0 = t.as_coeff_Mul()
+            if t0.free_symbols - zs:
+                # e^{x u}: a function of z that depends on another variable
+                z_part, other = t0.as_independent(*zs, as_Add=False)
+                raise _Mixed(factor)
+            key = ("exp", t0)
+            mono[key] = mono.get(key, 0) + c
+        return rest
+    if factor.is_Function:
+        if factor.free_symbols - zs:
+            raise _Mixed(factor)
+        key = (type(factor).__name__, factor.args)
+        mono[key] = mono.get(key, 0) + 1
+        return sp.Integer(1)
+    raise _Mixed(factor)
+
+
+def _mono_key(mono: dict) -> tuple:
+    items = [(k, v) for k, v in mono.items() if v != 0]
+    return tuple(sorted(items, key=default_sort_key))
+
+
+def _reduce_trig(mono: dict):
+    """Expand cos(a)^k (k >= 2) with cos^2 = 1 - sin^2; yields (mono, coefficient) pairs."""
+    for key, v in mono.items():
+        if key[0] == "cos" and v >= 2 and v.is_Integer:
+            sin_key = ("sin", key[1])
+            out = []
+            base = dict(mono)
+            base[key] = v - 2
+            # cos^v = cos^(v-2) * (1 - sin^2)
+            out.extend(_reduce_trig(base))
+            neg = dict(base)
+            neg[sin_key] = neg.get(sin_key, 0) + 2
+            out.extend((m, -c) for m, c in _reduce_trig(neg))
+            return out
+    return [(mono, 1)]
+
+
+def _poly_split(form: Form, zs: set) -> list[Form]:
+    groups: dict[tuple, Form] = {}
+    order: list[tuple] = []
+    for key, c in form.items():
+        c = _prepare(c, zs)
+        for term in sp.Add.make_args(c):
+            mono: dict = {}
+            rest = sp.Integer(1)
+            for f in sp.Mul.make_args(term):
+                rest *= _monomial(f, zs, mono)
+            for m, s in _reduce_trig(mono):
+                mk = _mono_key(m)
+                g = groups.get(mk)
+                if g is None:
+                    g = groups[mk] = {}
+                    order.append(mk)
+                add_into(g, key, s * rest)
+    out = []
+    for mk in sorted(order, key=default_sort_key):
+        f = clean(groups[mk])
+        if f:
+            out.append(f)
+    return out
+
+
+def _wronskian_split(space: Space, form: Form, z) -> list[Form]:
+    keys = sorted(form, key=space.rank, reverse=True)
+    row = [form[k] for k in keys]
+    rows = [row]
+    for _ in range(len(keys) - 1):
+        row = [normal(sp.diff(c, z)) for c in row]
+        rows.append(row)
+    # Gaussian elimination over the field of functions
+    m, n = len(rows), len(keys)
+    rows = [list(r) for r in rows]
+    piv_cols = []
+    r = 0
+    for col in range(n):
+        p = next((i for i in range(r, m) if rows[i][col] != 0), None)
+        if p is None:
+            continue
+        rows[r], rows[p] = rows[p], rows[r]
+        pv = rows[r][col]
+        rows[r] = [normal(x / pv) for x in rows[r]]
+        for i in range(m):
+            if i != r and rows[i][col] != 0:
+                f = rows[i][col]
+                rows[i] = [normal(a - f * b) for a, b in zip(rows[i], rows[r])]
+        piv_cols.append(col)
+        r += 1
+        if r == m:
+            break
+    out = []
+    for i in range(r):
+        f = clean({k: c for k, c in zip(keys, rows[i])})
+        if f:
+            out.append(f)
+    return out
+
+
+def split_imaginary(form: Form) -> list[Form]:
+    """Real unknowns and variables: real and imaginary parts vanish separately."""
+    if not any(c.has(sp.I) for c in form.values()):
+        return [form]
+    re_f, im_f = {}, {}
+    for k, c in form.items():
+        c = sp.expand(c)
+        im = c.coeff(sp.I)
+        re = sp.expand(c - sp.I * im)
+        add_into(re_f, k, re)
+        add_into(im_f, k, im)
+    return [f for f in (clean(re_f), clean(im_f)) if f]
+
+
+def split_form(space: Space, form: Form, zs) -> list[Form]:
+    """Equivalent z-free equations for `form` = 0, none of whose unknowns depends on `zs`."""
+    zs = {space.vars[i] if isinstance(i, int) else i for i in zs}
+    form = _clear_denominators(form)
+    try:
+        parts = _poly_split(form, zs)
+    except _Mixed:
+        parts = [form]
+        for z in sorted(zs, key=default_sort_key):
+            new = []
+            for f in parts:
+                if any(c.has(z) for c in f.values()):
+                    new.extend(_wronskian_split(space, _clear_denominators(f), z))
+                else:
+                    new.append(f)
+            parts = new
+    out = []
+    for f in parts:
+        out.extend(split_imaginary(f))
+    return out
