@@ -288,7 +288,7 @@ class PDE:
                     if hit is None:
                         continue
                     r = reduce_symbol(s)
-                    if r is not s:
+                    if r != s:
                         reps[s] = r
                 if not reps:
                     return sp.expand(e)
