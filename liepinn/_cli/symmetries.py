@@ -134,7 +134,11 @@ def run(args) -> int:
         print(f"liepinn symmetries: failed: {type(e).__name__}: {_one_line(e)} "
               "(set LIEPINN_DEBUG=1 for a traceback)", file=sys.stderr)
         return 1
-    print(text)
+    try:
+        print(text)
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stdout = open(os.devnull, "w")
+        return 0
     if entry is not None and entry.literature and not args.json:
         lit = entry.literature
         got = algebra.dimension

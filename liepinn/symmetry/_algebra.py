@@ -131,8 +131,8 @@ def _rref(rows: list[list[sp.Expr]]) -> tuple[list[list[sp.Expr]], list[int], li
     return m[:r], pivots, divisors
 
 
-def _primitive(row: list[sp.Expr], pivot: int) -> list[sp.Expr]:
-    """Scale a row to coprime polynomial entries with a positive pivot coefficient."""
+def _primitive(row: list[sp.Expr], pivot: int, sign_at: int | None = None) -> list[sp.Expr]:
+    """Scale a row to coprime polynomial entries, the entry `sign_at` (default: the pivot) positive."""
     nonzero = [e for e in row if e != 0]
     try:
         den = sp.lcm_list([sp.fraction(sp.together(e))[1] for e in nonzero])
@@ -142,7 +142,7 @@ def _primitive(row: list[sp.Expr], pivot: int) -> list[sp.Expr]:
             row = [sp.cancel(e / g) for e in row]
     except (sp.PolynomialError, sp.GeneratorsNeeded, TypeError):
         row = [sp.cancel(e / row[pivot]) for e in row]
-    if row[pivot].could_extract_minus_sign():
+    if row[pivot if sign_at is None else sign_at].could_extract_minus_sign():
         row = [-e for e in row]
     return [sp.expand(e) for e in row]
 
@@ -183,8 +183,12 @@ def canonical_basis(
     reduced, pivots, divisors = _rref(rows)
     assumptions = [a for d in divisors for a in _assumption_factors(d, parameters)]
     basis = []
+    # Sign: the first nonzero coefficient with the xi components before the phi ones is
+    # positive (4*t*x*d_x + ... - (x**2 + 2*t)*d_u rather than its negative).
+    by_component = sorted(range(len(atoms)), key=lambda k: (atoms[k][0], _atom_key(atoms[k], variables)))
     for row, piv in zip(reduced, pivots):
-        row = _primitive(row, piv)
+        first = next(k for k in by_component if row[k] != 0)
+        row = _primitive(row, piv, first)
         comps = [sp.S.Zero] * len(variables)
         for (c, atom), coeff in zip(atoms, row):
             comps[c] += coeff * atom
@@ -364,12 +368,13 @@ class SymmetryAlgebra:
     - `assumptions`: sympy relations assumed (expressions divided by, generic parameters).
     - `verification`: per basis generator, ``"symbolic"``, ``"numeric"`` or ``"unverified"``.
     - `annotations`: extra per-generator columns for printing and JSON (e.g. ``degeneracy``).
+    - `warnings`: what the solver could not finish (the algebra may then be incomplete).
     """
 
     def __init__(self, pde: PDE, basis: Sequence[Generator], *, superposition: Superposition | None = None,
                  infinite: Sequence[InfiniteFamily] = (), assumptions: Sequence = (),
                  verification: Sequence[str] | None = None,
-                 annotations: Mapping[str, Sequence] | None = None):
+                 annotations: Mapping[str, Sequence] | None = None, warnings: Sequence[str] = ()):
         if not isinstance(pde, PDE):
             raise TypeError(f"pde must be a PDE, got {type(pde).__name__}")
         for g in basis:
@@ -388,6 +393,7 @@ class SymmetryAlgebra:
             raise ValueError(f"{len(verification)} verification entries for {len(self.basis)} generators")
         self.verification: tuple[str, ...] = tuple(verification)
         self.annotations: dict[str, list] = {k: list(v) for k, v in (annotations or {}).items()}
+        self.warnings: tuple[str, ...] = tuple(str(w) for w in warnings)
         self._constants = None
 
     # -- construction ----------------------------------------------------------------------
@@ -411,7 +417,8 @@ class SymmetryAlgebra:
             infinite.append(InfiniteFamily(g, tuple(sp.sympify(f) for f in fam.get("functions", ())),
                                            tuple(sp.sympify(c) for c in fam.get("constraints", ()))))
         assumptions = list(getattr(raw, "assumptions", None) or ()) + extra
-        alg = cls(pde, basis, superposition=superposition, infinite=infinite, assumptions=assumptions)
+        alg = cls(pde, basis, superposition=superposition, infinite=infinite, assumptions=assumptions,
+                  warnings=getattr(raw, "warnings", None) or ())
         if verify:
             alg = alg.verified()
         return alg
@@ -443,7 +450,7 @@ class SymmetryAlgebra:
             infinite.append(dataclasses.replace(fam, verification=status_f))
         return SymmetryAlgebra(self.pde, self.basis, superposition=sup, infinite=infinite,
                                assumptions=self.assumptions, verification=status,
-                               annotations=self.annotations)
+                               annotations=self.annotations, warnings=self.warnings)
 
     # -- facts -------------------------------------------------------------------------------
     @property
@@ -659,6 +666,8 @@ class SymmetryAlgebra:
                          f"[{fam.verification}]")
         if self.assumptions:
             lines.append("Assumptions: " + ", ".join(sp.sstr(a) for a in self.assumptions))
+        for w in self.warnings:
+            lines.append(f"Warning: {w}")
         if n:
             lines.append("Commutators [v_i, v_j] (row i, column j):")
             try:
@@ -701,6 +710,8 @@ class SymmetryAlgebra:
             out["infinite"].append(entry)
         for (i, j), coeffs in self.structure_constants().items():
             out["commutators"][f"{i + 1},{j + 1}"] = {str(k + 1): sp.sstr(c) for k, c in coeffs.items()}
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
         for key, values in self.annotations.items():
             out[key] = list(values)
         return out
@@ -740,10 +751,11 @@ class SymmetryAlgebra:
         assumptions = [_parse(a, ns) for a in data.get("assumptions", [])]
         verification = data.get("verification") or None
         known = {"pde", "independent", "dependent", "parameters", "generators", "superposition",
-                 "infinite", "assumptions", "commutators", "verification"}
+                 "infinite", "assumptions", "commutators", "verification", "warnings"}
         annotations = {k: v for k, v in data.items() if k not in known and isinstance(v, list)}
         return cls(pde, basis, superposition=sup, infinite=infinite, assumptions=assumptions,
-                   verification=verification, annotations=annotations)
+                   verification=verification, annotations=annotations,
+                   warnings=data.get("warnings") or ())
 
 
 def _table(cols: Sequence[tuple[str, Sequence[str]]]) -> list[str]:
