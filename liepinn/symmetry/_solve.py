@@ -423,6 +423,22 @@ class _Solver:
             return True
         new = []
         seen = set()
+        U = self.space.unknowns
+        # f independent of z while the equation is not: D_z E is a condition (the
+        # cross-derivative with the implicit equation f_z = 0)
+        for lead, (F, DF, fkey) in B.items():
+            fa = set(U[lead[0]].args)
+            zs = (self.space.coef_vars(F) | self.space.unknown_vars(F)) - fa
+            for i in sorted(zs):
+                if (fkey, i) in self.done_pairs:
+                    continue
+                self.done_pairs.add((fkey, i))
+                C = self._reduce(DF(self.space.unit(i)), B, by_name)
+                if C:
+                    key = _form_key(C)
+                    if key not in seen:
+                        seen.add(key)
+                        new.append(C)
         for name, leads in by_name.items():
             for l1, l2 in itertools.combinations(sorted(leads, key=self.space.rank), 2):
                 pair = (B[l1][2], B[l2][2])
