@@ -91,3 +91,29 @@ def test_computed_algebra_matches_literature(name):
     assert both == alg.dimension, f"{name}: literature generators not in the span of {[str(g) for g in alg.basis]}"
     alg.structure_constants()  # raises if a bracket leaves the span
     assert alg.jacobi()
+
+
+_SEED_SCRIPT = r"""
+import json
+from liepinn import load_entry
+from liepinn.symmetry import symmetries
+print(json.dumps({n: symmetries(load_entry(n).pde).to_json() for n in ("heat2d", "nls", "potential_burgers")},
+                 sort_keys=True))
+"""
+
+
+@pytest.mark.skipif(not solver_available(), reason="the solver (liepinn/symmetry/_solve.py) has not landed")
+def test_whole_pipeline_deterministic_under_hash_seed():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    outs = set()
+    for seed in ("0", "7", "4242"):
+        env = dict(os.environ, PYTHONHASHSEED=seed, PYTHONPATH=str(root))
+        res = subprocess.run([sys.executable, "-c", _SEED_SCRIPT], capture_output=True, text=True, env=env)
+        assert res.returncode == 0, res.stderr[-2000:]
+        outs.add(res.stdout)
+    assert len(outs) == 1

@@ -323,22 +323,17 @@ def _verify_with_functions(gen: Generator, pde: PDE, constraints: Sequence[sp.Ex
 
     if any(v is not None for v in pde.parameters.values()):
         pde = pde.substitute_parameters()
-    residuals = []
-    for eq in pde.equations:
-        r = pde.reduce(gen.prolong(eq))
-        if r != 0:
-            r = _simplify_zero(r)
-        residuals.append(r)
+    residuals = [sp.expand(pde.reduce(gen.prolong(eq))) for eq in pde.equations]
     if all(r == 0 for r in residuals):
         return SYMBOLIC
     if not constraints:
-        return FAILED
+        return SYMBOLIC if all(_simplify_zero(r) == 0 for r in residuals) else FAILED
     funcs = set()
     for e in list(residuals) + list(constraints):
         funcs |= e.atoms(sp.core.function.AppliedUndef)
     jet = pde.jet
     if not funcs or any(tuple(f.args) != jet.independent for f in funcs):
-        return UNVERIFIED
+        return SYMBOLIC if all(_simplify_zero(r) == 0 for r in residuals) else UNVERIFIED
     names = sorted({f.func.__name__ for f in funcs})
     try:
         big = JetSpace(jet.independent, list(jet.dependent) + names)
