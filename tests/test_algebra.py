@@ -267,3 +267,44 @@ def test_coordinates_in_a_basis_that_is_not_canonical():
     assert coords == [2, -2 * mu, 0]
     assert alg.coordinates(gen({x: t}, {})) is None
     assert alg.jacobi()
+
+
+WAVE = PDE.from_text("u_tt = u_xx", independent="x,t", dependent="u")
+
+
+def _wave_family(sign):
+    F1, F2 = sp.Function("F1")(x, t), sp.Function("F2")(x, t)
+    constraints = [F1.diff(t) - sign * F2.diff(x), F1.diff(x) - sign * F2.diff(t), F2.diff(x, 2) - F2.diff(t, 2)]
+    return dict(xi={x: F1, t: F2}, phi={}, functions=[F1, F2], constraints=constraints)
+
+
+def test_infinite_family_verified_modulo_its_constraints():
+    f = sp.Function("f")
+    arbitrary = dict(xi={x: f(x + t), t: f(x + t)}, phi={}, functions=[f(x + t)], constraints=[])
+    raw = RawAlgebra([({}, {u: u})], superposition=None, infinite=[_wave_family(1), arbitrary])
+    alg = SymmetryAlgebra.from_raw(WAVE, raw)
+    assert [fam.verification for fam in alg.infinite] == ["symbolic", "symbolic"]
+    data = alg.to_json()
+    assert data["infinite"][0]["functions"] == ["F1(x, t)", "F2(x, t)"]
+    assert len(data["infinite"][0]["constraints"]) == 3
+
+
+def test_wrong_infinite_family_refused():
+    raw = RawAlgebra([({}, {u: u})], infinite=[_wave_family(-1)])
+    with pytest.raises(SymmetryVerificationError, match="infinite family"):
+        SymmetryAlgebra.from_raw(WAVE, raw)
+    f = sp.Function("f")
+    wrong = dict(xi={x: f(x + t)}, phi={}, functions=[f(x + t)], constraints=[])
+    with pytest.raises(SymmetryVerificationError):
+        SymmetryAlgebra.from_raw(WAVE, RawAlgebra([], infinite=[wrong]))
+
+
+def test_trigonometric_generators_are_canonical():
+    # u'' + u = 0: the same span written with cos(2x) or with cos(x)**2 gives one basis
+    ode = PDE.from_text("u_xx + u = 0", independent="x", dependent="u")
+    a = [({x: sp.sin(2 * x)}, {u: u * sp.cos(2 * x)}), ({x: -sp.cos(2 * x)}, {u: u * sp.sin(2 * x)}), ({x: 1}, {})]
+    b = [({x: 2 * sp.sin(x) * sp.cos(x)}, {u: u * (1 - 2 * sp.sin(x) ** 2)}),
+         ({x: sp.sin(x) ** 2}, {u: u * sp.sin(x) * sp.cos(x)}), ({x: 1}, {})]
+    ja = SymmetryAlgebra.from_raw(ode, RawAlgebra(a)).to_json()
+    jb = SymmetryAlgebra.from_raw(ode, RawAlgebra(b)).to_json()
+    assert ja == jb and len(ja["generators"]) == 3

@@ -14,6 +14,7 @@ on the span that the solver found, never on its order or on the hash seed.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import random
 from collections.abc import Callable, Mapping, Sequence
@@ -70,10 +71,25 @@ class InfiniteFamily:
 
 
 def _normal(expr: sp.Expr) -> sp.Expr:
-    """A canonical expanded form: hyperbolic functions as exponentials, trig sums expanded."""
+    """A canonical expanded form: hyperbolic functions as exponentials, trig sums expanded,
+    and sin(a)**2 written as 1 - cos(a)**2 (a polynomial in cos, at most linear in sin)."""
     if expr.has(sp.sinh, sp.cosh, sp.tanh, sp.coth, sp.sech, sp.csch):
         expr = expr.rewrite(sp.exp)
-    return sp.expand(expr, trig=expr.has(sp.sin, sp.cos, sp.tan))
+    if not expr.has(sp.sin, sp.cos, sp.tan):
+        return sp.expand(expr)
+    if expr.has(sp.tan):
+        expr = expr.rewrite(sp.sin)
+    expr = sp.expand(expr, trig=True)
+    for _ in range(8):
+        new = expr.replace(
+            lambda e: e.is_Pow and isinstance(e.base, sp.sin) and e.exp.is_Integer and e.exp >= 2,
+            lambda e: sp.sin(e.base.args[0]) ** (int(e.exp) % 2) * (1 - sp.cos(e.base.args[0]) ** 2) ** (int(e.exp) // 2),
+        )
+        new = sp.expand(new)
+        if new == expr:
+            break
+        expr = new
+    return expr
 
 
 def _decompose(gen: Generator, modulo_superposition: bool) -> dict[tuple[int, sp.Expr], sp.Expr]:
@@ -316,11 +332,9 @@ def _project(gen: Generator) -> Generator:
 def _verify_with_functions(gen: Generator, pde: PDE, constraints: Sequence[sp.Expr]) -> str:
     """Invariance of a generator containing undetermined functions subject to `constraints`.
 
-    The functions become extra dependent variables of a larger jet space, the constraints a
-    PDE system on it, and the reduced prolongation is reduced again modulo that system.
+    The reduced prolongation is reduced again modulo the constraints (a linear PDE system for
+    the functions, completed with its integrability conditions, see `_FunctionSystem`).
     """
-    from .._jet import JetSpace
-
     if any(v is not None for v in pde.parameters.values()):
         pde = pde.substitute_parameters()
     residuals = [sp.expand(pde.reduce(gen.prolong(eq))) for eq in pde.equations]
@@ -328,23 +342,117 @@ def _verify_with_functions(gen: Generator, pde: PDE, constraints: Sequence[sp.Ex
         return SYMBOLIC
     if not constraints:
         return SYMBOLIC if all(_simplify_zero(r) == 0 for r in residuals) else FAILED
-    funcs = set()
-    for e in list(residuals) + list(constraints):
-        funcs |= e.atoms(sp.core.function.AppliedUndef)
-    jet = pde.jet
-    if not funcs or any(tuple(f.args) != jet.independent for f in funcs):
-        return SYMBOLIC if all(_simplify_zero(r) == 0 for r in residuals) else UNVERIFIED
-    names = sorted({f.func.__name__ for f in funcs})
     try:
-        big = JetSpace(jet.independent, list(jet.dependent) + names)
-        system = PDE([big.from_functions(c) for c in constraints], big)
-        for r in residuals:
-            red = system.reduce(big.from_functions(r))
-            if red != 0 and _simplify_zero(red) != 0:
-                return FAILED
-    except (ValueError, RuntimeError):
+        system = _FunctionSystem(constraints)
+        reduced = [system.reduce(r) for r in residuals]
+    except (ValueError, RuntimeError, NotImplementedError):
         return UNVERIFIED
-    return SYMBOLIC
+    if all(r == 0 or _simplify_zero(r) == 0 for r in reduced):
+        return SYMBOLIC
+    return FAILED if system.passive else UNVERIFIED
+
+
+def _derivative_parts(d) -> tuple | None:
+    """(function, multi-index over its arguments) of f(..) or Derivative(f(..), ...)."""
+    if isinstance(d, sp.core.function.AppliedUndef):
+        f, counts = d, {}
+    elif isinstance(d, sp.Derivative) and isinstance(d.expr, sp.core.function.AppliedUndef):
+        f, counts = d.expr, dict(d.variable_count)
+    else:
+        return None
+    if not all(isinstance(a, sp.Symbol) for a in f.args) or set(counts) - set(f.args):
+        return None
+    return f, tuple(counts.get(a, 0) for a in f.args)
+
+
+def _rank_key(d) -> tuple:
+    f, alpha = _derivative_parts(d)
+    return (sum(alpha), f.func.__name__, alpha)
+
+
+class _FunctionSystem:
+    """A linear PDE system for undetermined functions, solved for leading derivatives in an
+    orderly ranking and completed with integrability conditions (a small Janet/rif-style
+    completion), so that `reduce` gives a normal form modulo the system."""
+
+    def __init__(self, constraints: Sequence[sp.Expr], *, rounds: int = 6):
+        self.rules: list[tuple[sp.Expr, tuple, sp.Expr]] = []  # (f, alpha, rhs)
+        pending = [sp.expand(sp.sympify(c)) for c in constraints]
+        self.passive = False
+        for _ in range(rounds):
+            added = False
+            for c in pending:
+                if self._add(c):
+                    added = True
+            pending = self._integrability_conditions()
+            if not pending and not added:
+                self.passive = True
+                break
+            if not pending:
+                self.passive = True
+                break
+
+    def _leaders(self, expr):
+        return [d for d in expr.atoms(sp.Derivative, sp.core.function.AppliedUndef) if _derivative_parts(d)]
+
+    def _add(self, c: sp.Expr) -> bool:
+        c = self.reduce(c)
+        if c == 0:
+            return False
+        ds = self._leaders(c)
+        if not ds:
+            raise ValueError(f"constraint {c} involves no derivative of a function")
+        lead = max(ds, key=_rank_key)
+        L = sp.Dummy("L")
+        e = c.xreplace({lead: L})
+        coeff = sp.diff(e, L)
+        if coeff.has(L) or coeff == 0:
+            raise NotImplementedError(f"constraint {c} is not linear in {lead}")
+        rhs = sp.expand(-e.subs(L, 0) / coeff)
+        f, alpha = _derivative_parts(lead)
+        self.rules.append((f, alpha, rhs))
+        # keep every right-hand side in normal form with respect to the new rule
+        self.rules = [(g, beta, self.reduce(r) if (g, beta) != (f, alpha) else r) for g, beta, r in self.rules]
+        return True
+
+    def _derive(self, f, alpha, rhs, target):
+        delta = [b - a for a, b in zip(alpha, target)]
+        out = rhs
+        for arg, k in zip(f.args, delta):
+            if k:
+                out = sp.diff(out, arg, k)
+        return out
+
+    def _integrability_conditions(self) -> list[sp.Expr]:
+        out = []
+        for (f, a, r), (g, b, s) in itertools.combinations(self.rules, 2):
+            if f != g:
+                continue
+            top = tuple(max(i, j) for i, j in zip(a, b))
+            if top == a or top == b:
+                continue
+            cond = self.reduce(self._derive(f, a, r, top) - self._derive(g, b, s, top))
+            if cond != 0 and sp.cancel(cond) != 0:
+                out.append(cond)
+        return out
+
+    def reduce(self, expr: sp.Expr, *, limit: int = 200) -> sp.Expr:
+        expr = sp.expand(expr)
+        for _ in range(limit):
+            reps = {}
+            for d in self._leaders(expr):
+                f, beta = _derivative_parts(d)
+                for g, alpha, rhs in self.rules:
+                    if g == f and all(x >= y for x, y in zip(beta, alpha)):
+                        reps[d] = self._derive(g, alpha, rhs, beta)
+                        break
+            if not reps:
+                return expr
+            # substitute the highest derivatives first (a Derivative contains its base function)
+            for d in sorted(reps, key=_rank_key, reverse=True):
+                expr = expr.xreplace({d: reps[d]})
+            expr = sp.expand(expr)
+        raise RuntimeError("reduction modulo the constraints did not terminate")
 
 
 # ---------------------------------------------------------------------------------------
@@ -531,11 +639,18 @@ class SymmetryAlgebra:
         mat = numeric_matrix(list(self.basis) + [gen], params, modulo_superposition=mod)
         if _rank(mat) > _rank(mat[:-1]):
             return None
-        a = mpmath.matrix([list(r) for r in mat[:-1]]).T
-        b = mpmath.matrix(mat[-1])
         with mpmath.workdps(40):
-            sol = mpmath.qr_solve(a, b)[0]
-        coeffs = [sp.nsimplify(sp.Float(mpmath.re(c), 30), rational=True, tolerance=1e-20) for c in sol]
+            # least squares through the normal equations, real and imaginary parts as rows
+            cols = [[z for e in r for z in (mpmath.re(e), mpmath.im(e))] for r in mat]
+            n = len(cols) - 1
+            ata = mpmath.matrix(n, n)
+            atb = mpmath.matrix(n, 1)
+            for i in range(n):
+                atb[i] = mpmath.fsum(a * b for a, b in zip(cols[i], cols[n]))
+                for j in range(n):
+                    ata[i, j] = mpmath.fsum(a * b for a, b in zip(cols[i], cols[j]))
+            sol = mpmath.lu_solve(ata, atb)
+        coeffs = [sp.nsimplify(sp.Float(c, 30), rational=True, tolerance=1e-20) for c in sol]
         rest = gen - sum((c * g for c, g in zip(coeffs, self.basis)), Generator({}, {}, gen.jet))
         rest = _project(rest) if mod else rest
         if all(_simplify_zero(c) == 0 or _numeric_zero(c, 3, 1) for c in rest.components):
