@@ -18,7 +18,7 @@ Constants (the network's weights) carry only c_0, so a linear layer costs one ma
 coefficient (`jax.experimental.jet` instantiates their zero series instead).
 
 The interpreter covers the primitives of MLP-like networks (linear algebra, shape operations,
-tanh/sin/cos/exp/log/logistic/erf/sqrt/pow/relu-type piecewise functions, jit, custom_jvp/vjp
+tanh/sin/cos/tan/atan/exp/log/logistic/erf/sqrt/pow/relu-type piecewise functions, jit, custom_jvp/vjp
 calls, whose custom rules are ignored as `jet` does); anything else raises
 `NotImplementedError` naming the primitive.
 """
@@ -241,6 +241,24 @@ def _pow_const(ctx, x, c):
     return _recurrence(ctx, x, y0, c * y0 * r[ctx.zero], s_next)
 
 
+def _tan(ctx, x):
+    """tan' = 1 + tan^2."""
+    y0 = jnp.tan(x[ctx.zero])
+
+    def s_next(g, y, s):
+        return _square_term(ctx, y, g)
+
+    return _recurrence(ctx, x, y0, 1 + y0 * y0, s_next)
+
+
+def _atan(ctx, x):
+    """atan' = 1 / (1 + x^2)."""
+    one_plus_sq = _bilinear(ctx, x, x, lax.mul)
+    one_plus_sq[ctx.zero] = 1 + one_plus_sq[ctx.zero]
+    return _recurrence(ctx, x, jnp.arctan(x[ctx.zero]), None, None,
+                       s=_reciprocal(ctx, one_plus_sq))
+
+
 def _erf(ctx, x):
     """erf' = (2/sqrt(pi)) exp(-x^2)."""
     minus_sq = {g: -v for g, v in _bilinear(ctx, x, x, lax.mul).items()}
@@ -387,6 +405,9 @@ _RULES: dict[str, Callable] = {
     "cos": _unary(lambda ctx, x: _sin_cos(ctx, x)[1]),
     "sinh": _unary(lambda ctx, x: _sinh_cosh(ctx, x)[0]),
     "cosh": _unary(lambda ctx, x: _sinh_cosh(ctx, x)[1]),
+    "exp2": _unary(lambda ctx, x: _exp(ctx, {g: math.log(2) * v for g, v in x.items()})),
+    "tan": _unary(_tan),
+    "atan": _unary(_atan),
     "sqrt": _unary(_sqrt),
     "rsqrt": _unary(lambda ctx, x: _reciprocal(ctx, _sqrt(ctx, x))),
     "erf": _unary(_erf),
@@ -399,17 +420,19 @@ _RULES: dict[str, Callable] = {
     "select_n": _select_n,
     "convert_element_type": _convert,
     "concatenate": _linear(all_positions=True),
+    "stack": _linear(all_positions=True),
     "pad": _linear(all_positions=True),
     "dynamic_update_slice": _linear(0, 1),
     "dynamic_slice": _linear(0),
     "gather": _linear(0),
     "scatter-add": _linear(0, 2),
     "scatter_add": _linear(0, 2),
+    "scatter-sub": _linear(0, 2),
 }
 for _name in (
     "neg", "reshape", "broadcast_in_dim", "transpose", "squeeze", "expand_dims", "reduce_sum",
     "slice", "rev", "copy", "copy_p", "reduce_precision", "real", "imag", "conj", "cumsum",
-    "split", "sharding_constraint", "mesh_cast", "optimization_barrier",
+    "split", "unstack", "tile", "reduce_window_sum", "sharding_constraint", "mesh_cast", "optimization_barrier",
 ):
     _RULES[_name] = _linear(0) if _name != "optimization_barrier" else _linear(all_positions=True)
 for _name in (
