@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -272,7 +273,6 @@ class _Run:
         if self.data_specs and keys is None:
             raise ValueError("data contains Collocation sets: pass key=... to sample them")
         self.data_leaves = list(leaves)
-        self._jit = {}
 
     # ---- data
 
@@ -287,6 +287,14 @@ class _Run:
             else:
                 self.data_leaves[i] = spec.init(self._data_key(self.keys, i, 0))
         self.data_leaves = [_cast_floats(x, dtype) if not _is_colloc(x) else x for x in self.data_leaves]
+        if self.ensemble:
+            # fixed arrays are shared by the seeds: give them the seed axis the chunk vmaps over
+            n = len(self.keys)
+            colloc = {i for i, _ in self.data_specs}
+            self.data_leaves = [
+                x if i in colloc or not eqx.is_array(x) else jnp.broadcast_to(x, (n, *x.shape))
+                for i, x in enumerate(self.data_leaves)
+            ]
 
     def batch(self):
         return jax.tree.unflatten(self.data_def, self.data_leaves)
@@ -306,80 +314,116 @@ class _Run:
                 n_seeds = cur.shape[0]
                 new = []
                 for s in range(n_seeds):
-                    model_s = eqx.combine(jax.tree.map(lambda x: x[s], self.params), self.static)
-                    new.append(spec.update(cur[s], model_s, step=step, key=self._data_key(self.keys[s], i, step)))
+                    new.append(spec.update(cur[s], self.model(s), step=step, key=self._data_key(self.keys[s], i, step)))
                 shapes = {a.shape for a in new}
                 if len(shapes) != 1:
                     raise ValueError(f"collocation sets of different sizes across seeds: {shapes}")
                 self.data_leaves[i] = jnp.stack(new)
             else:
-                model = eqx.combine(self.params, self.static)
-                self.data_leaves[i] = spec.update(cur, model, step=step, key=self._data_key(self.keys, i, step))
+                self.data_leaves[i] = spec.update(cur, self.model(), step=step, key=self._data_key(self.keys, i, step))
         return changed
 
     # ---- compiled chunks
 
-    def _loss(self, params, batch):
-        model = eqx.combine(params, self.static)
-        return _split_loss_output(self.loss_fn(model, batch))
+    def model(self, seed=None):
+        model = eqx.combine(self.params, self.static)
+        if seed is None:
+            return model
+        return jax.tree.map(lambda x: x[seed] if eqx.is_array(x) else x, model)
 
-    def chunk_fn(self, phase, length, opt):
-        k = (phase, length)
-        if k in self._jit:
-            return self._jit[k]
-        log_every = self.cfg["log_every"]
+    def run_chunk(self, phase, length, opt, state, start):
+        fn = _adam_chunk if phase == "adam" else _lbfgs_chunk
+        return fn(self.params, self.static, state, self.batch(), jnp.asarray(start), self.loss_fn, opt, length,
+                  self.cfg["log_every"], self.ensemble)
 
-        def adam_chunk(params, state, batch, start):
-            def body(carry, _):
-                p, s = carry
-                (total, terms), grads = jax.value_and_grad(self._loss, has_aux=True)(p, batch)
-                updates, s = opt.update(grads, s, p)
-                p = eqx.apply_updates(p, updates)
-                rec = {_TOTAL: total, **terms, _GRAD: optax.global_norm(grads)}
-                return (p, s), rec
-
-            return jax.lax.scan(body, (params, state), None, length=length)
-
-        def lbfgs_chunk(params, state, batch, start):
-            def value(p):
-                return self._loss(p, batch)[0]
-
-            shapes = jax.eval_shape(lambda p: self._loss(p, batch)[1], params)
-            value_and_grad = optax.value_and_grad_from_state(value)
-
-            def body(carry, step):
-                p, s = carry
-                total, grad = value_and_grad(p, state=s)
-                updates, s = opt.update(grad, s, p, value=total, grad=grad, value_fn=value)
-                need = (step % log_every == 0) | ~jnp.isfinite(total)
-                terms = jax.lax.cond(
-                    need,
-                    lambda q: self._loss(q, batch)[1],
-                    lambda q: jax.tree.map(lambda sd: jnp.zeros(sd.shape, sd.dtype), shapes),
-                    p,
-                )
-                p = eqx.apply_updates(p, updates)
-                rec = {_TOTAL: total, **terms, _GRAD: jnp.full((), jnp.nan, total.dtype)}
-                return (p, s), rec
-
-            return jax.lax.scan(body, (params, state), start + jnp.arange(length))
-
-        fn = adam_chunk if phase == "adam" else lbfgs_chunk
+    def term_names(self):
+        """The loss terms' names in the order ``loss_fn`` returns them (pytrees sort dict keys)."""
+        names = []
+        seed = 0 if self.ensemble else None
+        batch = self.batch()
         if self.ensemble:
-            fn = jax.vmap(fn, in_axes=(0, 0, 0, None))
-        fn = eqx.filter_jit(fn)
-        self._jit[k] = fn
-        return fn
+            batch = jax.tree.map(lambda x: x[0] if eqx.is_array(x) else x, batch)
 
-    def eval_terms(self, batch):
-        fn = self._jit.get("eval")
-        if fn is None:
-            def one(p, b):
-                total, terms = self._loss(p, b)
-                return {_TOTAL: total, **terms}
-            fn = eqx.filter_jit(jax.vmap(one) if self.ensemble else one)
-            self._jit["eval"] = fn
-        return fn(self.params, batch)
+        def f(model):
+            names.extend(_split_loss_output(self.loss_fn(model, batch))[1])
+            return 0
+
+        jax.eval_shape(f, self.model(seed))
+        return names
+
+    def eval_terms(self):
+        return _eval_terms(self.params, self.static, self.batch(), self.loss_fn, self.ensemble)
+
+
+# The compiled pieces live at module level and take everything as arguments, so that runs
+# with the same loss function, model structure and optimiser reuse one compilation
+# (eqx.filter_jit hashes the non-array arguments: loss_fn, opt, length, ...).
+
+
+def _loss(loss_fn, params, static, batch):
+    return _split_loss_output(loss_fn(eqx.combine(params, static), batch))
+
+
+def _seeds(fn, ensemble, n_args):
+    """vmap ``fn`` over the seed axis of every array argument except the last (``start``)."""
+    if not ensemble:
+        return fn
+    return eqx.filter_vmap(fn, in_axes=(eqx.if_array(0),) * n_args + (None,))
+
+
+@eqx.filter_jit
+def _adam_chunk(params, static, state, batch, start, loss_fn, opt, length, log_every, ensemble):
+    def one(params, static, state, batch, start):
+        def body(carry, _):
+            p, s = carry
+            (total, terms), grads = jax.value_and_grad(
+                lambda q: _loss(loss_fn, q, static, batch), has_aux=True
+            )(p)
+            updates, s = opt.update(grads, s, p)
+            p = eqx.apply_updates(p, updates)
+            return (p, s), {_TOTAL: total, **terms, _GRAD: optax.tree.norm(grads)}
+
+        return jax.lax.scan(body, (params, state), None, length=length)
+
+    return _seeds(one, ensemble, 4)(params, static, state, batch, start)
+
+
+@eqx.filter_jit
+def _lbfgs_chunk(params, static, state, batch, start, loss_fn, opt, length, log_every, ensemble):
+    def one(params, static, state, batch, start):
+        def value(p):
+            return _loss(loss_fn, p, static, batch)[0]
+
+        def terms_of(p):
+            return _loss(loss_fn, p, static, batch)[1]
+
+        shapes = jax.eval_shape(terms_of, params)
+        value_and_grad = optax.value_and_grad_from_state(value)
+
+        def body(carry, step):
+            p, s = carry
+            total, grad = value_and_grad(p, state=s)
+            updates, s = opt.update(grad, s, p, value=total, grad=grad, value_fn=value)
+            # the named terms cost an extra forward pass: only where they are logged or needed
+            need = (step % log_every == 0) | ~jnp.isfinite(total)
+            terms = jax.lax.cond(
+                need, terms_of, lambda q: jax.tree.map(lambda sd: jnp.zeros(sd.shape, sd.dtype), shapes), p
+            )
+            p = eqx.apply_updates(p, updates)
+            return (p, s), {_TOTAL: total, **terms, _GRAD: jnp.full((), jnp.nan, total.dtype)}
+
+        return jax.lax.scan(body, (params, state), start + jnp.arange(length))
+
+    return _seeds(one, ensemble, 4)(params, static, state, batch, start)
+
+
+@eqx.filter_jit
+def _eval_terms(params, static, batch, loss_fn, ensemble):
+    def one(params, static, batch, _):
+        total, terms = _loss(loss_fn, params, static, batch)
+        return {_TOTAL: total, **terms}
+
+    return _seeds(one, ensemble, 3)(params, static, batch, None)
 
 
 def _opt_init(opt, params, ensemble):
@@ -612,14 +656,26 @@ def _make_optimisers(cfg):
     opt = cfg["optimiser"]
     if opt is None:
         lr = cfg["learning_rate"]
-        if not callable(lr):
-            lr = default_schedule(float(lr), int(cfg["steps"]), float(cfg["decay"]))
-        opt = optax.adam(lr)
-    lbfgs = optax.lbfgs(
-        memory_size=int(cfg["lbfgs_memory"]),
-        linesearch=optax.scale_by_zoom_linesearch(max_linesearch_steps=int(cfg["lbfgs_linesearch_steps"])),
+        lr = lr if callable(lr) else float(lr)
+        opt = _adam(lr, int(cfg["steps"]), float(cfg["decay"]))
+    return opt, _lbfgs(int(cfg["lbfgs_memory"]), int(cfg["lbfgs_linesearch_steps"]))
+
+
+# Optimisers are cached by their settings: the same settings give the same (hashable)
+# object, so a second run reuses the first one's compiled chunks.
+@functools.lru_cache(maxsize=64)
+def _adam(lr, steps, decay):
+    if not callable(lr):
+        lr = default_schedule(lr, steps, decay)
+    return optax.adam(lr)
+
+
+@functools.lru_cache(maxsize=64)
+def _lbfgs(memory, linesearch_steps):
+    return optax.lbfgs(
+        memory_size=memory,
+        linesearch=optax.scale_by_zoom_linesearch(max_linesearch_steps=linesearch_steps),
     )
-    return opt, lbfgs
 
 
 def _drive(run: _Run, cfg) -> TrainResult:
@@ -707,9 +763,8 @@ def _drive(run: _Run, cfg) -> TrainResult:
                             if run.update_data(step) and ph == "lbfgs":
                                 opt_state = _opt_init(opt, run.params, run.ensemble)
                     n = min(chunk, last - step)
-                    fn = run.chunk_fn(ph, n, opt)
                     params_before = run.params
-                    (run.params, opt_state), recs = fn(run.params, opt_state, run.batch(), jnp.asarray(step))
+                    (run.params, opt_state), recs = run.run_chunk(ph, n, opt, opt_state, step)
                     recs = jax.device_get(recs)
                     _check_finite(recs, step, ph, run, params_before)
                     logged = False
@@ -723,13 +778,13 @@ def _drive(run: _Run, cfg) -> TrainResult:
                     else:
                         bar.update(n, ph, {_TOTAL: float(np.mean(np.asarray(recs[_TOTAL])[..., -1]))})
                     if cfg["callback"] is not None and logged:
-                        cfg["callback"](step, ph, eqx.combine(run.params, run.static), rows[-1][2])
+                        cfg["callback"](step, ph, run.model(), rows[-1][2])
                     if ckpt is not None and cfg["checkpoint_every"] and step % int(cfg["checkpoint_every"]) == 0:
                         save(ph, step)
         if stopped is None:
             # the final model's terms
             with _precision(lbfgs_dtype if (lbfgs_steps and phase == "lbfgs") else adam_dtype):
-                final = jax.device_get(run.eval_terms(run.batch()))
+                final = jax.device_get(run.eval_terms())
             if not rows or rows[-1][0] != step:
                 final = {**final, _GRAD: np.full(np.shape(final[_TOTAL]), np.nan)}
                 record(step, phase, final)
@@ -739,10 +794,13 @@ def _drive(run: _Run, cfg) -> TrainResult:
         bar.close()
 
     wall = wall_before + time.perf_counter() - t_start
-    history = _history(rows, run.ensemble)
+    with _precision(lbfgs_dtype if phase == "lbfgs" else adam_dtype):
+        history = _history(rows, run.ensemble, run.term_names())
     total = history.terms[_TOTAL]
     converged = (
-        np.array([cfg["plateau"](row) for row in total]) if run.ensemble else cfg["plateau"](total)
+        np.array([cfg["plateau"](row) for row in np.reshape(total, (len(run.keys), -1))])
+        if run.ensemble
+        else cfg["plateau"](total)
     )
     model = eqx.combine(run.params, run.static)
     return TrainResult(
@@ -757,10 +815,12 @@ def _drive(run: _Run, cfg) -> TrainResult:
     )
 
 
-def _history(rows, ensemble) -> History:
+def _history(rows, ensemble, order) -> History:
     if not rows:
-        return History(np.zeros(0, np.int64), np.zeros(0, object), {})
-    names = list(rows[0][2])
+        empty = np.zeros((0,), np.float64)
+        return History(np.zeros(0, np.int64), np.zeros(0, object),
+                       {k: empty for k in [_TOTAL, *order, _GRAD]})
+    names = list(order) + [k for k in rows[0][2] if k not in order]
     for r in rows:
         for k in r[2]:
             if k not in names:
@@ -770,7 +830,7 @@ def _history(rows, ensemble) -> History:
         col = [r[2].get(k, np.nan) for r in rows]
         arr = np.asarray(col, np.float64)
         terms[k] = arr.T if ensemble else arr
-    order = [_TOTAL] + [k for k in names if k not in (_TOTAL, _GRAD)] + ([_GRAD] if _GRAD in names else [])
+    order = [_TOTAL] + [k for k in names if k not in (_TOTAL, _GRAD)] + [_GRAD]
     return History(
         np.asarray([r[0] for r in rows], np.int64),
         np.asarray([r[1] for r in rows], dtype=object),
