@@ -39,6 +39,26 @@ def _is_simple_poly(c) -> bool:
     return True
 
 
+def _needs_cancel(c) -> bool:
+    """True if `c` has a sum in a denominator (else `expand` is a canonical form)."""
+    for a in sp.preorder_traversal(c):
+        if a.is_Pow and a.base.is_Add and not (a.exp.is_Integer and a.exp > 0):
+            if a.exp.is_negative or not a.exp.is_Number:
+                return True
+    return False
+
+
+def is_monomial(c) -> bool:
+    """A product of numbers, symbols, powers and function atoms (no sums): safe to divide by."""
+    for f in sp.Mul.make_args(c):
+        b = f.base if f.is_Pow else f
+        if b.is_Add:
+            return False
+        if b.is_Function and any(a.is_Add for a in sp.preorder_traversal(b)) and not isinstance(b, sp.exp):
+            return False
+    return True
+
+
 def normal(c) -> sp.Expr:
     """Canonical form of a coefficient: expanded polynomial, or a cancelled fraction.
 
@@ -49,9 +69,8 @@ def normal(c) -> sp.Expr:
         return c
     if c.has(*_HYPERBOLIC):
         c = c.rewrite(sp.exp)
-    c = sp.expand(c)
-    if c.is_Number or c.is_Symbol or _is_simple_poly(c):
-        return c
+    if _is_simple_poly(c) or not _needs_cancel(c):
+        return sp.expand(c)
     gens: dict = {}
     back: dict = {}
 
@@ -158,10 +177,18 @@ class Space:
         return tuple(int(k == i) for k in range(self.n))
 
     # -- ranking -----------------------------------------------------------------------
+    elimination = False
+
     def rank(self, key: Key):
-        """Orderly ranking: total order, then unknowns of more variables, older, then alpha."""
+        """Orderly ranking: total order, then unknowns of more variables, older, then alpha.
+
+        With `elimination` set: unknowns first (more variables, older), then orderly; the
+        lowest unknowns then get equations of their own (ODE systems, finite-type systems).
+        """
         name, alpha = key
         u = self.unknowns[name]
+        if self.elimination:
+            return (len(u.args), -u.idx, sum(alpha), alpha)
         return (sum(alpha), len(u.args), -u.idx, alpha)
 
     def leader(self, form: Form) -> Key:
@@ -278,3 +305,19 @@ def canonical(space: Space, form: Form) -> tuple:
 
 def is_derivative_of(alpha, beta) -> bool:
     return all(a >= b for a, b in zip(alpha, beta))
+
+
+def primitive(form: Form) -> Form:
+    """Divide out the common factor of the coefficients (keeps fraction-free forms small)."""
+    if len(form) == 0:
+        return form
+    cs = list(form.values())
+    if any(_needs_cancel(c) for c in cs):
+        return form
+    try:
+        g = sp.gcd_list(cs)
+    except Exception:  # gcd over exotic atoms: leave the form as it is
+        return form
+    if g == 1 or g == 0 or g.is_Number:
+        return form
+    return {k: sp.expand(sp.cancel(c / g)) for k, c in form.items()}

@@ -41,6 +41,8 @@ from ._linear import (
     clean,
     combine,
     is_derivative_of,
+    is_monomial,
+    primitive,
     normal,
     substitute,
 )
@@ -136,6 +138,7 @@ class _Solver:
             self.assumptions.append(rel)
 
     def subst(self, name: str, form: Form) -> None:
+        self.space.elimination = False
         derivs = Derivatives(self.space, form)
         new = []
         for e in self.eqs:
@@ -168,6 +171,11 @@ class _Solver:
             if self.step_single(mixed=True):
                 continue
             if self.step_ode(level=2):
+                continue
+            if not self.space.elimination and any(u.args for u in self.space.unknowns.values()):
+                # stuck with functions left: complete with respect to an elimination ranking
+                self.log("switching to an elimination ranking")
+                self.space.elimination = True
                 continue
             break
         return self.finish()
@@ -379,7 +387,12 @@ class _Solver:
             k, l = best
             delta = tuple(a - b for a, b in zip(k[1], l[1]))
             DF = B[l][1](delta)
-            E = combine((1, E), (-E[k], DF))
+            cF = B[l][0][l]
+            if cF == 1:
+                E = combine((1, E), (-E[k], DF))
+            else:
+                # fraction-free: c_F E - E_k D^delta F
+                E = primitive(combine((cF, E), (-E[k], DF)))
         return E
 
     def autoreduce(self, eqs):
@@ -400,8 +413,9 @@ class _Solver:
             if c0 != 1:
                 if not c0.is_Number:
                     self.assume(c0)
-                    changed = True
-                E2 = clean({k: c / c0 for k, c in E2.items()})
+                if is_monomial(c0):
+                    E2 = clean({k: c / c0 for k, c in E2.items()})
+                    changed = changed or not c0.is_Number
             for l2 in list(B):
                 F = B[l2][0]
                 if any(k[0] == lead[0] and is_derivative_of(k[1], lead[1]) for k in F):
@@ -430,9 +444,9 @@ class _Solver:
             fa = set(U[lead[0]].args)
             zs = (self.space.coef_vars(F) | self.space.unknown_vars(F)) - fa
             for i in sorted(zs):
-                if (fkey, i) in self.done_pairs:
+                if (fkey, i, self.space.elimination) in self.done_pairs:
                     continue
-                self.done_pairs.add((fkey, i))
+                self.done_pairs.add((fkey, i, self.space.elimination))
                 C = self._reduce(DF(self.space.unit(i)), B, by_name)
                 if C:
                     key = _form_key(C)
@@ -441,7 +455,7 @@ class _Solver:
                         new.append(C)
         for name, leads in by_name.items():
             for l1, l2 in itertools.combinations(sorted(leads, key=self.space.rank), 2):
-                pair = (B[l1][2], B[l2][2])
+                pair = (B[l1][2], B[l2][2], self.space.elimination)
                 if pair in self.done_pairs:
                     continue
                 self.done_pairs.add(pair)
