@@ -240,6 +240,10 @@ class _Solver:
             return False
         *_, al, name = min(cands)
         u = U[name]
+        for e in self.eqs:
+            if len(e) == 1 and (name, al) in e:
+                self.assume(e[(name, al)])
+                break
         if not any(al):
             self.log(f"single: {name} = 0")
             self.subst(name, {})
