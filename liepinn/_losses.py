@@ -97,7 +97,6 @@ class PINNLoss(eqx.Module):
     strategy: AbstractStrategy
     scales: Float[Array, " G"]
     gpinn_scales: Float[Array, " p"]
-    defaults: Float[Array, " k"]
     names: tuple[str, ...] = eqx.field(static=True)
     forms: tuple[str, ...] = eqx.field(static=True)
     weights: tuple[float, ...] = eqx.field(static=True)
@@ -106,6 +105,7 @@ class PINNLoss(eqx.Module):
     n_equations: int = eqx.field(static=True)
     independent: tuple[str, ...] = eqx.field(static=True)
     parameters: tuple[str, ...] = eqx.field(static=True)
+    defaults: tuple[float | None, ...] = eqx.field(static=True)
     _missing: tuple[str, ...] = eqx.field(static=True)
     _d_rows: int | None = eqx.field(static=True)
     _prv_rows: tuple[int, ...] = eqx.field(static=True)
@@ -234,7 +234,7 @@ class PINNLoss(eqx.Module):
         self.strategy = strategy
         self.scales = jnp.asarray(scales, dtype=float)
         self.gpinn_scales = jnp.asarray(gpinn_scales, dtype=float)
-        self.defaults = jnp.asarray(defaults, dtype=float)
+        self.defaults = tuple(None if math.isnan(v) else v for v in defaults)
         self.names = tuple(names)
         self.forms = tuple(forms)
         self.weights = tuple(w)
@@ -273,7 +273,7 @@ class PINNLoss(eqx.Module):
                     f"no value for parameter(s) {list(self._missing)}: pass params (an array in "
                     f"the order {list(self.parameters)}) or parameter_values=... at construction"
                 )
-            return self.defaults.astype(dtype)
+            return jnp.asarray(self.defaults, dtype)
         params = jnp.asarray(params, dtype)
         if params.shape != (len(self.parameters),):
             raise ValueError(

@@ -24,6 +24,7 @@ from liepinn.losses import (
 )
 
 from liepinn.symmetry import Generator
+from liepinn.symmetry._degeneracy import degeneracy_column
 
 x, t, u, v = sp.symbols("x t u v")
 mu, nu = sp.symbols("mu nu")
@@ -113,6 +114,11 @@ def test_degeneracy_of_derived_burgers_algebra():
     by_generator = {g: d for g, d in zip(algebra.basis, degeneracy(pde, algebra))}
     assert [by_generator[g].prolonged for g in table] == [NO_SIGNAL] * 3 + [REWEIGHTED_RESIDUAL] * 2
     assert all(d.evolutionary == NEW_INFORMATION for d in by_generator.values())
+    # the column for `liepinn symmetries`: the classification in the table, the report in JSON
+    column = degeneracy_column(algebra)
+    k = algebra.basis.index(table[0])
+    assert str(column[k]) == "prolonged: no signal; evolutionary: new information"
+    assert json.loads(json.dumps(column))[k]["evolutionary_term"] == ["-D_x(Delta)"]
 
 
 @pytest.mark.parametrize("problem", [heat, burgers, kdv, wave_system])

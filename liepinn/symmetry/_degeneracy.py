@@ -207,3 +207,28 @@ def degeneracy(pde, generators, *, names: Sequence[str] | None = None) -> list[D
         prolonged, evolutionary = classify(lam, xi)
         out.append(Degeneracy(k, str(name), lam, xi, prolonged, evolutionary, pde.jet.independent))
     return out
+
+
+class DegeneracyEntry(dict):
+    """One generator's `Degeneracy.to_dict()`, printed as its one-line summary (a table cell)."""
+
+    def __str__(self) -> str:
+        return f"prolonged: {self['prolonged']}; evolutionary: {self['evolutionary']}"
+
+
+def degeneracy_column(algebra) -> list[DegeneracyEntry]:
+    """Per basis generator of a `SymmetryAlgebra`: the degeneracy report as a table/JSON column.
+
+    For the `liepinn symmetries` annotators: printed as the classification, written to the
+    JSON as the full `Degeneracy.to_dict()` (multiplier, classifications, both terms)."""
+    out = []
+    for k, g in enumerate(algebra.basis):
+        try:
+            (d,) = degeneracy(algebra.pde, [g], names=[f"v{k + 1}"])
+            entry = d.to_dict()
+            entry["generator"] = k + 1
+        except (ValueError, NotImplementedError) as e:  # one generator must not sink the table
+            entry = {"generator": k + 1, "name": f"v{k + 1}", "prolonged": "unknown",
+                     "evolutionary": "unknown", "error": str(e).splitlines()[0]}
+        out.append(DegeneracyEntry(entry))
+    return out
