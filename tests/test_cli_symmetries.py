@@ -92,7 +92,7 @@ def _check_schema(data):
 
 @needs_solver
 def test_json_for_a_problem(capsys):
-    rc, out, err = run(capsys, "heat", "--json")
+    rc, out, err = run(capsys, "heat", "--json", "--timeout", "120")
     assert rc == 0, err
     data = json.loads(out)
     _check_schema(data)

@@ -10,8 +10,10 @@ Never imports JAX.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 
@@ -38,6 +40,9 @@ def add_parser(subparsers) -> None:
                    help="give a parameter an exact value, e.g. nu=0.01/pi (repeatable)")
     p.add_argument("--json", action="store_true", help="print the algebra as JSON")
     p.add_argument("--list", action="store_true", help="list the problems in the catalogue")
+    p.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="give up (exit status 1) after this many seconds")
+    p.add_argument("-v", "--verbose", action="store_true", help="report the solver's steps on stderr")
 
 
 class _InputError(ValueError):
@@ -117,14 +122,19 @@ def run(args) -> int:
 
     from ..symmetry import SymmetryVerificationError, symmetries
 
+    progress = (lambda msg: print(f"  {msg}", file=sys.stderr, flush=True)) if args.verbose else None
     try:
-        algebra = symmetries(pde)
+        with _time_limit(args.timeout):
+            algebra = symmetries(pde, progress=progress)
         for key, fn in ANNOTATORS.items():
             algebra.annotations[key] = list(fn(algebra))
         text = json.dumps(algebra.to_json(), indent=2) if args.json else str(algebra)
     except PDEInputError as e:
         print(f"liepinn symmetries: error: {_one_line(e)}", file=sys.stderr)
         return 2
+    except _TimeLimit:
+        print(f"liepinn symmetries: gave up after {args.timeout:g} s (--timeout)", file=sys.stderr)
+        return 1
     except SymmetryVerificationError as e:
         print(f"liepinn symmetries: verification failed: {_one_line(e)}", file=sys.stderr)
         return 1
@@ -145,6 +155,29 @@ def run(args) -> int:
         verdict = "matches" if got == lit["dimension"] else f"DIFFERS from the {got} found"
         print(f"Literature: dimension {lit['dimension']} ({verdict}); {lit.get('reference', '')}")
     return 0
+
+
+class _TimeLimit(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float | None):
+    """Raise `_TimeLimit` in the main thread after `seconds` (POSIX; no limit elsewhere)."""
+    if not seconds or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def handler(signum, frame):
+        raise _TimeLimit()
+
+    old = signal.signal(signal.SIGALRM, handler)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
 
 
 def _one_line(e: BaseException) -> str:
