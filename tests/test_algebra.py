@@ -308,3 +308,17 @@ def test_trigonometric_generators_are_canonical():
     ja = SymmetryAlgebra.from_raw(ode, RawAlgebra(a)).to_json()
     jb = SymmetryAlgebra.from_raw(ode, RawAlgebra(b)).to_json()
     assert ja == jb and len(ja["generators"]) == 3
+
+
+def test_symbolic_layer_does_not_import_jax():
+    code = ("import sys, liepinn\n"
+            "p = liepinn.PDE.from_text('u_t = u_xx', independent='x,t', dependent='u')\n"
+            "g = liepinn.Generator({'x': 1}, {}, p.jet)\n"
+            "assert g.verify(p)\n"
+            "liepinn.SymmetryAlgebra(p, [g]).to_json()\n"
+            "liepinn.list_entries()\n"
+            "print('jax' in sys.modules)")
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, PYTHONPATH=str(root))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "False"
