@@ -72,43 +72,68 @@ STRATEGIES = {
 }
 
 
-def _time(fn, *args, repeats: int) -> float:
-    jax.block_until_ready(fn(*args))  # compile
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
+def _time_interleaved(fns: dict, args, rounds: int) -> dict[str, list[float]]:
+    """Time compiled functions in turns (one call each per round), so that a change in the
+    machine's load during the run hits all of them alike."""
+    for fn in fns.values():
         jax.block_until_ready(fn(*args))
-        times.append(1e3 * (time.perf_counter() - t0))
-    return statistics.median(times)
+    times = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            jax.block_until_ready(fn(*args))
+            times[name].append(1e3 * (time.perf_counter() - t0))
+    return times
+
+
+def _cost(compiled) -> tuple[float, float]:
+    """XLA's static estimate: GFLOP and GB accessed per call (independent of the load)."""
+    ca = compiled.cost_analysis()
+    ca = ca[0] if isinstance(ca, list) else ca
+    return ca.get("flops", float("nan")) / 1e9, ca.get("bytes accessed", float("nan")) / 1e9
 
 
 def run(n: int = 10_000, repeats: int = 7, names=None, sets=None) -> list[dict]:
     key_model, key_x = jax.random.split(jax.random.PRNGKey(0))
     model = eqx.nn.MLP(2, "scalar", 50, 4, activation=jnp.tanh, key=key_model)
+    params, static = eqx.partition(model, eqx.is_array)
     box = Box([-1.0, 0.0], [1.0, 1.0])
     points = box.from_unit(jax.random.uniform(key_x, (n, 2), minval=-1.0, maxval=1.0))
     rows = []
     for set_name, alphas in (sets or {"order2": ORDER2, "order3": ORDER3}).items():
         requests = [(0, alpha) for alpha in alphas]
+        fns, costs = {}, {}
         for name in names or STRATEGIES:
             strategy = STRATEGIES[name]
 
-            def values(model, points, strategy=strategy):
+            def values(params, points, strategy=strategy):
+                model = eqx.combine(params, static)
                 return derivatives(model, points, requests, strategy=strategy, scaling=box)
 
-            def loss(model, points, strategy=strategy):
-                d = values(model, points, strategy)
+            def loss(params, points, strategy=strategy):
+                d = values(params, points, strategy)
                 return sum(jnp.mean(v**2) for v in d.values())
 
-            t_values = _time(eqx.filter_jit(values), model, points, repeats=repeats)
-            t_grad = _time(
-                eqx.filter_jit(eqx.filter_value_and_grad(loss)), model, points, repeats=repeats
+            for mode, fn in (("values", values), ("value_and_grad", jax.value_and_grad(loss))):
+                compiled = jax.jit(fn).lower(params, points).compile()
+                fns[(name, mode)] = compiled
+                costs[(name, mode)] = _cost(compiled)
+        times = _time_interleaved(fns, (params, points), repeats)
+        for name in names or STRATEGIES:
+            row = {"set": set_name, "strategy": name}
+            for mode in ("values", "value_and_grad"):
+                ts = times[(name, mode)]
+                row[f"{mode}_ms"] = statistics.median(ts)
+                row[f"{mode}_min_ms"] = min(ts)
+                row[f"{mode}_gflop"], row[f"{mode}_gb"] = costs[(name, mode)]
+            rows.append(row)
+            print(
+                f"{set_name:6s} {name:16s} values {row['values_ms']:7.1f} ms (min {row['values_min_ms']:6.1f},"
+                f" {row['values_gflop']:5.2f} GFLOP)   value_and_grad {row['value_and_grad_ms']:7.1f} ms"
+                f" (min {row['value_and_grad_min_ms']:6.1f}, {row['value_and_grad_gflop']:5.2f} GFLOP,"
+                f" {row['value_and_grad_gb']:5.2f} GB)",
+                flush=True,
             )
-            rows.append(
-                {"set": set_name, "strategy": name, "values_ms": t_values, "value_and_grad_ms": t_grad}
-            )
-            print(f"{set_name:7s} {name:17s} values {t_values:9.2f} ms   "
-                  f"value_and_grad {t_grad:9.2f} ms", flush=True)
     return rows
 
 

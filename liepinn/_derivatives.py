@@ -375,7 +375,7 @@ def _check_requests(multi_indices: Iterable, p: int, q: int) -> tuple[Request, .
     return tuple(out)
 
 
-DEFAULT_STRATEGY: AbstractStrategy = Taylor()
+DEFAULT_STRATEGY: AbstractStrategy = MultiTaylor()
 
 
 def derivatives(

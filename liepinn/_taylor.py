@@ -19,7 +19,7 @@ coefficient (`jax.experimental.jet` instantiates their zero series instead).
 
 The interpreter covers the primitives of MLP-like networks (linear algebra, shape operations,
 tanh/sin/cos/tan/atan/exp/log/logistic/erf/sqrt/pow/relu-type piecewise functions, jit, custom_jvp/vjp
-calls, whose custom rules are ignored as `jet` does); anything else raises
+calls, whose custom rules are ignored as `jet` does, and scan, unrolled); anything else raises
 `NotImplementedError` naming the primitive.
 """
 
@@ -447,6 +447,33 @@ _CALLS = {"jit", "pjit", "closed_call", "core_call", "call", "custom_jvp_call",
           "custom_vjp_call", "custom_vjp_call_jaxpr", "remat2", "checkpoint"}
 
 
+def _scan(ctx: _Ctx, eqn, invals):
+    """lax.scan, unrolled: the body is interpreted once per step (networks scan over a few
+    layers, e.g. `eqx.nn.MLP(..., scan=True)`)."""
+    params = eqn.params
+    body, n_consts, n_carry = params["jaxpr"], params["num_consts"], params["num_carry"]
+    consts, carry = invals[:n_consts], invals[n_consts : n_consts + n_carry]
+    xs = invals[n_consts + n_carry :]
+    steps = range(params["length"])
+    per_step = []
+    for i in reversed(steps) if params["reverse"] else steps:
+        x_i = [{g: v[i] for g, v in x.items()} for x in xs]
+        outs = _eval(ctx, body.jaxpr, body.consts, [*consts, *carry, *x_i])
+        carry, ys = outs[:n_carry], outs[n_carry:]
+        per_step.append(ys)
+    if params["reverse"]:
+        per_step.reverse()
+    stacked = []
+    for j, var in enumerate(eqn.outvars[n_carry:]):
+        shape, dtype = var.aval.shape[1:], var.aval.dtype
+        keys = [g for g in ctx.S if any(g in ys[j] for ys in per_step)]
+        stacked.append({
+            g: jnp.stack([ys[j][g] if g in ys[j] else jnp.zeros(shape, dtype) for ys in per_step])
+            for g in keys
+        })
+    return [*carry, *stacked]
+
+
 def _sub_jaxpr(eqn):
     for name in ("jaxpr", "call_jaxpr", "fun_jaxpr"):
         if name in eqn.params:
@@ -472,7 +499,9 @@ def _eval(ctx: _Ctx, jaxpr, consts, args: list[Coeffs]) -> list[Coeffs]:
     for eqn in jaxpr.eqns:
         invals = [read(v) for v in eqn.invars]
         name = eqn.primitive.name
-        if name in _CALLS:
+        if name == "scan" and not all(_is_const(v, ctx) for v in invals):
+            outs = _scan(ctx, eqn, invals)
+        elif name in _CALLS:
             body, body_consts = _sub_jaxpr(eqn)
             n = len(body.invars)
             outs = _eval(ctx, body, body_consts, invals[len(invals) - n:])

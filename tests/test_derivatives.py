@@ -161,8 +161,8 @@ def test_multitaylor_activations(activation, x64):
     model = eqx.nn.MLP(2, 2, 6, 1, activation=activation, dtype=jnp.float64, key=key_m)
     points = jax.random.uniform(key_x, (6, 2), minval=0.2, maxval=0.9, dtype=jnp.float64)
     requests = [(a, al) for a in (0, 1) for al in _alphas(2, 3)]
-    ref = derivatives(model, points, requests, strategy=Forward())
-    got = derivatives(model, points, requests, strategy=MultiTaylor(fallback=None))
+    run = lambda s: jax.jit(lambda x: derivatives(model, x, requests, strategy=s))(points)
+    ref, got = run(Forward()), run(MultiTaylor(fallback=None))
     for key in requests:
         np.testing.assert_allclose(got[key], ref[key], rtol=1e-9,
                                    atol=1e-10 * float(jnp.max(jnp.abs(ref[key]))), err_msg=str(key))
@@ -232,3 +232,36 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="Box in 3 dimensions"):
         derivatives(model, jnp.zeros((3, 2)), [(0, (1, 0))], scaling=Box([0, 0, 0], [1, 1, 1]))
     assert derivatives(model, jnp.zeros((3, 2)), []) == {}
+
+
+def _liepinn_models(key):
+    nn = pytest.importorskip("liepinn.nn")
+    k1, k2, k3 = jax.random.split(key, 3)
+    embed = nn.Chain(
+        nn.PeriodicEmbedding(2, axis=0, period=2.0, n_harmonics=2),
+        nn.FourierFeatures(5, 4, sigma=0.5, key=k1),
+    )
+    mlp = nn.MLP(2, 2, 8, 2, activation="silu", embedding=embed, dtype=jnp.float64, key=k2)
+    hard = nn.HardConstraint(
+        nn.MLP(2, 1, 8, 2, activation="gelu", dtype=jnp.float64, key=k3),
+        lambda z, n: -jnp.sin(jnp.pi * z[:1]) + z[1] * (1 - z[0] ** 2) * n,
+    )
+    scanned = eqx.nn.MLP(2, 2, 8, 3, activation=jnp.tanh, scan=True, dtype=jnp.float64, key=k3)
+    return {"embedded MLP": mlp, "hard constraint": hard, "eqx MLP with scan": scanned}
+
+
+def test_multitaylor_on_liepinn_networks(x64):
+    """The default strategy on the project's networks (embeddings, hard constraints, scan)."""
+    points = jax.random.uniform(jax.random.PRNGKey(7), (5, 2), minval=-1, maxval=1,
+                                dtype=jnp.float64)
+    for name, model in _liepinn_models(jax.random.PRNGKey(6)).items():
+        q = jax.eval_shape(model, points[0]).shape[0]
+        requests = [(a, al) for a in range(q) for al in _alphas(2, 3)]
+        ref = jax.jit(lambda x: derivatives(model, x, requests, strategy=Forward()))(points)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no fallback
+            got = jax.jit(lambda x: derivatives(model, x, requests))(points)
+        for key in requests:
+            np.testing.assert_allclose(got[key], ref[key], rtol=1e-9,
+                                       atol=1e-10 * float(jnp.max(jnp.abs(ref[key]))),
+                                       err_msg=f"{name} {key}")
