@@ -75,15 +75,17 @@ def run(recipe: Recipe, seed: int = 0, progress: bool = False, verbose: bool = T
 
     def callback(step, phase, m, terms):
         if step % 1000 == 0 or phase == "lbfgs" and step % 500 == 0:
-            errors.append((step, rel_l2(m, grid, usol), time.perf_counter() - t0))
+            errors.append((step, rel_l2(m, grid, usol), time.perf_counter() - t0, time.process_time() - c0))
             if verbose:
                 print(f"step {step:6d} {phase:5s} loss {terms['total']:.3e} rel_l2 {errors[-1][1]:.3e} "
-                      f"t {errors[-1][2]:.0f}s", flush=True)
+                      f"wall {errors[-1][2]:.0f}s cpu {errors[-1][3]:.0f}s", flush=True)
 
     t0 = time.perf_counter()
+    c0 = time.process_time()
     result = recipe.train(loss_fn, model, data, key=key, progress=progress, callback=callback)
+    cpu = time.process_time() - c0
     err = rel_l2(result.model, grid, usol)
-    return result, err, errors
+    return result, err, errors, cpu
 
 
 def main(argv=None):
@@ -112,10 +114,11 @@ def main(argv=None):
         changes["refinement"] = None
     recipe = RECIPES[args.recipe].replace(**changes)
     print("recipe:", json.dumps(recipe.to_json()), flush=True)
-    result, err, errors = run(recipe, args.seed, progress=args.progress)
+    result, err, errors, cpu = run(recipe, args.seed, progress=args.progress)
     out = {
         "rel_l2": err,
         "wall_time_s": result.wall_time,
+        "cpu_time_s": cpu,
         "adam_steps": result.steps,
         "lbfgs_steps": result.lbfgs_steps,
         "final_loss": float(result.history["total"][-1]),

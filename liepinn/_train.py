@@ -567,8 +567,9 @@ def train(
       replaces Adam altogether.
     - ``lbfgs_steps``: L-BFGS iterations after Adam (``optax.lbfgs`` with its zoom line
       search, ``lbfgs_memory`` pairs); ``lbfgs_dtype="float64"`` runs this phase in double
-      precision (enabling x64 for it). Collocation sets stay fixed during L-BFGS unless
-      ``lbfgs_resample`` (then its memory restarts after each change).
+      precision (enabling x64 for it). Collocation sets are updated a last time when L-BFGS
+      starts (if due at that step) and then stay fixed unless ``lbfgs_resample`` (then its
+      memory restarts after each change).
     - ``key``: PRNG key or int for the data.
 
     **Other arguments:**
@@ -758,10 +759,11 @@ def _drive(run: _Run, cfg) -> TrainResult:
                     if max_time is not None and time.perf_counter() - t_start > max_time:
                         stopped = "max_time"
                         break
-                    if step > first or (ph == "adam" and step > 0):
-                        if ph == "adam" or cfg["lbfgs_resample"]:
-                            if run.update_data(step) and ph == "lbfgs":
-                                opt_state = _opt_init(opt, run.params, run.ensemble)
+                    # collocation updates: during Adam, and once more as L-BFGS starts (so it
+                    # starts on a refined set); inside L-BFGS only if asked, restarting its memory
+                    if step > 0 and (ph == "adam" or step == first or cfg["lbfgs_resample"]):
+                        if run.update_data(step) and ph == "lbfgs" and step > first:
+                            opt_state = _opt_init(opt, run.params, run.ensemble)
                     n = min(chunk, last - step)
                     params_before = run.params
                     (run.params, opt_state), recs = run.run_chunk(ph, n, opt, opt_state, step)

@@ -1,0 +1,99 @@
+"""Seeds vmapped in one program versus sequential runs (Burgers PINN, small budget).
+
+Trains ``--seeds`` seeds of the Burgers PINN of ``train_burgers.py`` (hard constraints,
+``--n`` collocation points, ``--steps`` Adam steps and ``--lbfgs-steps`` L-BFGS steps)
+
+- once with one seed (``t1``),
+- sequentially, one ``train`` call per seed (``t_seq``; the first call compiles, the
+  others reuse the compiled chunks),
+- with ``train_seeds`` (one ``vmap``-ed program, ``t_vmap``),
+
+each timing including its compilation, and reports ``t_vmap / t1`` and ``t_seq / t_vmap``.
+Also checks that the vmapped losses match the sequential ones.
+
+Run:  PYTHONPATH=. .venv/bin/python benchmarks/vmap_seeds.py [--seeds 5 --n 500 --steps 2000 --lbfgs-steps 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+
+import jax
+import jax.random as jr
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from train_burgers import LOWER, UPPER, loss_fn, transform  # noqa: E402
+
+from liepinn._train import _adam, _lbfgs  # noqa: E402
+from liepinn._train_recipe import Recipe  # noqa: E402
+from liepinn.train import train, train_seeds  # noqa: E402
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--n", type=int, default=500)
+    ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--lbfgs-steps", type=int, default=0)
+    ap.add_argument("--width", type=int, default=20)
+    ap.add_argument("--depth", type=int, default=4)
+    ap.add_argument("--json")
+    args = ap.parse_args(argv)
+
+    recipe = Recipe(width=args.width, depth=args.depth, n_collocation=args.n, steps=args.steps,
+                    lbfgs_steps=args.lbfgs_steps, log_every=100)
+    opts = dict(steps=recipe.steps, learning_rate=recipe.learning_rate, decay=recipe.decay,
+                lbfgs_steps=recipe.lbfgs_steps, lbfgs_memory=recipe.lbfgs_memory,
+                lbfgs_dtype="float64" if recipe.float64 else None, log_every=recipe.log_every)
+    data = recipe.collocation(LOWER, UPPER)
+    make = lambda k: recipe.model(2, 1, LOWER, UPPER, transform=transform, key=k)
+
+    def fresh():
+        # forget compiled programs so every timing below includes its own compilation
+        jax.clear_caches()
+        _adam.cache_clear()
+        _lbfgs.cache_clear()
+
+    fresh()
+    t = time.perf_counter()
+    one = train(loss_fn, make(jr.PRNGKey(0)), data, key=0, **opts)
+    t1 = time.perf_counter() - t
+
+    fresh()
+    t = time.perf_counter()
+    seq = [train(loss_fn, make(jr.PRNGKey(k)), data, key=k, **opts) for k in range(args.seeds)]
+    t_seq = time.perf_counter() - t
+
+    fresh()
+    t = time.perf_counter()
+    ens = train_seeds(loss_fn, make, data, keys=list(range(args.seeds)), **opts)
+    t_vmap = time.perf_counter() - t
+
+    final_seq = np.array([r.history["total"][-1] for r in seq])
+    final_vmap = ens.history["total"][:, -1]
+    out = {
+        "seeds": args.seeds, "n_collocation": args.n, "adam_steps": args.steps, "lbfgs_steps": args.lbfgs_steps,
+        "net": f"{args.depth}x{args.width} tanh",
+        "t_one_seed_s": t1, "t_sequential_s": t_seq, "t_vmap_s": t_vmap,
+        "vmap_over_one_seed": t_vmap / t1, "sequential_over_vmap": t_seq / t_vmap,
+        "final_loss_sequential": final_seq.tolist(), "final_loss_vmap": final_vmap.tolist(),
+        "max_rel_diff_final_loss": float(np.max(np.abs(final_vmap - final_seq) / np.abs(final_seq))),
+        "one_seed_matches_seq0": bool(np.array_equal(one.history["total"], seq[0].history["total"])),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cpus", "jax": jax.__version__,
+    }
+    print(json.dumps(out, indent=1))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(out, f, indent=1)
+    return out
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
