@@ -11,7 +11,10 @@ Variants (same network, points, optimiser, IC/BC terms; only the interior loss d
   (b) residual:      `liepinn.losses.PINNLoss(pde)` (residual only);
   (c) evolutionary:  residual + the five Burgers generators in evolutionary form
                      L_Delta[Q] = pr v(Delta) - xi^i D_i Delta (order 3, one shared derivative set);
-  (d) prolonged:     residual + the five generators in prolonged form pr v(Delta) (order 2).
+  (d) prolonged:     residual + the five generators in prolonged form pr v(Delta) (order 2);
+  (e), (f) profile:  the step with the interior loss replaced by the plain mean squares of the
+                     derivative set of (b) (order 2) and of (c) (order 3): f/e is what the
+                     derivative engine alone makes c/b cost; c/b - f/e is the losses' own share.
 Generators come from `liepinn.symmetries(pde)`; terms are normalised by coefficient size.
 
 Run:  PYTHONPATH=. .venv/bin/python benchmarks/step_cost.py [--steps 10] [--repeats 7]
@@ -35,7 +38,7 @@ import optax
 
 from liepinn import PDE, symmetries
 from liepinn import derivatives as _engine
-from liepinn.derivatives import DEFAULT_STRATEGY, Box
+from liepinn.derivatives import DEFAULT_STRATEGY, Box, derivatives
 from liepinn.losses import PINNLoss, dirichlet_loss
 
 NU = 0.01 / np.pi
@@ -87,6 +90,23 @@ def liepinn_loss(interior: PINNLoss, box: Box):
     return loss
 
 
+ORDER2 = ((0, (0, 0)), (0, (1, 0)), (0, (0, 1)), (0, (2, 0)))
+ORDER3 = ORDER2 + ((0, (1, 1)), (0, (0, 2)), (0, (3, 0)), (0, (2, 1)))
+
+
+def derivative_loss(requests, box: Box, strategy):
+    """Profile: the same step with the interior loss replaced by the mean squares of the raw
+    derivative set (no residual algebra): what the derivative engine alone costs."""
+
+    def loss(model, data):
+        d = derivatives(model, data["col"], requests, strategy=strategy, scaling=box)
+        ic = dirichlet_loss(model, data["ic"], data["ic_u"], box=box)
+        bc = dirichlet_loss(model, data["bc"], data["bc_u"], box=box)
+        return sum(jnp.mean(v**2) for v in d.values()) + ic + bc
+
+    return loss
+
+
 def make_runner(loss, model, steps: int, lr: float = 1e-3):
     opt = optax.adam(lr)
     params, static = eqx.partition(model, eqx.is_inexact_array)
@@ -131,7 +151,7 @@ def main(argv=None):
     ap.add_argument("--steps", type=int, default=10, help="Adam steps per compiled scan")
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--n-collocation", type=int, default=10_000)
-    ap.add_argument("--only", default="a,b,c,d", help="variants to run, e.g. a,b")
+    ap.add_argument("--only", default="a,b,c,d,e,f", help="variants to run, e.g. a,b")
     ap.add_argument("--strategy", default=None,
                     help="liepinn derivative strategy class (default: liepinn's DEFAULT_STRATEGY)")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "step_cost.json"))
@@ -162,7 +182,7 @@ def main(argv=None):
               f"loss {r['last_loss']:.4g})", flush=True)
 
     ratios = {}
-    for num, den in (("b", "a"), ("c", "b"), ("d", "b")):
+    for num, den in (("b", "a"), ("c", "b"), ("d", "b"), ("f", "e")):
         if num in results and den in results:
             ratios[f"{num}/{den}"] = results[num]["ms_per_step"] / results[den]["ms_per_step"]
     for key, val in ratios.items():

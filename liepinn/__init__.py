@@ -29,6 +29,14 @@ _EXPORTS: dict[str, str] = {
     # numeric layer (JAX)
     "lower": ".codegen",
     "Lowered": ".codegen",
+    # losses (issue 5); the degeneracy report is symbolic (no JAX)
+    "PINNLoss": "._losses",
+    "dirichlet_loss": "._losses",
+    "initial_loss": "._losses",
+    "neumann_loss": "._losses",
+    "periodic_loss": "._losses",
+    "degeneracy": ".symmetry._degeneracy",
+    "Degeneracy": ".symmetry._degeneracy",
 }
 
 

@@ -431,8 +431,11 @@ def _coefficient_scale(jet, xi, phi, lo, hi, U, subs, name, n_grid: int = 9, n_u
                 f"generator {name}: coefficient {sp.sstr(c)} contains {sorted(s.name for s in extra)} "
                 "without values; pass parameter_values=... for the normalisation"
             )
-        vals = np.broadcast_to(np.asarray(sp.lambdify(syms, c, "numpy")(*grid), float), grid[0].shape)
-        best = max(best, float(np.max(np.abs(vals))) * factor)
+        with np.errstate(all="ignore"):  # u**m, log u ... are undefined on part of the grid
+            vals = np.broadcast_to(np.asarray(sp.lambdify(syms, c, "numpy")(*grid), float), grid[0].shape)
+        vals = np.abs(vals[np.isfinite(vals)])
+        if vals.size:
+            best = max(best, float(np.max(vals)) * factor)
     if not best > 0 or not math.isfinite(best):
         raise ValueError(f"generator {name} has no finite nonzero coefficient on the domain (scale {best})")
     return best
