@@ -322,3 +322,25 @@ def test_symbolic_layer_does_not_import_jax():
     env = dict(os.environ, PYTHONPATH=str(root))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_json_strings_sympify_back_even_for_clashing_names():
+    # E, I, S, N, gamma ... are sympy objects to `sympify`; they are written Symbol('E')
+    pde = PDE.from_text("u_t = E*u_xx + gamma*u", independent="x,t", dependent="u")
+    alg = SymmetryAlgebra(pde, [gen({x: 1}, {}, pde.jet), gen({t: E_ * gamma_}, {}, pde.jet)])
+    data = alg.to_json()
+    assert sp.sympify(data["pde"][0]) == pde.equations[0]
+    assert sp.sympify(data["generators"][1]["xi"]["t"]) == E_ * gamma_
+    back = SymmetryAlgebra.from_json(json.dumps(data))
+    assert back.to_json() == data and back.pde.equations == pde.equations
+
+
+E_, gamma_ = sp.Symbol("E"), sp.Symbol("gamma")
+
+
+def test_superposition_function_round_trips_as_an_undetermined_function():
+    alg = heat_algebra()
+    back = SymmetryAlgebra.from_json(alg.dumps())
+    (phi,) = back.superposition.phi.values()
+    assert isinstance(phi, sp.core.function.AppliedUndef) and phi.func.__name__ == "beta"
+    assert back.verified().superposition.verification == "symbolic"

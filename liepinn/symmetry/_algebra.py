@@ -35,6 +35,7 @@ from ._generator import (
     _numeric_zero,
     _parse,
     _simplify_zero,
+    json_str,
 )
 
 
@@ -825,30 +826,30 @@ class SymmetryAlgebra:
         """The JSON schema of DESIGN.md (every expression a sympify-parsable string)."""
         pde = self.pde
         out = {
-            "pde": [sp.sstr(e) for e in pde.equations],
+            "pde": [json_str(e) for e in pde.equations],
             "independent": [s.name for s in pde.independent],
             "dependent": [s.name for s in pde.dependent],
-            "parameters": {s.name: (None if v is None else sp.sstr(v)) for s, v in pde.parameters.items()},
+            "parameters": {s.name: (None if v is None else json_str(v)) for s, v in pde.parameters.items()},
             "generators": [g.to_dict() for g in self.basis],
             "superposition": None,
             "infinite": [],
-            "assumptions": [sp.sstr(a) for a in self.assumptions],
+            "assumptions": [json_str(a) for a in self.assumptions],
             "commutators": {},
             "verification": list(self.verification),
         }
         if self.superposition is not None:
             sup = self.superposition
             out["superposition"] = {
-                "phi": {u.name: sp.sstr(v) for u, v in sup.phi.items() if v != 0},
-                "constraints": [sp.sstr(c) for c in sup.constraints],
+                "phi": {u.name: json_str(v) for u, v in sup.phi.items() if v != 0},
+                "constraints": [json_str(c) for c in sup.constraints],
             }
         for fam in self.infinite:
             entry = fam.generator.to_dict()
-            entry["functions"] = [sp.sstr(f) for f in fam.functions]
-            entry["constraints"] = [sp.sstr(c) for c in fam.constraints]
+            entry["functions"] = [json_str(f) for f in fam.functions]
+            entry["constraints"] = [json_str(c) for c in fam.constraints]
             out["infinite"].append(entry)
         for (i, j), coeffs in self.structure_constants().items():
-            out["commutators"][f"{i + 1},{j + 1}"] = {str(k + 1): sp.sstr(c) for k, c in coeffs.items()}
+            out["commutators"][f"{i + 1},{j + 1}"] = {str(k + 1): json_str(c) for k, c in coeffs.items()}
         if self.warnings:
             out["warnings"] = list(self.warnings)
         for key, values in self.annotations.items():
@@ -864,13 +865,17 @@ class SymmetryAlgebra:
         """Inverse of `to_json` (expressions are parsed with sympy: trusted input only)."""
         if isinstance(data, str):
             data = json.loads(data)
+        from .._jet import JetSpace
+
         try:
-            pde = PDE.from_text(list(data["pde"]), independent=list(data["independent"]),
-                                dependent=list(data["dependent"]),
-                                parameters={k: v for k, v in data.get("parameters", {}).items() if v is not None})
+            jet = JetSpace(list(data["independent"]), list(data["dependent"]))
+            params = dict(data.get("parameters") or {})
+            ns = _namespace(jet, {name: sp.Symbol(name) for name in params})
+            equations = [_parse(e, ns) for e in data["pde"]]
         except KeyError as e:
             raise ValueError(f"symmetry JSON lacks the key {e.args[0]!r}") from None
-        ns = _namespace(pde.jet, {s.name: s for s in pde.parameters})
+        values = {sp.Symbol(k): (None if v is None else _parse(v, {})) for k, v in params.items()}
+        pde = PDE(equations, jet, values)
         basis = [Generator.from_dict(g, pde.jet, names=ns) for g in data.get("generators", [])]
         sup = None
         if data.get("superposition"):

@@ -5,12 +5,14 @@ Symbolic layer: sympy only, never JAX.
 
 from __future__ import annotations
 
+import functools
 import random
 import types
 from collections.abc import Mapping, Sequence
 
 import sympy as sp
 from sympy.core.sorting import default_sort_key
+from sympy.printing.str import StrPrinter
 
 from .._jet import JetSpace
 
@@ -303,8 +305,8 @@ class Generator:
     def to_dict(self) -> dict:
         """``{"xi": {"x": "..."}, "phi": {"u": "..."}}``, zero components left out."""
         return {
-            "xi": {k.name: sp.sstr(v) for k, v in self._xi.items() if v != 0},
-            "phi": {k.name: sp.sstr(v) for k, v in self._phi.items() if v != 0},
+            "xi": {k.name: json_str(v) for k, v in self._xi.items() if v != 0},
+            "phi": {k.name: json_str(v) for k, v in self._phi.items() if v != 0},
         }
 
     @classmethod
@@ -317,6 +319,39 @@ class Generator:
         except AttributeError as e:
             raise TypeError(f"a generator must be a dict with 'xi' and 'phi' dicts, got {data!r}") from e
         return cls(xi, phi, jet)
+
+
+@functools.lru_cache(maxsize=None)
+def _clashes(name: str) -> bool:
+    """True if `sympify(name)` is not the plain symbol `name` (E, I, S, N, Q, beta, gamma, ...)."""
+    try:
+        return sp.sympify(name) != sp.Symbol(name)
+    except (sp.SympifyError, SyntaxError, TypeError, ValueError, AttributeError):
+        return True
+
+
+class _JSONPrinter(StrPrinter):
+    """`sstr`, except that symbols whose names sympy reads as something else (E, I, S, N,
+    gamma, ...) are written ``Symbol('E')``, so `sympify` gives back the same expression."""
+
+    def _print_Symbol(self, expr):
+        return f"Symbol({expr.name!r})" if _clashes(expr.name) else expr.name
+
+
+def json_str(expr) -> str:
+    """A string `sympy.sympify` parses back to `expr` (used for every expression in JSON)."""
+    return _JSONPrinter().doprint(sp.sympify(expr))
+
+
+# Names read as sympy functions when called; any other called name is an undetermined function.
+_SYMPY_CALLS = {
+    "sin", "cos", "tan", "cot", "sec", "csc", "asin", "acos", "atan", "atan2", "acot",
+    "sinh", "cosh", "tanh", "coth", "sech", "csch", "asinh", "acosh", "atanh",
+    "exp", "log", "ln", "sqrt", "root", "Abs", "abs", "sign", "re", "im", "erf", "erfc", "Heaviside",
+    "Derivative", "Subs", "Function", "Symbol", "Rational", "Integer", "Float", "Pow", "Mul", "Add",
+    "Eq", "Ne", "Lt", "Le", "Gt", "Ge", "Piecewise", "LambertW", "besselj", "bessely", "besseli",
+    "besselk", "gamma", "factorial", "binomial", "floor", "ceiling", "Max", "Min",
+}
 
 
 def _namespace(jet: JetSpace, names: Mapping | None = None) -> dict:
@@ -332,11 +367,12 @@ def _parse(text, ns: dict) -> sp.Expr:
     from sympy.parsing.sympy_parser import parse_expr
 
     local = dict(ns)
-    # Bare names that sympy would read as its own objects (S, N, E, I, Q, beta, gamma, ...)
-    # are plain symbols here unless given in `ns` or used as a call.
+    # Called names other than known functions are undetermined functions (beta(x, t) of a
+    # superposition is not Euler's beta function). Bare names keep sympy's meaning unless
+    # given in `ns` (E is e; a symbol named E is written Symbol('E'), see `json_str`).
     for tok in _names_in(text):
-        if tok not in local and not _is_call(text, tok):
-            local[tok] = sp.Symbol(tok)
+        if tok not in local and _is_call(text, tok) and tok not in _SYMPY_CALLS:
+            local[tok] = sp.Function(tok)
     try:
         return parse_expr(text, local_dict=local)
     except Exception as e:  # parse_expr raises SyntaxError, TokenError, TypeError ...
