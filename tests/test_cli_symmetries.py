@@ -129,3 +129,24 @@ def test_system_and_problem_parameters(capsys):
     data = json.loads(out)
     assert data["parameters"] == {"alpha": "1/2", "kappa": "1"}
     assert data["dependent"] == ["u", "v"] and len(data["generators"]) == 5
+
+
+@needs_solver
+def test_annotation_hook(capsys, monkeypatch):
+    from liepinn._cli import symmetries as cli
+
+    class Note:
+        def __init__(self, k):
+            self.k = k
+
+        def summary(self):
+            return f"note {self.k}"
+
+        def to_dict(self):
+            return {"k": self.k}
+
+    monkeypatch.setitem(cli.ANNOTATORS, "notes", lambda alg: [Note(k) for k in range(len(alg.basis))])
+    rc, out, _ = run(capsys, "kdv")
+    assert rc == 0 and "notes" in out and "note 3" in out
+    rc, out, _ = run(capsys, "kdv", "--json")
+    assert json.loads(out)["notes"] == [{"k": k} for k in range(4)]

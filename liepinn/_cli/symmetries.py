@@ -17,9 +17,11 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 
-# Extra per-generator columns: name -> function(algebra) -> one entry per basis generator.
-# Other parts of liepinn register here (e.g. the losses' "degeneracy" classification); each
-# column is printed in the table and added to the JSON under its name.
+# Extra per-generator columns: name -> function(algebra) -> one entry per basis generator
+# (strings, or objects with .summary() for the table and .to_dict() for the JSON). Other parts
+# of liepinn register here, e.g. the losses' classification:
+#     ANNOTATORS["degeneracy"] = lambda alg: degeneracy(alg.pde, alg)
+# Each column is printed in the table and added to the JSON under its name.
 ANNOTATORS: dict[str, Callable[[object], Sequence]] = {}
 
 

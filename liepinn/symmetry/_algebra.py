@@ -500,7 +500,9 @@ class SymmetryAlgebra:
     - `infinite`: `InfiniteFamily`s with free functions, for infinite-dimensional algebras.
     - `assumptions`: sympy relations assumed (expressions divided by, generic parameters).
     - `verification`: per basis generator, ``"symbolic"``, ``"numeric"`` or ``"unverified"``.
-    - `annotations`: extra per-generator columns for printing and JSON (e.g. ``degeneracy``).
+    - `annotations`: extra per-generator columns for printing and JSON (e.g. ``degeneracy``):
+      name -> one entry per generator, a string/number or an object with ``summary()``
+      (the table cell) and ``to_dict()`` (the JSON value).
     - `warnings`: what the solver could not finish (the algebra may then be incomplete).
     """
 
@@ -792,7 +794,7 @@ class SymmetryAlgebra:
         gens = [str(g) for g in self.basis]
         cols = [("", names), ("generator", gens), ("verified", list(self.verification))]
         for key, values in self.annotations.items():
-            cols.append((key, [str(v) for v in values]))
+            cols.append((key, [v.summary() if hasattr(v, "summary") else str(v) for v in values]))
         lines += _table(cols)
         if self.superposition is not None:
             sup = self.superposition
@@ -853,7 +855,7 @@ class SymmetryAlgebra:
         if self.warnings:
             out["warnings"] = list(self.warnings)
         for key, values in self.annotations.items():
-            out[key] = list(values)
+            out[key] = [v.to_dict() if hasattr(v, "to_dict") else v for v in values]
         return out
 
     def dumps(self, **kwargs) -> str:
