@@ -33,6 +33,8 @@ def run(capsys, *argv):
         (["--pde", "", "--indep", "x,t", "--dep", "u"], "empty equation"),
         (["--pde", "u_t = u_xx", "--indep", "x,t", "--dep", "u", "--param", "x=1"], "'x'"),
         (["--pde", "u_x^2 + u_t^2 = 1", "--indep", "x,t", "--dep", "u"], "principal derivative"),
+        (["--pde", "u_t^2 + v_x^2 = 1", "--pde", "u_x^2 = v_t^2", "--indep", "x,t", "--dep", "u,v"],
+         "equation 1 ('u_t^2 + v_x^2 = 1') has no principal derivative"),
         (["--pde", "u_t = nu*u_xx", "--indep", "x,t", "--dep", "u", "--param", "nu"], "NAME=VALUE"),
         (["--pde", "u_t = nu*u_xx", "--indep", "x,t", "--dep", "u", "--param", "nu=a/2"], "name(s) a"),
         (["--pde", "u_t = nu*u_xx", "--indep", "x,t", "--dep", "u", "--param", "mu=1"], "'mu'"),
