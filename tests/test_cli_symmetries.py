@@ -114,6 +114,7 @@ def test_json_for_text_input_keeps_parameter_values_exact(capsys):
     assert sp.sympify(data["parameters"]["nu"]) == sp.Rational(1, 100) / sp.pi
     assert len(data["generators"]) == 5
     assert data["superposition"] is None
+    assert [d["prolonged"] for d in data["degeneracy"]] == ["no signal"] * 3 + ["re-weighted residual"] * 2
 
 
 @needs_solver
@@ -122,6 +123,12 @@ def test_readable_output(capsys):
     assert rc == 0, err
     assert "∂x" in out and "Commutators" in out and "v5" in out
     assert "Literature: dimension 5 (matches)" in out
+    # the losses' degeneracy column: translations and the boost give nothing in prolonged form
+    rows = [line for line in out.splitlines() if line.startswith("  v")]
+    assert [("prolonged: no signal" in r) for r in rows[:5]] == [True, True, True, False, False]
+    assert all("evolutionary: new information" in r for r in rows[:5])
+    rc, out, _ = run(capsys, "burgers", "--no-degeneracy")
+    assert rc == 0 and "degeneracy" not in out
 
 
 @needs_solver

@@ -17,12 +17,18 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 
+
+def _degeneracy(algebra) -> Sequence:
+    """What each generator gives as a loss term (prolonged / evolutionary form)."""
+    from ..symmetry._degeneracy import degeneracy_column
+
+    return degeneracy_column(algebra)
+
+
 # Extra per-generator columns: name -> function(algebra) -> one entry per basis generator
-# (strings, or objects with .summary() for the table and .to_dict() for the JSON). Other parts
-# of liepinn register here, e.g. the losses' classification:
-#     ANNOTATORS["degeneracy"] = lambda alg: degeneracy(alg.pde, alg)
+# (strings, dicts, or objects with .summary() for the table and .to_dict() for the JSON).
 # Each column is printed in the table and added to the JSON under its name.
-ANNOTATORS: dict[str, Callable[[object], Sequence]] = {}
+ANNOTATORS: dict[str, Callable[[object], Sequence]] = {"degeneracy": _degeneracy}
 
 
 def add_parser(subparsers) -> None:
@@ -45,6 +51,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--timeout", type=float, metavar="SECONDS",
                    help="give up (exit status 1) after this many seconds")
     p.add_argument("-v", "--verbose", action="store_true", help="report the solver's steps on stderr")
+    p.add_argument("--no-degeneracy", action="store_true",
+                   help="leave out the degeneracy column (what each generator gives as a loss term)")
 
 
 class _InputError(ValueError):
@@ -129,6 +137,8 @@ def run(args) -> int:
         with _time_limit(args.timeout):
             algebra = symmetries(pde, progress=progress)
         for key, fn in ANNOTATORS.items():
+            if key == "degeneracy" and args.no_degeneracy:
+                continue
             algebra.annotations[key] = list(fn(algebra))
         text = json.dumps(algebra.to_json(), indent=2) if args.json else str(algebra)
     except PDEInputError as e:
