@@ -266,7 +266,9 @@ def _unique(items) -> list:
 
 
 def _sample_values(symbols, rng: random.Random) -> dict:
-    return {s: sp.Rational(rng.randint(1100, 2900), 2000) for s in symbols}
+    # in (0.55, 1.45), over a prime denominator: never 1, 1/2 or another simple value where
+    # coefficients such as 1/(x - 1) or log(x) are singular or degenerate
+    return {s: sp.Rational(rng.randint(2201, 5799), 4001) for s in symbols}
 
 
 def numeric_matrix(generators: Sequence[Generator], parameters=(), *, points: int = 6, seed: int = 0,
