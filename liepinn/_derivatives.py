@@ -5,7 +5,7 @@ multi-indices (a, alpha) give the arrays
 
     d^|alpha| u^a / dx_1^alpha_1 ... dx_p^alpha_p   at every point,
 
-for exactly the requested set. Three strategies share one interface:
+for exactly the requested set. Four strategies share one interface:
 
 - `NestedReverse`: jax.grad nested once per derivative, per scalar output, vmapped over
   points. What most PINN code does; the baseline.
@@ -13,6 +13,9 @@ for exactly the requested set. Three strategies share one interface:
 - `Taylor`: jax.experimental.jet (Taylor mode) along one coordinate direction for the pure
   part of order m in one stream (u, u_x, ..., u_x^m together), with a jvp (or a further jet)
   over it for the mixed part.
+- `MultiTaylor` (default): truncated multivariate Taylor polynomials over exactly the
+  downward closure of the requested set, pushed through the model's jaxpr in one pass
+  (`liepinn._taylor`): one matrix product per coefficient and layer.
 
 Forward and Taylor cover the requested set by "boxes" {beta : beta <= c} (componentwise), one
 nested stream per box corner c; the corners are chosen by `_plan` to keep the number of Taylor
@@ -23,9 +26,19 @@ Networks see inputs scaled to [-1, 1] by a `Box`: z = 2 (x - lo) / (hi - lo) - 1
 d/dx_i = s_i d/dz_i with s_i = 2 / (hi_i - lo_i), and the returned derivatives are with respect
 to the physical x: d^alpha u / dx^alpha = prod_i s_i^alpha_i  d^alpha u / dz^alpha.
 
-Measured cost (benchmarks/derivatives.py; CPU, 2 cores, float32, jitted, N = 10,000 points,
-MLP 2 -> 4 x 50 tanh -> 1, Burgers' order-3 set, value_and_grad w.r.t. the parameters):
-see the table in `benchmarks/derivatives.py` and `DEFAULT_STRATEGY` below.
+Measured (benchmarks/derivatives.py; jax 0.10.2 on 2 shared CPU cores, float32, jitted,
+N = 10,000 points, MLP 2 -> 4 x 50 tanh -> 1; value_and_grad of the mean squares w.r.t. the
+parameters, i.e. what a training step pays; process CPU ms per call, median, and XLA's
+GFLOP estimate):
+
+    set                                      NestedReverse  Forward   Taylor(jet)  MultiTaylor
+    order 2: u, u_x, u_t, u_xx                 151 / 3.5    116 / 2.6  162 / 3.1    80 / 1.9
+    order 3: + u_xt, u_tt, u_xxx, u_xxt        516 / 12.3   319 / 7.9  394 / 7.2   160 / 4.1
+
+Hence the default `MultiTaylor`. `jax.experimental.jet` loses to Forward here because it
+instantiates the zero Taylor series of every constant (the weights), so a matrix product of
+order m costs up to (m+1)(m+2)/2 products instead of m+1 (XLA folds some); applying it point by point under vmap
+instead of to the batched model doubles the cost of the gradient again.
 """
 
 from __future__ import annotations
@@ -296,6 +309,9 @@ class Taylor(_AbstractBoxStrategy):
     grows like m^2 in the nonlinearities and m in the matrix products (nested grads or jvps
     grow like 2^m). Mixed derivatives: a jvp over the jet (order 1 in the other direction) or
     a jet over the jet (higher orders), i.e. a tensor product of truncated Taylor series.
+
+    `jet` gives constants (the weights) instantiated zero series, so its matrix products cost
+    more than `MultiTaylor`'s; see the module docstring for measurements.
     """
 
     def _lift(self, g, z, axis, order):
@@ -401,7 +417,8 @@ def derivatives(
 
     **Other arguments:**
 
-    - `strategy`: `Taylor()` (default, fastest measured), `Forward()` or `NestedReverse()`.
+    - `strategy`: `MultiTaylor()` (default, fastest measured), `Taylor()`, `Forward()` or
+      `NestedReverse()`; all give the same numbers up to rounding.
     - `scaling`: a `Box` whose affine map sends the points to the network's [-1, 1]^p.
     """
     if not isinstance(strategy, AbstractStrategy):
