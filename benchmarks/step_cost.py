@@ -172,6 +172,8 @@ def main(argv=None):
             PINNLoss(pde, generators, form="evolutionary", box=box, strategy=strategy), box)),
         "d": ("liepinn residual + 5 prolonged", liepinn_loss(
             PINNLoss(pde, generators, form="prolonged", box=box, strategy=strategy), box)),
+        "e": ("profile: derivative set of (b), order 2", derivative_loss(ORDER2, box, strategy)),
+        "f": ("profile: derivative set of (c), order 3", derivative_loss(ORDER3, box, strategy)),
     }
     chosen = args.only.split(",")
     timed = time_variants({k: variants[k][1] for k in chosen}, model, data, args.steps, args.repeats)
