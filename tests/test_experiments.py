@@ -63,7 +63,7 @@ def stored(path) -> dict[str, float]:
 
 
 def test_expand_grid_and_matched_arm():
-    sweep = small_sweep(weights=(0.1, 1.0), normalisers=("max", "none"))
+    sweep = small_sweep(weights=(0.1, 1.0), normalisers=("coefficients", "none"))
     runs = sweep.expand()
     by_variant = {v: [c for c in runs if c.variant == v] for v in sweep.variants}
     # residual: 3 samples x 3 seeds; evolutionary: x 2 weights x 2 normalisers; gpinn: x 2 weights
@@ -289,7 +289,7 @@ def test_report_from_tiny_sweep(tmp_path):
     comps = compare_arms(rows)
     evo = [c for c in comps if c.arm.startswith("evolutionary") and c.baseline == "residual"]
     assert len(evo) == 3 and all(c.significant and c.ratio < 0.5 for c in evo)
-    assert "evolutionary (w=1, norm=max) has lower error than residual" in text
+    assert "evolutionary (w=1, norm=coefficients) has lower error than residual" in text
     lines = rep.csv.read_text().splitlines()
     assert len(lines) == 1 + 12
 
@@ -306,3 +306,42 @@ def test_report_says_when_nothing_exceeds_the_spread(tmp_path):
     assert "No difference between arms exceeds the seed-to-seed spread." in rep.text
     with pytest.raises(ValueError, match="no finished runs"):
         write_report([], tmp_path)
+
+
+# ------------------------------------------------------------------------------------------
+# command line
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["heat", "--samples", "250,abc"], "--samples must be comma-separated integers"),
+        (["heat", "--seeds", "0"], "--seeds must be >= 1"),
+        (["heat", "--variants", "residual,magic"], "unknown variants ['magic']"),
+        (["heat", "--weight", "x"], "--weight must be comma-separated numbers"),
+        (["heat", "--normaliser", "max"], "unknown --normaliser ['max']"),
+        (["heat", "--cost", "0.5"], "cost ratio must be >= 1"),
+        (["heat", "--cost", "clock"], "--cost must be 'derivatives' or a number"),
+        (["heat", "--n-ics", "4"], "--n-ics applies to IC-conditioned problems only"),
+        (["heat", "--steps", "-1"], "--steps must be >= 0"),
+        (["heat", "--generators", "1,99"], "out of range"),
+        (["no_such_problem"], "'no_such_problem' is not in the catalogue"),
+    ],
+)
+def test_compare_bad_arguments_exit_2(tmp_path, capsys, argv, message):
+    from liepinn.cli import main
+
+    rc = main(["compare", *argv, "--out", str(tmp_path / "d")])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "d" / "runs").exists()  # nothing trained
+
+
+def test_demo_bad_arguments_exit_2(tmp_path, capsys):
+    from liepinn.cli import main
+
+    assert main(["demo", "--out", str(tmp_path), "--seeds", "0"]) == 2
+    assert "--seeds must be >= 1" in capsys.readouterr().err
+    assert main(["demo", "--out", str(tmp_path), "--samples", ""]) == 2
+    assert "--samples is empty" in capsys.readouterr().err

@@ -35,6 +35,22 @@ SYMMETRY_VARIANTS: tuple[str, ...] = ("prolonged", "evolutionary")
 # variants whose loss has an extra term scaled by `weight`
 WEIGHTED_VARIANTS: tuple[str, ...] = ("prolonged", "evolutionary", "gpinn")
 MATCH_MODES: tuple[str, ...] = ("points", "steps")
+NORMALISERS: tuple[str, ...] = ("coefficients", "initial", "none")
+
+# Settings of a run besides the grid axes, with their defaults. Every run records all of them
+# (defaults included), so a later change of a default never reuses stored runs.
+DEFAULT_OPTIONS: dict[str, Any] = {
+    "eval_nx": 128,  # evaluation grid (reference or exact solution): nx x nt
+    "eval_nt": 65,
+    "n_test_ics": 8,  # IC-conditioned problems: test initial conditions (fixed, shared)
+    "sensors": 64,  # DeepONet branch sensors (fixed uniform grid)
+    "n_basis": 32,  # DeepONet basis size
+    "ic_weight": 1.0,  # weights of the initial and boundary loss terms
+    "bc_weight": 1.0,
+    "harmonics": 4,  # periodic embedding: harmonics of the exact periodic input features
+    "log_every": 100,
+    "lbfgs_float64": True,  # L-BFGS phase in float64
+}
 
 
 def _check_int(name: str, value: Any, minimum: int) -> int:
@@ -97,7 +113,12 @@ class RunConfig:
     matched_to: str | None = None
     cost_model: str | None = None
     cost_ratio: float | None = None
+    problem_id: str | None = None
     options: tuple[tuple[str, Any], ...] = ()
+
+    def option(self, name: str) -> Any:
+        """A setting of `options` (DEFAULT_OPTIONS fills what the run does not record)."""
+        return dict(self.options).get(name, DEFAULT_OPTIONS.get(name))
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -166,8 +187,9 @@ class Sweep:
     - `n_ics`: numbers of training initial conditions (IC-conditioned problems only; `(None,)`
       otherwise).
     - `weights`: weights of the extra terms (symmetry variants and gpinn).
-    - `normalisers`: generator normalisations (symmetry variants only; names of the losses
-      module, e.g. "max", "none").
+    - `normalisers`: generator normalisations (symmetry variants only): "coefficients" (the
+      losses' rule: divide by the largest coefficient on the domain), "initial" (each term
+      equals the residual term on a fixed calibration network) or "none".
     - `steps`, `lbfgs_steps`, `lr`: Adam steps, L-BFGS steps and Adam learning rate (all arms).
     - `match`, `match_to`, `cost`: how the `matched` arm is matched ("points" or "steps"; the
       variant whose cost it matches; "derivatives" or a fixed ratio >= 1).
@@ -180,7 +202,7 @@ class Sweep:
     seeds: int | tuple[int, ...] = 5
     n_ics: tuple[int | None, ...] = (None,)
     weights: tuple[float, ...] = (1.0,)
-    normalisers: tuple[str, ...] = ("max",)
+    normalisers: tuple[str, ...] = ("coefficients",)
     generators: str = "all"
     steps: int = 2000
     lbfgs_steps: int = 500
@@ -199,11 +221,19 @@ class Sweep:
 
     def __post_init__(self):
         set_ = lambda name, v: object.__setattr__(self, name, v)
-        problems = _tuple("problems", self.problems)
-        for p in problems:
-            if not isinstance(p, str) or not p:
-                raise ValueError(f"problem names must be non-empty strings, got {p!r}")
-        set_("problems", problems)
+        problems = []
+        for p in _tuple("problems", self.problems):
+            if not isinstance(p, str):
+                from ._problems import register_problem
+
+                try:
+                    p = register_problem(p)
+                except TypeError:
+                    raise ValueError(f"problems must be names or liepinn Problems, got {p!r}") from None
+            if not p:
+                raise ValueError("problem names must be non-empty")
+            problems.append(p)
+        set_("problems", tuple(problems))
         set_("samples", tuple(_check_int("samples", n, 1) for n in _tuple("samples", self.samples)))
         variants = _tuple("variants", self.variants)
         bad = [v for v in variants if v not in VARIANTS]
@@ -218,9 +248,9 @@ class Sweep:
         set_("n_ics", tuple(None if n is None else _check_int("n_ics", n, 1) for n in n_ics))
         set_("weights", tuple(_check_float("weight", w, nonneg=True) for w in _tuple("weights", self.weights)))
         normalisers = _tuple("normalisers", self.normalisers)
-        for nm in normalisers:
-            if not isinstance(nm, str) or not nm:
-                raise ValueError(f"normaliser names must be non-empty strings, got {nm!r}")
+        bad = [nm for nm in normalisers if nm not in NORMALISERS]
+        if bad:
+            raise ValueError(f"unknown normaliser(s) {bad}; choose from {list(NORMALISERS)}")
         set_("normalisers", normalisers)
         _check_int("steps", self.steps, 0)
         _check_int("lbfgs_steps", self.lbfgs_steps, 0)
@@ -247,7 +277,10 @@ class Sweep:
             set_("cost", c)
         if not isinstance(self.generators, str) or not self.generators:
             raise ValueError(f"generators must be 'all' or a list like '1,2,4', got {self.generators!r}")
-        set_("options", dict(self.options))
+        unknown = sorted(set(self.options) - set(DEFAULT_OPTIONS))
+        if unknown:
+            raise ValueError(f"unknown option(s) {unknown}; known: {sorted(DEFAULT_OPTIONS)}")
+        set_("options", {**DEFAULT_OPTIONS, **dict(self.options)})
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -267,7 +300,10 @@ class Sweep:
 
     def expand(self, cost_fn: CostFn | None = None) -> list[RunConfig]:
         """All runs of the sweep, in execution order (cheapest sample counts first)."""
+        from ._problems import problem_id
+
         out: list[RunConfig] = []
+        ids = {p: problem_id(p) for p in self.problems}
         ratios = {p: self.cost_ratio(p, cost_fn) for p in self.problems} if "matched" in self.variants else {}
         common = dict(
             steps=self.steps, lbfgs_steps=self.lbfgs_steps, lr=self.lr, network=self.network,
@@ -289,7 +325,8 @@ class Sweep:
                                     kw["n_collocation"] = n
                                 if arm.get("match") == "steps":
                                     kw["steps"] = int(round(self.steps * arm["cost_ratio"]))
-                                out.append(RunConfig(problem=problem, samples=n, n_ics=n_ics,
+                                out.append(RunConfig(problem=problem, problem_id=ids[problem],
+                                                     samples=n, n_ics=n_ics,
                                                      variant=variant, seed=seed, **kw))
         return out
 

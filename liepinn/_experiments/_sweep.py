@@ -86,7 +86,8 @@ def run_sweep(
 
     - `sweep`: a `Sweep` or an explicit list of `RunConfig`s.
     - `out`: the results directory (created; reused to resume).
-    - `runner`: trains one group of seeds (default: `liepinn`'s trainer, `train_group`).
+    - `runner`: trains one group of seeds (default: `TrainRunner`, references cached in
+      DIR/references).
     - `max_vmap`: at most this many seeds per vmapped batch (default: the whole group).
       Part of the numerics only through float reduction order; keep it fixed when resuming.
     - `progress`: called with one line per group (None for silence).
@@ -104,9 +105,9 @@ def run_sweep(
             raise TypeError("sweep must be a Sweep or a sequence of RunConfig")
         spec = {"runs": [c.to_dict() for c in configs]}
     if runner is None:
-        from ._train import train_group
+        from ._train import TrainRunner
 
-        runner = train_group
+        runner = TrainRunner(cache_dir=os.path.join(os.fspath(out), "references"))
     say = progress or (lambda msg: None)
     store = ResultStore(out)
     keys = [c.key for c in configs]

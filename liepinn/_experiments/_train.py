@@ -1,0 +1,510 @@
+r"""The default sweep runner: build the loss and network of a `RunConfig`, train its seeds
+vmapped (`liepinn.train.train_seeds`), evaluate against the reference.
+
+Per run, from the problem (`liepinn.problem.Problem`) and the config:
+
+- interior loss `PINNLoss`: residual only (`residual`, `matched`); + one symmetry term per
+  generator of the derived algebra in prolonged or evolutionary form, weight `w`, generators
+  normalised by `normaliser` ("coefficients": the losses' coefficient rule on the domain,
+  "initial": each term equals the residual term on a fixed calibration network, "none");
+  `gpinn`: + $\|D_i\Delta\|^2$ with weight `w` (scales by the domain lengths, the
+  coefficient rule applied to $\partial_{x^i}$).
+- initial condition (`n_initial` points on t = t0) and boundary terms: Dirichlet and Neumann
+  on both ends (`n_boundary` times each); periodic problems get an exactly periodic network
+  (harmonic features of x, `harmonics`) and no boundary term.
+- network: `network="auto"` is an MLP (tanh, inputs normalised to [-1, 1]) for one initial
+  condition and the IC-conditioned physics-informed DeepONet for problems with a family of
+  initial conditions (branch: the IC at `sensors` fixed uniform points; trunk: (x, t); the
+  loss is averaged over the `n_ics` training ICs, which are drawn once with a fixed key and
+  shared by all seeds and arms).
+- training: Adam (`lr`, exponential decay to lr/10) for `steps`, then L-BFGS for
+  `lbfgs_steps` (float64 when `lbfgs_float64`); seeds vmapped; collocation points drawn
+  (Sobol) from each seed's key, so arms with the same seed and sample count share points.
+- evaluation: relative L2 error on an `eval_nx` x `eval_nt` grid against the exact solution
+  when the problem has one, else the diffrax reference (`solve_reference`); for
+  IC-conditioned problems, averaged over `n_test_ics` test ICs (fixed key, disjoint from the
+  training ICs' key).
+
+A group whose training hits NaN/Inf is retrained seed by seed; diverged seeds are stored
+with rel_l2 = nan, converged = false and the error message.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import math
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._problems import fingerprint, is_conditioned, load_problem
+from ._spec import DEFAULT_OPTIONS, RunConfig
+
+_TRAIN_IC_KEY = 7_001  # fixed keys: training and test ICs, calibration network
+_TEST_IC_KEY = 9_002
+_CALIBRATION_KEY = 31_337
+
+
+# ------------------------------------------------------------------------------------------
+# recipes: default sweep settings per problem
+
+
+_BASE = dict(steps=2000, lbfgs_steps=500, lr=1e-3, width=32, depth=3, network="auto",
+             n_initial=128, n_boundary=64)
+_CONDITIONED = dict(steps=3000, lbfgs_steps=500, lr=1e-3, width=64, depth=3, network="auto",
+                    n_initial=64, n_boundary=0, n_ics=16)
+_RECIPES: dict[str, dict[str, Any]] = {}
+
+
+def recipe(problem: str) -> dict[str, Any]:
+    """Default sweep settings for `problem` (ValueError if no such problem)."""
+    prob = load_problem(problem)
+    conditioned = is_conditioned(prob)
+    out = dict(_CONDITIONED if conditioned else _BASE)
+    out.update(_RECIPES.get(problem, {}))
+    out["conditioned"] = conditioned
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# symmetries and losses
+
+
+@functools.lru_cache(maxsize=32)
+def _algebra(problem_key: str, problem_name: str):
+    from ..symmetry import symmetries
+
+    return symmetries(load_problem(problem_name).pde)
+
+
+def select_generators(problem, spec: str = "all") -> list:
+    """The generators of the problem's derived algebra: all, or 1-based numbers '1,2,5'."""
+    basis = list(_algebra(fingerprint(problem), problem.name).basis)
+    if spec == "all":
+        return basis
+    try:
+        idx = [int(s) for s in spec.split(",") if s.strip()]
+    except ValueError:
+        raise ValueError(f"generators must be 'all' or 1-based numbers like 1,2,5, got {spec!r}") from None
+    bad = [i for i in idx if not 1 <= i <= len(basis)]
+    if bad or not idx:
+        raise ValueError(f"generator numbers {bad or spec!r} out of range: the algebra has {len(basis)} (1..{len(basis)})")
+    return [basis[i - 1] for i in idx]
+
+
+def _parameter_values(problem) -> dict[str, float]:
+    return {k: float(v) for k, v in problem.parameters.items()}
+
+
+def _u_scale(problem) -> float:
+    """Typical size of u: max |u0| on the spatial domain (a sample of the family's members)."""
+    lo, hi = (float(b) for b in problem.domain[problem.space[0]])
+    x = np.linspace(lo, hi, 257)
+    if problem.initial is not None:
+        vals = problem.initial_values(x[:, None])
+    else:
+        fam = problem.initial_family
+        vals = fam.evaluate(fam.sample_coefficients(_TRAIN_IC_KEY, 64), x)
+    scale = float(np.max(np.abs(vals)))
+    return scale if scale > 0 and math.isfinite(scale) else 1.0
+
+
+def build_interior_loss(problem, variant: str, generators: Sequence = (), *, weight: float | None = 1.0,
+                        normaliser: str | None = "coefficients"):
+    """The `PINNLoss` of a variant (before any "initial" calibration)."""
+    from .._losses import PINNLoss
+
+    params = _parameter_values(problem)
+    box = problem.box
+    if variant in ("residual", "matched"):
+        return PINNLoss(problem.pde, (), normalisation="none", parameter_values=params)
+    if variant == "gpinn":
+        return PINNLoss(problem.pde, (), gpinn=float(weight), normalisation="coefficients", domain=box,
+                        parameter_values=params)
+    if variant not in ("prolonged", "evolutionary"):
+        raise ValueError(f"unknown variant {variant!r}")
+    norm = "none" if normaliser == "none" else "coefficients"
+    if normaliser not in ("coefficients", "initial", "none"):
+        raise ValueError(f"normaliser must be 'coefficients', 'initial' or 'none', got {normaliser!r}")
+    return PINNLoss(problem.pde, list(generators), form=variant, weights=float(weight), normalisation=norm,
+                    domain=box, u_scale=_u_scale(problem), parameter_values=params)
+
+
+# ------------------------------------------------------------------------------------------
+# networks and data
+
+
+def _network_kind(problem, c: RunConfig) -> str:
+    kind = c.network
+    if kind == "auto":
+        kind = "deeponet" if is_conditioned(problem) else ("mlp-periodic" if problem.periodic else "mlp")
+    if kind not in ("mlp", "mlp-periodic", "deeponet"):
+        raise ValueError(f"network must be auto, mlp, mlp-periodic or deeponet, got {c.network!r}")
+    if kind == "deeponet" and not is_conditioned(problem):
+        raise ValueError(f"network 'deeponet' needs a problem with a family of initial conditions; {problem.name!r} has one")
+    if kind != "deeponet" and is_conditioned(problem):
+        raise ValueError(f"problem {problem.name!r} has a family of initial conditions: use network 'deeponet' (or auto)")
+    return kind
+
+
+def _embedding(problem, c: RunConfig, periodic: bool):
+    from .._nn import Chain, Normalise, PeriodicEmbedding
+
+    lo, hi = problem.bounds
+    norm = Normalise(lo, hi)
+    if not periodic:
+        return norm
+    axis = problem.independent.index(problem.space[0])
+    return Chain(norm, PeriodicEmbedding(len(lo), axis=axis, period=2.0, n_harmonics=int(c.option("harmonics"))))
+
+
+def _sensors(problem, m: int) -> np.ndarray:
+    lo, hi = (float(b) for b in problem.domain[problem.space[0]])
+    if problem.periodic:
+        return lo + (hi - lo) * np.arange(m) / m
+    return np.linspace(lo, hi, m)
+
+
+def _make_model_fn(problem, c: RunConfig):
+    import jax.random as jr
+
+    from .._nn import MLP, DeepONet
+
+    kind = _network_kind(problem, c)
+    p, q = len(problem.independent), len(problem.dependent)
+    if kind == "deeponet":
+        if q != 1:
+            raise ValueError("the IC-conditioned DeepONet runner supports one dependent variable")
+        sensors = _sensors(problem, int(c.option("sensors")))
+
+        def make(key):
+            return DeepONet(sensors, p, q, n_basis=int(c.option("n_basis")), width=c.width, depth=c.depth,
+                            trunk_embedding=_embedding(problem, c, problem.periodic), key=jr.fold_in(key, 1))
+    else:
+        def make(key):
+            return MLP(p, q, c.width, c.depth, embedding=_embedding(problem, c, kind == "mlp-periodic"),
+                       key=jr.fold_in(key, 1))
+    return kind, make
+
+
+def _ic_points(problem, n: int) -> np.ndarray:
+    """n points on t = t0, uniform in x (periodic: the right end left out)."""
+    lo, hi = (float(b) for b in problem.domain[problem.space[0]])
+    x = lo + (hi - lo) * np.arange(n) / n if problem.periodic else np.linspace(lo, hi, n)
+    pts = np.zeros((n, len(problem.independent)))
+    pts[:, problem.independent.index(problem.space[0])] = x
+    pts[:, problem.time_index] = problem.t_span[0]
+    return pts
+
+
+def _bc_points(problem, n: int) -> tuple[np.ndarray, np.ndarray]:
+    t0, t1 = problem.t_span
+    t = np.linspace(t0, t1, n)
+    xi, ti = problem.independent.index(problem.space[0]), problem.time_index
+    ends = []
+    for b in (0, 1):
+        pts = np.zeros((n, len(problem.independent)))
+        pts[:, ti] = t
+        pts[:, xi] = float(problem.domain[problem.space[0]][b])
+        ends.append(pts)
+    return ends[0], ends[1]
+
+
+def _ic_family(problem, n: int, key: int):
+    fam = problem.initial_family
+    coefs = fam.sample_coefficients(key, n)
+    return fam, coefs
+
+
+# ------------------------------------------------------------------------------------------
+# references
+
+
+class _References:
+    """Reference solutions on the evaluation grid, cached in memory and (optionally) on disk."""
+
+    def __init__(self, cache_dir: str | os.PathLike | None):
+        self.cache_dir = None if cache_dir is None else Path(cache_dir)
+        self.memory: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def get(self, problem, nx: int, nt: int, initial=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(x (nx,), t (nt,), u (q, nx, nt))."""
+        import sympy as sp
+
+        tag = json.dumps([fingerprint(problem), nx, nt, None if initial is None else
+                          {k: sp.srepr(v) for k, v in initial.items()}], sort_keys=True)
+        key = hashlib.sha256(tag.encode()).hexdigest()[:24]
+        if key in self.memory:
+            return self.memory[key]
+        path = None if self.cache_dir is None else self.cache_dir / f"ref-{problem.name}-{key}.npz"
+        if path is not None and path.exists():
+            with np.load(path, allow_pickle=False) as z:
+                out = (z["x"], z["t"], z["u"])
+        else:
+            out = self._compute(problem, nx, nt, initial)
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_name(path.name + f".tmp{os.getpid()}.npz")
+                np.savez(tmp, x=out[0], t=out[1], u=out[2])
+                os.replace(tmp, path)
+        self.memory[key] = out
+        return out
+
+    @staticmethod
+    def _compute(problem, nx, nt, initial):
+        from .._reference._solve import output_grid, solve_reference
+
+        if problem.exact is not None and initial is None:
+            x = output_grid(problem, nx)
+            t = np.linspace(*problem.t_span, nt)
+            X, T = np.meshgrid(x, t, indexing="ij")
+            pts = np.zeros((X.size, len(problem.independent)))
+            pts[:, problem.independent.index(problem.space[0])] = X.ravel()
+            pts[:, problem.time_index] = T.ravel()
+            u = problem.exact_values(pts).reshape(len(problem.dependent), nx, nt)
+            return x, t, u
+        ref = solve_reference(problem, nx=nx, nt=nt, initial=initial)
+        u = np.stack([np.asarray(ref.fields[d]) for d in problem.dependent])
+        return np.asarray(ref.x), np.asarray(ref.t), u
+
+
+def _grid_points(problem, x, t) -> np.ndarray:
+    X, T = np.meshgrid(x, t, indexing="ij")
+    pts = np.zeros((X.size, len(problem.independent)))
+    pts[:, problem.independent.index(problem.space[0])] = X.ravel()
+    pts[:, problem.time_index] = T.ravel()
+    return pts
+
+
+def _rel_l2(pred: np.ndarray, ref: np.ndarray) -> float:
+    num = float(np.sum((pred - ref) ** 2))
+    den = float(np.sum(ref**2))
+    return math.sqrt(num / den) if den > 0 else math.sqrt(num)
+
+
+# ------------------------------------------------------------------------------------------
+# the runner
+
+
+class TrainRunner:
+    """Trains a group of runs (same config, different seeds) and evaluates them.
+
+    **Arguments:**
+    - `cache_dir`: where reference solutions are cached (None: memory only).
+    - `progress`: show the trainer's progress bar.
+    """
+
+    def __init__(self, cache_dir: str | os.PathLike | None = None, *, progress: bool = False):
+        self.references = _References(cache_dir)
+        self.progress = progress
+
+    def __call__(self, configs: Sequence[RunConfig]) -> list[dict[str, Any]]:
+        configs = list(configs)
+        if not configs:
+            return []
+        first = configs[0].to_dict()
+        first.pop("seed")
+        for c in configs[1:]:
+            d = c.to_dict()
+            d.pop("seed")
+            if d != first:
+                raise ValueError("a runner group must hold runs that differ only in their seed")
+        from .._train import NonFiniteLossError
+
+        try:
+            return self._train(configs)
+        except NonFiniteLossError:
+            if len(configs) == 1:
+                raise
+        out = []
+        for c in configs:  # find the seed(s) that diverge; the others train alone
+            try:
+                out += self._train([c])
+            except NonFiniteLossError as e:
+                out.append({"rel_l2": math.nan, "wall_time_s": math.nan, "converged": False,
+                            "error": str(e), "diverged": True})
+        return out
+
+    # -- one vmapped group -------------------------------------------------------------------
+    def _train(self, configs: list[RunConfig]) -> list[dict[str, Any]]:
+        import equinox as eqx
+        import jax
+        import jax.numpy as jnp
+        import jax.random as jr
+
+        from .._losses import dirichlet_loss, neumann_loss
+        from .._problem import Dirichlet, Neumann
+        from .._train import train_seeds
+        from ..sampling import Collocation, Sobol
+
+        c = configs[0]
+        problem = load_problem(c.problem)
+        if c.problem_id is not None and c.problem_id != fingerprint(problem):
+            raise ValueError(
+                f"problem {c.problem!r} changed since this sweep was specified (fingerprint "
+                f"{fingerprint(problem)} != {c.problem_id}); rebuild the sweep"
+            )
+        conditioned = is_conditioned(problem)
+        if conditioned and c.n_ics is None:
+            raise ValueError(f"problem {c.problem!r} is IC-conditioned: give n_ics (numbers of training ICs)")
+        if not conditioned and c.n_ics is not None:
+            raise ValueError(f"n_ics applies to IC-conditioned problems only; {c.problem!r} has one initial condition")
+        gens = select_generators(problem, c.generators) if c.variant in ("prolonged", "evolutionary") else ()
+        loss = build_interior_loss(problem, c.variant, gens, weight=c.weight, normaliser=c.normaliser)
+        kind, make_model = _make_model_fn(problem, c)
+        lo, hi = problem.bounds
+        colloc = Collocation(lo, hi, c.n_collocation, Sobol())
+        f32 = jnp.float64 if c.float64 else jnp.float32
+        ic_pts = jnp.asarray(_ic_points(problem, c.n_initial), f32)
+        ic_w, bc_w = float(c.option("ic_weight")), float(c.option("bc_weight"))
+        data: dict[str, Any] = {"interior": colloc, "ic_points": ic_pts}
+        bc = problem.boundary
+        if isinstance(bc, (Dirichlet, Neumann)) and c.n_boundary > 0:
+            left, right = _bc_points(problem, c.n_boundary)
+            pts = np.concatenate([left, right])
+            data["bc_points"] = jnp.asarray(pts, f32)
+            data["bc_values"] = jnp.asarray(problem.boundary_values(pts).T, f32)
+        neumann = isinstance(bc, Neumann)
+        normal = np.zeros(len(problem.independent))
+        normal[problem.independent.index(problem.space[0])] = 1.0
+
+        if conditioned:
+            fam, coefs = _ic_family(problem, c.n_ics, _TRAIN_IC_KEY)
+            sensors = _sensors(problem, int(c.option("sensors")))
+            data["branch"] = jnp.asarray(fam.evaluate(coefs, sensors), f32)
+            xi = problem.independent.index(problem.space[0])
+            data["ic_values"] = jnp.asarray(fam.evaluate(coefs, np.asarray(ic_pts[:, xi])), f32)
+        else:
+            data["ic_values"] = jnp.asarray(problem.initial_values(np.asarray(ic_pts)).T, f32)
+
+        if c.variant in ("prolonged", "evolutionary") and c.normaliser == "initial":
+            calib = make_model(jr.PRNGKey(_CALIBRATION_KEY))
+            pts = colloc.init(jr.PRNGKey(_CALIBRATION_KEY))
+            if conditioned:
+                calib = calib.condition(data["branch"][0])
+            loss = loss.with_initial_scales(calib, pts)
+
+        def single(model, batch, ic_values):
+            total, terms = loss(model, batch["interior"])
+            terms = dict(terms)
+            ic = dirichlet_loss(model, batch["ic_points"], ic_values)
+            terms["initial"] = ic
+            total = total + ic_w * ic
+            if "bc_points" in batch:
+                if neumann:
+                    b = neumann_loss(model, batch["bc_points"], batch["bc_values"], normal)
+                else:
+                    b = dirichlet_loss(model, batch["bc_points"], batch["bc_values"])
+                terms["boundary"] = b
+                total = total + bc_w * b
+            return total, terms
+
+        if conditioned:
+            def loss_fn(model, batch):
+                def per_ic(branch, ic_values):
+                    return single(model.condition(branch), batch, ic_values)
+
+                totals, terms = jax.vmap(per_ic)(batch["branch"], batch["ic_values"])
+                return jnp.mean(totals), {k: jnp.mean(v) for k, v in terms.items()}
+        else:
+            def loss_fn(model, batch):
+                return single(model, batch, batch["ic_values"])
+
+        keys = [jr.PRNGKey(x.seed) for x in configs]
+        use64 = bool(c.option("lbfgs_float64"))
+        res = train_seeds(
+            loss_fn, make_model, data, keys=keys, steps=c.steps, learning_rate=c.lr,
+            lbfgs_steps=c.lbfgs_steps, lbfgs_dtype="float64" if (use64 and c.lbfgs_steps) else None,
+            dtype="float64" if c.float64 else None, log_every=int(c.option("log_every")),
+            progress=self.progress,
+        )
+        t_eval = time.perf_counter()
+        n = len(configs)
+        errors, fields = self._evaluate(problem, c, res.model, n, conditioned)
+        eval_time = time.perf_counter() - t_eval
+        converged = np.broadcast_to(np.asarray(res.converged, bool), (n,))
+        hist = res.history
+        final = {k: np.asarray(hist[k])[..., -1] for k in hist.names}
+        out = []
+        for k, cfg in enumerate(configs):
+            out.append({
+                "rel_l2": errors[k],
+                "rel_l2_fields": fields[k],
+                "wall_time_s": res.wall_time / n,
+                "batch_wall_time_s": res.wall_time,
+                "seeds_in_batch": n,
+                "eval_time_s": eval_time,
+                "converged": bool(converged[k]),
+                "steps_done": int(res.steps),
+                "lbfgs_steps_done": int(res.lbfgs_steps),
+                "stopped": res.stopped,
+                "final_loss": {name: float(np.asarray(v).reshape(n, -1)[k, 0]) if np.ndim(v) else float(v)
+                               for name, v in final.items()},
+                "loss": loss.describe(),
+                "network": kind,
+                "problem": problem.describe(),
+            })
+        return out
+
+    def _evaluate(self, problem, c: RunConfig, models, n: int, conditioned: bool):
+        import equinox as eqx
+        import jax
+        import jax.numpy as jnp
+
+        nx, nt = int(c.option("eval_nx")), int(c.option("eval_nt"))
+        arrays, static = eqx.partition(models, eqx.is_array)
+
+        def seed_model(k):
+            return eqx.combine(jax.tree.map(lambda a: a[k], arrays), static)
+
+        dtype = jnp.float64 if jax.config.jax_enable_x64 else jnp.float32
+        if not conditioned:
+            x, t, ref = self.references.get(problem, nx, nt)
+            pts = jnp.asarray(_grid_points(problem, x, t), dtype)
+            errs, fields = [], []
+            for k in range(n):
+                pred = np.asarray(seed_model(k)(pts), float).T.reshape(ref.shape)
+                per = {d: _rel_l2(pred[a], ref[a]) for a, d in enumerate(problem.dependent)}
+                errs.append(_rel_l2(pred, ref))
+                fields.append(per)
+            return errs, fields
+        fam, coefs = _ic_family(problem, int(c.option("n_test_ics")), _TEST_IC_KEY)
+        amp, ell, phase = coefs
+        d = problem.dependent[0]
+        refs = []
+        for j in range(amp.shape[0]):
+            init = {d: fam.expression(amp[j], ell[j], phase[j])}
+            refs.append(self.references.get(problem, nx, nt, initial=init))
+        x, t = refs[0][0], refs[0][1]
+        pts = jnp.asarray(_grid_points(problem, x, t), dtype)
+        sensors = _sensors(problem, int(c.option("sensors")))
+        branch = jnp.asarray(fam.evaluate(coefs, sensors), dtype)
+        errs, fields = [], []
+        for k in range(n):
+            model = seed_model(k)
+            per_ic = []
+            for j, (_, _, ref) in enumerate(refs):
+                pred = np.asarray(model(pts, branch[j]), float).T.reshape(ref.shape)
+                per_ic.append(_rel_l2(pred, ref))
+            errs.append(float(np.mean(per_ic)))
+            fields.append({d: float(np.mean(per_ic)), "per_test_ic": per_ic})
+        return errs, fields
+
+
+def train_group(configs: Sequence[RunConfig]) -> list[dict[str, Any]]:
+    """Default runner (no disk cache of references)."""
+    return _default_runner()(configs)
+
+
+@functools.lru_cache(maxsize=1)
+def _default_runner() -> TrainRunner:
+    return TrainRunner()
+
+
+__all__ = ["TrainRunner", "train_group", "recipe", "select_generators", "build_interior_loss", "DEFAULT_OPTIONS"]
