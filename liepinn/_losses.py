@@ -202,7 +202,10 @@ class PINNLoss(eqx.Module):
         # -- normalisation ----------------------------------------------------------------
         U = np.broadcast_to(np.asarray(u_scale, float), (q,))
         if isinstance(normalisation, str):
-            if normalisation == "coefficients":
+            if normalisation == "coefficients" and not basis and gpinn is None:
+                scales, gpinn_scales = [], [1.0] * p
+                norm = {"method": "coefficients", "note": "no symmetry or gPINN terms to scale"}
+            elif normalisation == "coefficients":
                 if domain is None:
                     raise ValueError(
                         "normalisation='coefficients' needs the problem's domain: pass "

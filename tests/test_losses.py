@@ -334,6 +334,7 @@ def test_normalisation_by_coefficients():
     json.dumps(rec)
     with pytest.raises(ValueError, match="domain"):
         PINNLoss(pde, gens, parameter_values={"nu": 0.1})
+    assert PINNLoss(pde).names == ()  # residual only: nothing to normalise, no domain needed
 
 
 def test_initial_scales_weights_select_and_jit():
