@@ -16,3 +16,17 @@ literature = dict(
     superposition=False,
     reference="P. J. Olver, Applications of Lie Groups to Differential Equations, 2nd ed., Springer, 1993 (Sec. 2.4, Burgers' equation)",
 )
+
+# -- problem: domain, conditions and parameter values (Raissi et al. 2019, burgers_shock.mat) --
+from liepinn.problem import Dirichlet, Problem  # noqa: E402
+
+problem = Problem(
+    name="burgers",
+    pde=pde,
+    domain={"x": (-1, 1), "t": (0, "0.99")},
+    initial={"u": "-sin(pi*x)"},
+    boundary=Dirichlet({"u": 0}),
+    parameters={"nu": "0.01/pi"},
+    description="viscous Burgers, nu = 0.01/pi, u(x,0) = -sin(pi x), u(+-1,t) = 0: a front at x = 0 "
+    "(Raissi, Perdikaris & Karniadakis 2019; data burgers_shock.mat)",
+)

@@ -15,3 +15,17 @@ literature = dict(
     superposition=False,
     reference="P. J. Olver, Applications of Lie Groups to Differential Equations, 2nd ed., Springer, 1993 (Sec. 2.4, the Korteweg-de Vries equation)",
 )
+
+# -- problem: domain, conditions and parameter values (Raissi et al. 2019, KdV.mat) -----------
+from liepinn.problem import Periodic, Problem  # noqa: E402
+
+problem = Problem(
+    name="kdv",
+    pde=pde,
+    domain={"x": (-1, 1), "t": (0, 1)},
+    initial={"u": "cos(pi*x)"},
+    boundary=Periodic(),
+    parameters={"lambda1": 1, "lambda2": "0.0025"},
+    description="KdV, lambda1 = 1, lambda2 = 0.0025, u(x,0) = cos(pi x), periodic on [-1, 1) "
+    "(Raissi, Perdikaris & Karniadakis 2019; data KdV.mat)",
+)

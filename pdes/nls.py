@@ -20,3 +20,17 @@ literature = dict(
     superposition=False,
     reference="C. Sulem, P.-L. Sulem, The Nonlinear Schroedinger Equation: Self-Focusing and Wave Collapse, Springer, 1999 (Ch. 2, symmetries)",
 )
+
+# -- problem: domain, conditions and parameter values (Raissi et al. 2019, NLS.mat) -----------
+from liepinn.problem import Periodic, Problem  # noqa: E402
+
+problem = Problem(
+    name="nls",
+    pde=pde,
+    domain={"x": (-5, 5), "t": (0, "pi/2")},
+    initial={"u": "2*sech(x)", "v": 0},
+    boundary=Periodic(),
+    parameters={"alpha": "1/2", "kappa": 1},
+    description="NLS i h_t + 0.5 h_xx + |h|^2 h = 0, h = u + i v, h(x,0) = 2 sech(x), periodic on "
+    "[-5, 5) (Raissi, Perdikaris & Karniadakis 2019; data NLS.mat)",
+)

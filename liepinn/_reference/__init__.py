@@ -1,0 +1,1 @@
+"""Reference solutions: method of lines in diffrax (see `liepinn.reference`)."""
