@@ -345,3 +345,33 @@ def test_demo_bad_arguments_exit_2(tmp_path, capsys):
     assert "--seeds must be >= 1" in capsys.readouterr().err
     assert main(["demo", "--out", str(tmp_path), "--samples", ""]) == 2
     assert "--samples is empty" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------
+# real training (the default runner), tiny
+
+
+def test_tiny_real_sweep_end_to_end_and_deterministic_resume(tmp_path):
+    sweep = Sweep(problems=("heat",), samples=(32,), seeds=2, variants=("residual", "evolutionary"),
+                  generators="1,4", steps=20, lbfgs_steps=0, width=8, depth=2,
+                  options={"eval_nx": 32, "eval_nt": 9, "log_every": 10})
+    out = run_sweep(sweep, tmp_path, progress=None)
+    assert out.trained == 4 and len(out.records) == 4
+    by_label = {}
+    for r in out.records:
+        assert 0 < r.rel_l2 < 10 and r.wall_time > 0
+        assert r.config.problem_id is not None
+        assert "initial" in r.result["final_loss"] and "residual" in r.result["final_loss"]
+        by_label.setdefault(r.config.variant, []).append(r)
+    evo = by_label["evolutionary"][0].result
+    assert {k for k in evo["final_loss"] if k.startswith("sym:")} == {"sym:v1", "sym:v4"}
+    assert [g["form"] for g in evo["loss"]["generators"]] == ["evolutionary"] * 2
+    # a run lost inside its group (as after a kill between two writes) is retrained with the
+    # whole group and gets bit-identical numbers
+    lost = by_label["residual"][1]
+    ResultStore(tmp_path).path(lost.key).unlink()
+    again = run_sweep(sweep, tmp_path, progress=None)
+    assert again.trained == 1 and again.skipped == 3
+    assert ResultStore(tmp_path).read(lost.key).rel_l2 == lost.rel_l2
+    rep = write_report(again.records, tmp_path)
+    assert "| 32 | residual | 2 |" in rep.text and len(rep.plots) == 2

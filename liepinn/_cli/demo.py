@@ -59,7 +59,7 @@ def run(args) -> int:
 
     _banner(f"1. symmetries of {args.problem}: {'; '.join(problem.pde.source)}")
     from ..symmetry import symmetries
-    from ..symmetry._degeneracy import degeneracy
+    from .. import degeneracy
 
     t0 = time.perf_counter()
     algebra = symmetries(problem.pde)

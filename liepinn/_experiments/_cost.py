@@ -35,9 +35,7 @@ def plan_cost(alphas) -> int:
 def derivative_cost(problem: str, variant: str, generators: str = "all") -> float:
     """Cost (Taylor coefficients per point) of `variant`'s loss on the named problem."""
     from ._problems import load_problem
-    from ._train import build_interior_loss, select_generators
+    from ._train import build_interior_loss
 
-    prob = load_problem(problem)
-    gens = select_generators(prob, generators) if variant in ("prolonged", "evolutionary") else ()
-    loss = build_interior_loss(prob, variant, gens, weight=1.0, normaliser="none")
+    loss = build_interior_loss(load_problem(problem), variant, generators, weight=1.0, normaliser="none")
     return float(plan_cost(alpha for _, alpha in loss.lowered.required))

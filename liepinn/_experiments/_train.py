@@ -83,11 +83,15 @@ def _algebra(problem_key: str, problem_name: str):
     return symmetries(load_problem(problem_name).pde)
 
 
-def select_generators(problem, spec: str = "all") -> list:
-    """The generators of the problem's derived algebra: all, or 1-based numbers '1,2,5'."""
+def select_generators(problem, spec: str = "all") -> tuple[list, list[str] | None]:
+    """(basis of the problem's derived algebra, names v<k> of the selected ones or None for all).
+
+    `spec` is "all" or 1-based generator numbers like "1,2,5" (the numbering of
+    `liepinn symmetries`, kept in the loss-term names: sym:v1, sym:v2, sym:v5).
+    """
     basis = list(_algebra(fingerprint(problem), problem.name).basis)
     if spec == "all":
-        return basis
+        return basis, None
     try:
         idx = [int(s) for s in spec.split(",") if s.strip()]
     except ValueError:
@@ -95,7 +99,7 @@ def select_generators(problem, spec: str = "all") -> list:
     bad = [i for i in idx if not 1 <= i <= len(basis)]
     if bad or not idx:
         raise ValueError(f"generator numbers {bad or spec!r} out of range: the algebra has {len(basis)} (1..{len(basis)})")
-    return [basis[i - 1] for i in idx]
+    return basis, [f"v{i}" for i in sorted(set(idx))]
 
 
 def _parameter_values(problem) -> dict[str, float]:
@@ -115,9 +119,10 @@ def _u_scale(problem) -> float:
     return scale if scale > 0 and math.isfinite(scale) else 1.0
 
 
-def build_interior_loss(problem, variant: str, generators: Sequence = (), *, weight: float | None = 1.0,
+def build_interior_loss(problem, variant: str, generators: str = "all", *, weight: float | None = 1.0,
                         normaliser: str | None = "coefficients"):
-    """The `PINNLoss` of a variant (before any "initial" calibration)."""
+    """The `PINNLoss` of a variant (before any "initial" calibration); `generators` as in
+    `select_generators`."""
     from .._losses import PINNLoss
 
     params = _parameter_values(problem)
@@ -132,7 +137,8 @@ def build_interior_loss(problem, variant: str, generators: Sequence = (), *, wei
     norm = "none" if normaliser == "none" else "coefficients"
     if normaliser not in ("coefficients", "initial", "none"):
         raise ValueError(f"normaliser must be 'coefficients', 'initial' or 'none', got {normaliser!r}")
-    return PINNLoss(problem.pde, list(generators), form=variant, weights=float(weight), normalisation=norm,
+    basis, select = select_generators(problem, generators)
+    return PINNLoss(problem.pde, basis, form=variant, weights=float(weight), normalisation=norm, select=select,
                     domain=box, u_scale=_u_scale(problem), parameter_values=params)
 
 
@@ -355,8 +361,7 @@ class TrainRunner:
             raise ValueError(f"problem {c.problem!r} is IC-conditioned: give n_ics (numbers of training ICs)")
         if not conditioned and c.n_ics is not None:
             raise ValueError(f"n_ics applies to IC-conditioned problems only; {c.problem!r} has one initial condition")
-        gens = select_generators(problem, c.generators) if c.variant in ("prolonged", "evolutionary") else ()
-        loss = build_interior_loss(problem, c.variant, gens, weight=c.weight, normaliser=c.normaliser)
+        loss = build_interior_loss(problem, c.variant, c.generators, weight=c.weight, normaliser=c.normaliser)
         kind, make_model = _make_model_fn(problem, c)
         lo, hi = problem.bounds
         colloc = Collocation(lo, hi, c.n_collocation, Sobol())
