@@ -233,38 +233,77 @@ def clean(form: Form) -> Form:
     return out
 
 
+class _Acc:
+    """Accumulate coefficients; only sums (and derivatives) are brought to normal form.
+
+    A product of two normal, nonzero coefficients is nonzero, so it needs no zero test; a
+    polynomial product is merely expanded.
+    """
+
+    __slots__ = ("terms", "dirty")
+
+    def __init__(self):
+        self.terms: dict = {}
+        self.dirty: set = set()
+
+    def add(self, key, c, dirty: bool = False) -> None:
+        if c == 0:
+            return
+        t = self.terms.get(key)
+        if t is None:
+            self.terms[key] = [c]
+        else:
+            t.append(c)
+        if dirty:
+            self.dirty.add(key)
+
+    def form(self) -> Form:
+        out = {}
+        for k, t in self.terms.items():
+            if len(t) == 1 and k not in self.dirty:
+                c = t[0]
+                if not _needs_cancel(c):
+                    c = sp.expand(c)
+            else:
+                c = normal(sp.Add(*t))
+            if c != 0:
+                out[k] = c
+        return out
+
+
 def scale(form: Form, s) -> Form:
     return {k: c * s for k, c in form.items()}
 
 
 def combine(*pairs) -> Form:
     """sum s_i * F_i, cleaned."""
-    out: Form = {}
+    acc = _Acc()
     for s, F in pairs:
         for k, c in F.items():
-            add_into(out, k, s * c)
-    return clean(out)
+            acc.add(k, s * c)
+    return acc.form()
 
 
 def diff_form(space: Space, form: Form, i: int) -> Form:
     """Partial derivative d/dz_i of sum c_k d^k f (product rule; d f / d z = 0 off its arguments)."""
     z = space.vars[i]
-    out: Form = {}
+    acc = _Acc()
     for (name, alpha), c in form.items():
         dc = sp.diff(c, z)
         if dc != 0:
-            add_into(out, (name, alpha), dc)
+            acc.add((name, alpha), dc, dirty=True)
         if i in space.unknowns[name].args:
             up = alpha[:i] + (alpha[i] + 1,) + alpha[i + 1:]
-            add_into(out, (name, up), c)
-    return clean(out)
+            acc.add((name, up), c)
+    return acc.form()
 
 
 class Derivatives:
     """Memoised derivatives d^alpha of one form."""
 
-    def __init__(self, space: Space, form: Form):
+    def __init__(self, space: Space, form: Form, diff=None):
         self.space = space
+        self.diff = diff or (lambda F, i: diff_form(space, F, i))
         self.memo: dict[tuple[int, ...], Form] = {space.zero_alpha(): form}
 
     def __call__(self, alpha: tuple[int, ...]) -> Form:
@@ -273,7 +312,7 @@ class Derivatives:
             return hit
         i = max(k for k, n in enumerate(alpha) if n)
         lower = alpha[:i] + (alpha[i] - 1,) + alpha[i + 1:]
-        val = diff_form(self.space, self(lower), i)
+        val = self.diff(self(lower), i)
         self.memo[alpha] = val
         return val
 
@@ -282,14 +321,14 @@ def substitute(space: Space, form: Form, name: str, derivs: Derivatives) -> Form
     """Replace every derivative of unknown `name` by the derivative of its expression."""
     if not any(k[0] == name for k in form):
         return form
-    out: Form = {}
+    acc = _Acc()
     for (nm, alpha), c in form.items():
         if nm != name:
-            add_into(out, (nm, alpha), c)
+            acc.add((nm, alpha), c)
             continue
         for k2, c2 in derivs(alpha).items():
-            add_into(out, k2, c * c2)
-    return clean(out)
+            acc.add(k2, c * c2)
+    return acc.form()
 
 
 def canonical(space: Space, form: Form) -> tuple:

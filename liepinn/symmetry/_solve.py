@@ -47,6 +47,7 @@ from ._linear import (
     substitute,
 )
 from ._ode import ODEFailure, homogeneous_basis, integrate, particular
+from ._rif import Completion, ExprOps, RingOps
 from ._split import split_form, split_imaginary
 
 
@@ -376,106 +377,24 @@ class _Solver:
         return clean(expr)
 
     # -- 5. completion ---------------------------------------------------------------------------
-    def _reduce(self, E: Form, B: dict, by_name: dict) -> Form:
-        rank = self.space.rank
-        while E:
-            best = None
-            for k in E:
-                for l in by_name.get(k[0], ()):
-                    if is_derivative_of(k[1], l[1]):
-                        if best is None or rank(k) > rank(best[0]):
-                            best = (k, l)
-                        break
-            if best is None:
-                return E
-            k, l = best
-            delta = tuple(a - b for a, b in zip(k[1], l[1]))
-            DF = B[l][1](delta)
-            cF = B[l][0][l]
-            if cF == 1:
-                E = combine((1, E), (-E[k], DF))
-            else:
-                # fraction-free: c_F E - E_k D^delta F
-                E = primitive(combine((cF, E), (-E[k], DF)))
-        return E
-
-    def autoreduce(self, eqs):
-        rank = self.space.rank
-        queue = sorted(eqs, key=lambda f: rank(self.space.leader(f)))
-        B: dict = {}
-        by_name: dict = {}
-        changed = False
-        while queue:
-            E = queue.pop(0)
-            E2 = self._reduce(E, B, by_name)
-            if E2 is not E:
-                changed = True
-            if not E2:
-                continue
-            lead = self.space.leader(E2)
-            c0 = E2[lead]
-            if c0 != 1:
-                if not c0.is_Number:
-                    self.assume(c0)
-                if is_monomial(c0):
-                    E2 = clean({k: c / c0 for k, c in E2.items()})
-                    changed = changed or not c0.is_Number
-            for l2 in list(B):
-                F = B[l2][0]
-                if any(k[0] == lead[0] and is_derivative_of(k[1], lead[1]) for k in F):
-                    del B[l2]
-                    by_name[l2[0]].remove(l2)
-                    queue.append(F)
-                    changed = True
-            B[lead] = (E2, Derivatives(self.space, E2), _form_key(E2))
-            by_name.setdefault(lead[0], []).append(lead)
-        return B, by_name, changed
-
     def step_rif(self) -> bool:
         if not self.eqs:
             return False
-        B, by_name, changed = self.autoreduce(self.eqs)
+        made = RingOps.try_make(self.space, self.eqs)
+        if made is not None:
+            ops, eqs = made
+        else:
+            ops, eqs = ExprOps(self.space), self.eqs
+        comp = Completion(self.space, ops, self.assume, self.done_pairs)
+        B, by_name, changed = comp.autoreduce(eqs)
         if changed:
             self.log(f"rif: reduced to {len(B)} equations")
-            self.eqs = [v[0] for v in B.values()]
+            self.eqs = [ops.to_expr(v[0]) for v in B.values()]
             return True
-        new = []
-        seen = set()
-        U = self.space.unknowns
-        # f independent of z while the equation is not: D_z E is a condition (the
-        # cross-derivative with the implicit equation f_z = 0)
-        for lead, (F, DF, fkey) in B.items():
-            fa = set(U[lead[0]].args)
-            zs = (self.space.coef_vars(F) | self.space.unknown_vars(F)) - fa
-            for i in sorted(zs):
-                if (fkey, i, self.space.elimination) in self.done_pairs:
-                    continue
-                self.done_pairs.add((fkey, i, self.space.elimination))
-                C = self._reduce(DF(self.space.unit(i)), B, by_name)
-                if C:
-                    key = _form_key(C)
-                    if key not in seen:
-                        seen.add(key)
-                        new.append(C)
-        for name, leads in by_name.items():
-            for l1, l2 in itertools.combinations(sorted(leads, key=self.space.rank), 2):
-                pair = (B[l1][2], B[l2][2], self.space.elimination)
-                if pair in self.done_pairs:
-                    continue
-                self.done_pairs.add(pair)
-                gamma = tuple(max(a, b) for a, b in zip(l1[1], l2[1]))
-                d1 = tuple(g - a for g, a in zip(gamma, l1[1]))
-                d2 = tuple(g - a for g, a in zip(gamma, l2[1]))
-                C = combine((1, B[l1][1](d1)), (-1, B[l2][1](d2)))
-                C = self._reduce(C, B, by_name)
-                if C:
-                    key = _form_key(C)
-                    if key not in seen:
-                        seen.add(key)
-                        new.append(C)
+        new = comp.conditions(B, by_name)
         if new:
             self.log(f"rif: {len(new)} integrability conditions")
-            self.eqs = self.eqs + new
+            self.eqs = self.eqs + [ops.to_expr(f) for f in new]
             return True
         return False
 

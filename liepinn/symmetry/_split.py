@@ -4,12 +4,14 @@ If no unknown in $\sum_k c_k(z, y)\, d_k = 0$ depends on $z$, the equation holds
 so the coefficients of linearly independent functions of $z$ vanish separately.
 
 Main method: write every coefficient (denominators cleared) as a sum of *monomials* in
-$z$-atoms: powers $z^r$ (any rational $r$), $z^{c\,e}$ for a symbolic exponent $e$,
-$e^{c\,t(z)}$, $\log$, $\sin/\cos$ (with $\cos^2 = 1 - \sin^2$ used to reduce) and other
-functions of $z$ alone. Distinct monomials are linearly independent functions of $z$
-(generic parameters). When an atom mixes $z$ with other variables (e.g. $e^{x u}$) we fall
-back to a Wronskian elimination: the rows $\partial_z^j c$ span the same space as the
-$z$-free equations; their reduced row-echelon form is free of $z$.
+$z$-atoms: powers $z^r$ (any rational $r$), $b^{c\,e}$ for a symbolic exponent $e$,
+$e^{c\,t}$, roots $R = b^{1/q}$ of sums (with $R^q = b$ used to reduce), $\log$,
+$\sin/\cos$ (with $\cos^2 = 1 - \sin^2$ used to reduce) and other functions, each atom
+depending on $z$ (possibly also on other variables, e.g. $e^{x u}$). Distinct monomials are
+taken as linearly independent functions of $z$ (generic parameters; over-splitting could
+only lose symmetries, never add a wrong one). When a factor cannot be read as a monomial
+(e.g. $u^u$) we fall back to a Wronskian elimination: the rows $\partial_z^j c$ span the
+same space as the $z$-free equations; their reduced row-echelon form is free of $z$.
 """
 
 from __future__ import annotations
@@ -46,11 +48,37 @@ def _prepare(c, zs):
         c = sp.expand(c, trig=True)
     if c.has(sp.log):
         c = sp.expand_log(c, force=True)
+    c = sp.expand_power_base(c, force=True)
     return sp.expand(c)
 
 
-def _monomial(factor, zs, mono: dict):
+def _roots_to_symbols(c, zs, roots: dict):
+    """b^(p/q) with b a sum of z's -> b^n R^r, R a symbol standing for b^(1/q) (R^q = b)."""
+    reps = {}
+    for a in sorted(c.atoms(sp.Pow), key=default_sort_key):
+        b, e = a.base, a.exp
+        if not (b.is_Add and e.is_Rational and not e.is_Integer):
+            continue
+        fs = b.free_symbols
+        if not (fs & zs):
+            continue
+        q = e.q
+        n, r = divmod(e.p, q)
+        R = roots.get((b, q))
+        if R is None:
+            R = roots[(b, q)] = sp.Dummy(f"R{len(roots)}")
+        reps[a] = b**n * R**r
+    return sp.expand(c.xreplace(reps)) if reps else c
+
+
+def _monomial(factor, zs, mono: dict, roots_inv: dict | None = None):
     """Add the z-monomial content of one factor to `mono`; return the z-free rest."""
+    if roots_inv:
+        base, e = factor.as_base_exp()
+        if base in roots_inv and e.is_Integer:
+            key = ("root",) + roots_inv[base]
+            mono[key] = mono.get(key, 0) + e
+            return sp.Integer(1)
     fs = factor.free_symbols
     if not (fs & zs):
         return factor
@@ -64,8 +92,6 @@ def _monomial(factor, zs, mono: dict):
                 raise _Mixed(factor)
             # b**(expr in z) = exp(log(b) * e)
             return _monomial(sp.exp(sp.expand(e * sp.log(b))), zs, mono)
-        if b.free_symbols - zs and b.free_symbols & zs:
-            raise _Mixed(factor)
         if e.is_Number:
             key = ("pow", b) if b.is_Symbol else ("atom", b)
             mono[key] = mono.get(key, 0) + e
@@ -86,16 +112,10 @@ def _monomial(factor, zs, mono: dict):
                 rest *= sp.exp(t)
                 continue
             c, t0 = t.as_coeff_Mul()
-            if t0.free_symbols - zs:
-                # e^{x u}: a function of z that depends on another variable
-                z_part, other = t0.as_independent(*zs, as_Add=False)
-                raise _Mixed(factor)
             key = ("exp", t0)
             mono[key] = mono.get(key, 0) + c
         return rest
     if factor.is_Function:
-        if factor.free_symbols - zs:
-            raise _Mixed(factor)
         key = (type(factor).__name__, factor.args)
         mono[key] = mono.get(key, 0) + 1
         return sp.Integer(1)
@@ -127,13 +147,15 @@ def _reduce_trig(mono: dict):
 def _poly_split(form: Form, zs: set) -> list[Form]:
     groups: dict[tuple, Form] = {}
     order: list[tuple] = []
-    for key, c in form.items():
-        c = _prepare(c, zs)
+    roots: dict = {}
+    prepared = [(key, _roots_to_symbols(_prepare(c, zs), zs, roots)) for key, c in form.items()]
+    roots_inv = {R: k for k, R in roots.items()}
+    for key, c in prepared:
         for term in sp.Add.make_args(c):
             mono: dict = {}
             rest = sp.Integer(1)
             for f in sp.Mul.make_args(term):
-                rest *= _monomial(f, zs, mono)
+                rest *= _monomial(f, zs, mono, roots_inv)
             for m, s in _reduce_trig(mono):
                 mk = _mono_key(m)
                 g = groups.get(mk)
