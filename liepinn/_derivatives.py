@@ -319,8 +319,14 @@ class Taylor(_AbstractBoxStrategy):
             return _jvp_lift(g, z, axis)
         zero = jnp.zeros_like(z)
         # unscaled Taylor coefficients: input z + tau e_axis, output sum_k c_k tau^k
-        primal, series = jet(g, (z,), ((_unit(z, axis),) + (zero,) * (order - 1),),
-                             factorial_scaled=False)
+        try:
+            primal, series = jet(g, (z,), ((_unit(z, axis),) + (zero,) * (order - 1),),
+                                 factorial_scaled=False)
+        except KeyError as err:  # jet's rule table has no entry for this primitive
+            raise NotImplementedError(
+                f"jax.experimental.jet has no rule for the primitive {err.args[0]}; use "
+                "MultiTaylor() or Forward()"
+            ) from None
         out = dict(primal)
         for beta, coeffs in series.items():
             for k, c in enumerate(coeffs, start=1):
