@@ -273,7 +273,7 @@ def _erf(ctx, x):
 
 
 def _bind(eqn, args):
-    out = eqn.primitive.bind(*args, **eqn.params)
+    out = eqn.primitive.bind(*args, **eqn.primitive.get_bind_params(eqn.params))
     return list(out) if eqn.primitive.multiple_results else [out]
 
 
@@ -281,7 +281,8 @@ def _zeros(var):
     return jnp.zeros(var.aval.shape, var.aval.dtype)
 
 
-def _is_const(c: Coeffs, ctx: _Ctx) -> bool:
+def _is_const(c: Coeffs) -> bool:
+    """Only the value: a constant of the differentiation (weights, literals, comparisons)."""
     return len(c) == 1
 
 
@@ -291,7 +292,7 @@ def _linear(*positions, all_positions: bool = False):
     def rule(ctx, eqn, invals):
         pos = range(len(invals)) if all_positions else positions
         for i, v in enumerate(invals):
-            if i not in pos and not _is_const(v, ctx):
+            if i not in pos and not _is_const(v):
                 raise NotImplementedError(
                     f"MultiTaylor: {eqn.primitive} with a non-constant operand {i}"
                 )
@@ -330,7 +331,7 @@ def _bilinear_rule(ctx, eqn, invals):
 
 def _div(ctx, eqn, invals):
     x, y = invals
-    if _is_const(y, ctx):
+    if _is_const(y):
         return _linear(0)(ctx, eqn, invals)
     r = _reciprocal(ctx, y)
     return [_bilinear(ctx, x, r, lax.mul)]
@@ -366,7 +367,7 @@ def _abs(ctx, eqn, invals):
 
 
 def _select_n(ctx, eqn, invals):
-    if not _is_const(invals[0], ctx):
+    if not _is_const(invals[0]):
         raise NotImplementedError("MultiTaylor: select_n with a non-constant predicate")
     return _linear(*range(1, len(invals)))(ctx, eqn, invals)
 
@@ -383,7 +384,7 @@ def _zero_prop(ctx, eqn, invals):
 
 def _pow(ctx, eqn, invals):
     x, y = invals
-    if not _is_const(y, ctx):
+    if not _is_const(y):
         raise NotImplementedError("MultiTaylor: pow with a non-constant exponent")
     return [_pow_const(ctx, x, y[ctx.zero])]
 
@@ -499,13 +500,13 @@ def _eval(ctx: _Ctx, jaxpr, consts, args: list[Coeffs]) -> list[Coeffs]:
     for eqn in jaxpr.eqns:
         invals = [read(v) for v in eqn.invars]
         name = eqn.primitive.name
-        if name == "scan" and not all(_is_const(v, ctx) for v in invals):
+        if name == "scan" and not all(_is_const(v) for v in invals):
             outs = _scan(ctx, eqn, invals)
         elif name in _CALLS:
             body, body_consts = _sub_jaxpr(eqn)
             n = len(body.invars)
             outs = _eval(ctx, body, body_consts, invals[len(invals) - n:])
-        elif all(_is_const(v, ctx) for v in invals):
+        elif all(_is_const(v) for v in invals):
             outs = [{ctx.zero: o} for o in _bind(eqn, [v[ctx.zero] for v in invals])]
         elif name in _RULES:
             outs = _RULES[name](ctx, eqn, invals)

@@ -156,6 +156,7 @@ def test_grad_through_derivatives_agrees(x64):
     "activation",
     [jnp.sin, jax.nn.sigmoid, jax.nn.softplus, jax.nn.gelu, jnp.exp,
      lambda x: x**3 - jnp.sqrt(1 + x**2) + jnp.log1p(x**2) / (2 + jnp.cos(x)),
+     lambda x: jnp.log(2 + jnp.square(x)) * jax.lax.rsqrt(1 + x**2) + jax.nn.elu(x - 0.5),
      lambda x: jax.scipy.special.erf(x) + jnp.cosh(x) * jnp.abs(x) ** 1.5,
      lambda x: jnp.tan(x / 2) + jnp.arctan(x) + jnp.exp2(x),
      lambda x: jnp.maximum(x, 0.0) ** 3 + jnp.minimum(x, 0.1) + (3 + jnp.sinh(x) ** 2) ** -2],
