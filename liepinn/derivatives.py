@@ -1,5 +1,11 @@
-"""Partial derivatives of a network at a batch of points: `derivatives(model, points, multi_indices)`
-with interchangeable strategies (`Taylor`, `Forward`, `NestedReverse`) and input scaling (`Box`)."""
+"""Partial derivatives of a network at a batch of points.
+
+`derivatives(model, points, multi_indices, *, strategy=..., scaling=None)` returns
+{(a, alpha): d^alpha u^a / dx^alpha at every point}, with interchangeable strategies
+(`MultiTaylor`, the default and fastest measured; `Taylor`, i.e. `jax.experimental.jet`;
+`Forward`; `NestedReverse`, the textbook baseline) and the input scaling `Box` onto [-1, 1]^p.
+Implementation in `liepinn._derivatives` and `liepinn._taylor`.
+"""
 
 from ._derivatives import (
     DEFAULT_STRATEGY as DEFAULT_STRATEGY,
@@ -12,4 +18,7 @@ from ._derivatives import (
     derivatives as derivatives,
 )
 
-__all__ = ["AbstractStrategy", "Box", "DEFAULT_STRATEGY", "Forward", "MultiTaylor", "NestedReverse", "Taylor", "derivatives"]
+__all__ = [
+    "AbstractStrategy", "Box", "DEFAULT_STRATEGY", "Forward", "MultiTaylor", "NestedReverse",
+    "Taylor", "derivatives",
+]
