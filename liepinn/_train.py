@@ -34,6 +34,7 @@ import optax
 from jaxtyping import PRNGKeyArray
 
 from ._nn import trainable
+from ._train_bfgs import bfgs
 from .sampling import Collocation
 
 __all__ = [
@@ -348,7 +349,7 @@ class _Run:
             names.extend(_split_loss_output(self.loss_fn(model, batch))[1])
             return 0
 
-        jax.eval_shape(f, self.model(seed))
+        eqx.filter_eval_shape(f, self.model(seed))
         return names
 
     def eval_terms(self):
@@ -538,6 +539,7 @@ def train(
     lbfgs_linesearch_steps: int = 20,
     lbfgs_dtype: Any = None,
     lbfgs_resample: bool = False,
+    quasi_newton: str = "lbfgs",
     dtype: Any = None,
     key: PRNGKeyArray | int | None = None,
     log_every: int = 100,
@@ -659,7 +661,12 @@ def _make_optimisers(cfg):
         lr = cfg["learning_rate"]
         lr = lr if callable(lr) else float(lr)
         opt = _adam(lr, int(cfg["steps"]), float(cfg["decay"]))
-    return opt, _lbfgs(int(cfg["lbfgs_memory"]), int(cfg["lbfgs_linesearch_steps"]))
+    method = cfg["quasi_newton"]
+    if method not in ("lbfgs", "bfgs", "ssbfgs"):
+        raise ValueError(f"quasi_newton must be 'lbfgs', 'bfgs' or 'ssbfgs'; got {method!r}")
+    if method == "lbfgs":
+        return opt, _lbfgs(int(cfg["lbfgs_memory"]), int(cfg["lbfgs_linesearch_steps"]))
+    return opt, _bfgs(method == "ssbfgs", int(cfg["lbfgs_linesearch_steps"]))
 
 
 # Optimisers are cached by their settings: the same settings give the same (hashable)
@@ -672,10 +679,18 @@ def _adam(lr, steps, decay):
 
 
 @functools.lru_cache(maxsize=64)
+def _bfgs(self_scaling, linesearch_steps):
+    return bfgs(self_scaling, optax.scale_by_zoom_linesearch(max_linesearch_steps=linesearch_steps,
+                                                             initial_guess_strategy="one"))
+
+
+@functools.lru_cache(maxsize=64)
 def _lbfgs(memory, linesearch_steps):
     return optax.lbfgs(
         memory_size=memory,
-        linesearch=optax.scale_by_zoom_linesearch(max_linesearch_steps=linesearch_steps),
+        # a quasi-Newton step has natural length 1: start each line search there
+        linesearch=optax.scale_by_zoom_linesearch(max_linesearch_steps=linesearch_steps,
+                                                  initial_guess_strategy="one"),
     )
 
 
@@ -691,7 +706,8 @@ def _drive(run: _Run, cfg) -> TrainResult:
     adam_dtype = None if cfg["dtype"] is None else jnp.dtype(cfg["dtype"])
     lbfgs_dtype = None if cfg["lbfgs_dtype"] is None else jnp.dtype(cfg["lbfgs_dtype"])
     cfg_sig = {"steps": steps, "lbfgs_steps": lbfgs_steps, "log_every": log_every, "chunk": chunk,
-               "lbfgs_memory": int(cfg["lbfgs_memory"]), "ensemble": run.ensemble,
+               "lbfgs_memory": int(cfg["lbfgs_memory"]), "quasi_newton": cfg["quasi_newton"],
+               "ensemble": run.ensemble,
                "adam_dtype": str(adam_dtype), "lbfgs_dtype": str(lbfgs_dtype)}
 
     rows: list = []  # (step, phase, {name: value or per-seed list})

@@ -61,6 +61,7 @@ class Recipe:
     decay: float = 0.1
     lbfgs_steps: int = 5000
     lbfgs_memory: int = 50
+    quasi_newton: str = "lbfgs"
     float64: bool = True
     adam_float64: bool = False
     log_every: int = 100
@@ -128,6 +129,7 @@ class Recipe:
             decay=self.decay,
             lbfgs_steps=self.lbfgs_steps,
             lbfgs_memory=self.lbfgs_memory,
+            quasi_newton=self.quasi_newton,
             lbfgs_dtype="float64" if self.float64 else None,
             dtype="float64" if self.adam_float64 else None,
             log_every=self.log_every,
