@@ -154,7 +154,7 @@ def test_grad_through_derivatives_agrees(x64):
 
 @pytest.mark.parametrize(
     "activation",
-    [jnp.sin, jax.nn.sigmoid, jax.nn.softplus, jax.nn.gelu, jnp.exp,
+    [lambda x: jnp.sin(x) + jax.nn.sigmoid(x) + jax.nn.softplus(x) * jax.nn.gelu(x) + jnp.exp(x),
      lambda x: x**3 - jnp.sqrt(1 + x**2) + jnp.log1p(x**2) / (2 + jnp.cos(x)),
      lambda x: jnp.log(2 + jnp.square(x)) * jax.lax.rsqrt(1 + x**2) + jax.nn.elu(x - 0.5),
      lambda x: jax.scipy.special.erf(x) + jnp.cosh(x) * jnp.abs(x) ** 1.5,
