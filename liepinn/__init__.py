@@ -29,6 +29,15 @@ _EXPORTS: dict[str, str] = {
     # numeric layer (JAX)
     "lower": ".codegen",
     "Lowered": ".codegen",
+    # derivative engine (issue 5)
+    "derivatives": ".derivatives",
+    "Box": ".derivatives",
+    "AbstractStrategy": ".derivatives",
+    "NestedReverse": ".derivatives",
+    "Forward": ".derivatives",
+    "Taylor": ".derivatives",
+    "MultiTaylor": ".derivatives",
+    "DEFAULT_STRATEGY": ".derivatives",
     # losses (issue 5); the degeneracy report is symbolic (no JAX)
     "PINNLoss": "._losses",
     "dirichlet_loss": "._losses",
