@@ -1,0 +1,122 @@
+"""Evaluation plots of a training run (matplotlib, Agg backend; PNG files).
+
+- `plot_solution`: prediction, reference and pointwise error |u - u_ref| as heatmaps over
+  (t, x) on the reference grid, one row per dependent variable;
+- `plot_snapshots`: u(x) at a few times, prediction against reference;
+- `plot_history`: every loss term against the step (log scale), one line per seed, the
+  Adam -> L-BFGS switch marked.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+__all__ = ["plot_solution", "plot_snapshots", "plot_history"]
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path) -> None:
+    tmp = f"{os.fspath(path)}.tmp.png"
+    fig.savefig(tmp, dpi=110, bbox_inches="tight")
+    os.replace(tmp, path)
+
+
+def plot_solution(x, t, pred, ref, path, *, names: Sequence[str] = ("u",), space: str = "x",
+                  time: str = "t", title: str = "") -> None:
+    """Heatmaps of `pred`, `ref` (q, nx, nt) and |pred - ref| on the grid x (nx,) x t (nt,)."""
+    plt = _plt()
+    pred, ref = np.asarray(pred, float), np.asarray(ref, float)
+    q = pred.shape[0]
+    fig, axes = plt.subplots(q, 3, figsize=(13, 3.2 * q), squeeze=False)
+    extent = (float(t[0]), float(t[-1]), float(x[0]), float(x[-1]))
+    for a in range(q):
+        lim = float(np.max(np.abs(ref[a]))) or 1.0
+        err = np.abs(pred[a] - ref[a])
+        panels = ((pred[a], f"prediction {names[a]}", "RdBu_r", (-lim, lim)),
+                  (ref[a], f"reference {names[a]}", "RdBu_r", (-lim, lim)),
+                  (err, f"|error| {names[a]} (max {err.max():.2e})", "magma", (0.0, float(err.max()) or 1.0)))
+        for ax, (img, label, cmap, (vmin, vmax)) in zip(axes[a], panels):
+            im = ax.imshow(img, origin="lower", aspect="auto", extent=extent, cmap=cmap, vmin=vmin, vmax=vmax,
+                           interpolation="nearest")
+            ax.set_title(label, fontsize=10)
+            ax.set_xlabel(time)
+            ax.set_ylabel(space)
+            fig.colorbar(im, ax=ax)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)
+
+
+def plot_snapshots(x, t, pred, ref, path, *, names: Sequence[str] = ("u",), space: str = "x",
+                   time: str = "t", fractions: Sequence[float] = (0.0, 0.25, 0.5, 0.75, 1.0),
+                   title: str = "") -> None:
+    """u(x, t_j) at the grid times nearest the given fractions of the time span."""
+    plt = _plt()
+    pred, ref = np.asarray(pred, float), np.asarray(ref, float)
+    t = np.asarray(t, float)
+    idx = sorted({int(np.argmin(np.abs(t - (t[0] + f * (t[-1] - t[0]))))) for f in fractions})
+    q = pred.shape[0]
+    fig, axes = plt.subplots(q, len(idx), figsize=(3.0 * len(idx), 2.6 * q), squeeze=False, sharey="row")
+    for a in range(q):
+        for ax, j in zip(axes[a], idx):
+            ax.plot(x, ref[a, :, j], color="0.2", lw=2.2, label="reference")
+            ax.plot(x, pred[a, :, j], color="tab:red", lw=1.2, ls="--", label="prediction")
+            ax.set_title(f"{time} = {t[j]:.3g}", fontsize=10)
+            ax.set_xlabel(space)
+        axes[a][0].set_ylabel(names[a])
+    axes[0][0].legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)
+
+
+def plot_history(history: Mapping[str, np.ndarray], path, *, title: str = "") -> None:
+    """Loss terms against the step (`history` in the layout of `history.csv`: columns seed,
+    step, phase and one per term), one colour per term, one line per seed."""
+    plt = _plt()
+    seeds = np.asarray(history["seed"])
+    step = np.asarray(history["step"])
+    phase = np.asarray(history["phase"], dtype=object)
+    terms = [k for k in history if k not in ("seed", "step", "phase", "grad_norm")]
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, name in enumerate(terms):
+        colour = colours[i % len(colours)]
+        for j, s in enumerate(np.unique(seeds)):
+            m = seeds == s
+            v = np.asarray(history[name], float)[m]
+            ok = np.isfinite(v) & (v > 0)
+            ax.plot(step[m][ok], v[ok], color=colour, lw=1.6 if name == "total" else 1.0,
+                    alpha=0.9 if j == 0 else 0.45, label=name if j == 0 else None)
+    switch = step[phase == "lbfgs"]
+    if switch.size and np.any(phase == "adam"):
+        ax.axvline(float(switch.min()), color="0.5", ls=":", lw=1)
+        ax.text(float(switch.min()), 1.0, " L-BFGS", transform=ax.get_xaxis_transform(), va="top",
+                fontsize=8, color="0.4")
+    ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("mean square (unweighted)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8, ncol=2)
+    if len(np.unique(seeds)) > 1:
+        title = (title + " " if title else "") + f"({len(np.unique(seeds))} seeds)"
+    if title:
+        ax.set_title(title, fontsize=11)
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)
