@@ -27,12 +27,16 @@ import numpy as np
 import scipy.io
 
 from liepinn._train_recipe import RECIPES, Recipe
-from liepinn.derivatives import derivatives
+from liepinn.derivatives import Forward, NestedReverse, Taylor, derivatives
 
 NU = 0.01 / np.pi
 LOWER, UPPER = (-1.0, 0.0), (1.0, 0.99)
 REFERENCE = os.environ.get("LIEPINN_BURGERS_MAT", "/work/shared/reference/burgers_shock.mat")
 _REQ = [(0, (0, 0)), (0, (1, 0)), (0, (2, 0)), (0, (0, 1))]
+# Measured (float64, 8 x 20 tanh, N = 4096, value_and_grad, CPU time under load): Forward
+# 66 ms, Taylor 84 ms, a hand-written per-point nested jvp 65 ms: Forward for this network.
+STRATEGIES = {"forward": Forward(), "taylor": Taylor(), "reverse": NestedReverse()}
+STRATEGY = STRATEGIES["forward"]
 
 
 def transform(z, n):
@@ -42,7 +46,7 @@ def transform(z, n):
 
 
 def residual(model, points):
-    d = derivatives(model, points, _REQ)
+    d = derivatives(model, points, _REQ, strategy=STRATEGY)
     u, ux, uxx, ut = d[_REQ[0]], d[_REQ[1]], d[_REQ[2]], d[_REQ[3]]
     return ut + u * ux - NU * uxx
 
@@ -94,6 +98,7 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", help="write the result here")
     ap.add_argument("--progress", action="store_true")
+    ap.add_argument("--strategy", choices=sorted(STRATEGIES), default="forward")
     for f in Recipe.__dataclass_fields__.values():
         flag = "--" + f.name.replace("_", "-")
         if f.type in ("bool",):
@@ -109,6 +114,8 @@ def main(argv=None):
         else:
             ap.add_argument(flag, default=None)
     args = ap.parse_args(argv)
+    global STRATEGY
+    STRATEGY = STRATEGIES[args.strategy]
     changes = {f: getattr(args, f) for f in Recipe.__dataclass_fields__ if getattr(args, f) is not None}
     if changes.get("refinement") == "none":
         changes["refinement"] = None
