@@ -75,6 +75,12 @@ def _tokenize(text: str, where: str) -> list[_Token]:
             )
         kind = m.lastgroup
         if kind == "NAME" and m.group(kind).startswith("_"):
+            if tokens and tokens[-1].text == ")":
+                raise PDEInputError(
+                    f"{where}: '(...){m.group(kind)}' at column {m.start(kind) + 1}: derivatives of "
+                    "bracketed expressions are not supported; expected the expanded form, e.g. "
+                    "'(u*u_x)_x' written as 'u_x^2 + u*u_xx'"
+                )
             raise PDEInputError(
                 f"{where}: name {m.group(kind)!r} at column {m.start(kind) + 1} is not allowed; "
                 "expected a variable, a derivative such as u_x, a parameter or a known function"
