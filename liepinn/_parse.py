@@ -7,7 +7,9 @@ A tokenizer and a recursive-descent grammar of our own; nothing is ever evaluate
     term     := unary (('*' | '/') unary)*          (implicit product '2 u' is not allowed)
     unary    := ('+' | '-') unary | power
     power    := atom [('^' | '**') unary]            (right associative)
-    atom     := NUMBER | NAME | NAME '(' expr (',' expr)* ')' | '(' expr ')'
+    atom     := NUMBER | NAME | NAME '(' expr (',' expr)* ')' | '(' expr ')' ['_' VARS]
+
+``(expr)_x`` is the total derivative D_x of the bracketed expression.
 
 Names are classified by the caller's `JetSpace`: independent and dependent variables,
 jet coordinates (``u_xt``, the same symbol as ``u_tx``), known functions, the constant
@@ -76,7 +78,11 @@ def _tokenize(text: str, where: str) -> list[_Token]:
         kind = m.lastgroup
         if kind == "NAME" and m.group(kind).startswith("_"):
             if tokens and tokens[-1].text == ")":
-                raise PDEInputError(
+                # '(expr)_x': total derivative of a bracketed expression
+                tokens.append(_Token("DERIV", m.group(kind)[1:], m.start(kind)))
+                pos = m.end()
+                continue
+            raise PDEInputError(
                     f"{where}: '(...){m.group(kind)}' at column {m.start(kind) + 1}: derivatives of "
                     "bracketed expressions are not supported; expected the expanded form, e.g. "
                     "'(u*u_x)_x' written as 'u_x^2 + u*u_xx'"
@@ -202,10 +208,26 @@ class _Parser:
                         f"{self.where}: unbalanced brackets: '(' at column {tok.pos + 1} is never closed"
                     )
                 self.fail(close, "')'")
+            if self.peek().kind == "DERIV":
+                value = self.total_derivative(value, self.next())
             return value
         if tok.kind == "END":
             self.fail(tok, "a number, a name or '('")
         self.fail(tok, "a number, a name or '('")
+
+    def total_derivative(self, value, tok: _Token):
+        jet = self.jet
+        names = [] if jet is None else [v.name for v in jet.independent]
+        short = all(len(n) == 1 for n in names)
+        letters = list(tok.text) if short else tok.text.split("_")
+        if jet is None or not letters or any(ch not in names for ch in letters):
+            raise PDEInputError(
+                f"{self.where}: '(...)_{tok.text}' at column {tok.pos + 1}: expected total-derivative "
+                f"subscripts made of the independent variables ({', '.join(names) or 'none declared'})"
+            )
+        for ch in letters:
+            value = jet.D(value, ch)
+        return value
 
     def call(self, tok: _Token):
         name = tok.text

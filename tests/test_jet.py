@@ -109,3 +109,11 @@ def test_symbolic_import_does_not_load_jax():
     code = "import sys, liepinn; liepinn.PDE.from_text('u_t=u_xx', independent='x,t', dependent='u'); print('jax' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_total_derivative_of_bracket():
+    a = PDE.from_text("u_t = (u^2*u_x)_x", independent="x,t", dependent="u")
+    b = PDE.from_text("u_t = 2*u*u_x^2 + u^2*u_xx", independent="x,t", dependent="u")
+    assert sp.expand(a.equations[0] - b.equations[0]) == 0
+    with pytest.raises(PDEInputError, match="independent variables"):
+        PDE.from_text("u_t = (u)_y", independent="x,t", dependent="u")
