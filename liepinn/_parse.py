@@ -83,11 +83,6 @@ def _tokenize(text: str, where: str) -> list[_Token]:
                 pos = m.end()
                 continue
             raise PDEInputError(
-                    f"{where}: '(...){m.group(kind)}' at column {m.start(kind) + 1}: derivatives of "
-                    "bracketed expressions are not supported; expected the expanded form, e.g. "
-                    "'(u*u_x)_x' written as 'u_x^2 + u*u_xx'"
-                )
-            raise PDEInputError(
                 f"{where}: name {m.group(kind)!r} at column {m.start(kind) + 1} is not allowed; "
                 "expected a variable, a derivative such as u_x, a parameter or a known function"
             )
