@@ -88,11 +88,12 @@ def normal(c) -> sp.Expr:
         if e.is_Number:
             return p
         n, rest = e.as_coeff_Add()
-        if n.is_Rational and n != 0:
-            k = sp.floor(n)
-            frac = n - k
-            return gen_for(p.base, rest + frac) * p.base**k
-        return gen_for(p.base, e)
+        k = sp.floor(n) if n.is_Rational else sp.Integer(0)
+        c, e0 = rest.as_coeff_Mul()
+        if c.is_Integer and (n - k) == 0:
+            # b^(k + c e0) = b^k [b^e0]^c
+            return gen_for(p.base, e0) ** c * p.base**k
+        return gen_for(p.base, rest + (n - k)) * p.base**k
 
     pows = [p for p in c.atoms(sp.Pow) if not p.exp.is_Number]
     if pows:

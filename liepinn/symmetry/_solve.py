@@ -108,6 +108,9 @@ class _Solver:
         if isinstance(e, sp.logic.boolalg.Boolean) and not isinstance(e, sp.Expr):
             if e in (sp.true, True):
                 return
+            if isinstance(e, sp.Ne):
+                self.assume(e.lhs - e.rhs)
+                return
             if e.free_symbols and e.free_symbols <= self.params:
                 self._add_assumption(e)
             return
@@ -208,7 +211,7 @@ class _Solver:
             if zs:
                 key = _form_key(e)
                 if key not in self.unsplittable:
-                    parts = split_form(self.space, e, zs)
+                    parts = split_form(self.space, e, zs, self.assume)
                     if any(self.space.coef_vars(f) & zs for f in parts):
                         self.unsplittable.add(key)
                         self.warnings.append(
@@ -435,7 +438,7 @@ class _Solver:
         rows = []
         for e in const_eqs:
             if sp_.coef_vars(e):
-                rows.extend(split_form(sp_, e, sp_.coef_vars(e)))
+                rows.extend(split_form(sp_, e, sp_.coef_vars(e), self.assume))
             else:
                 rows.append(e)
         vecs = self._nullspace([{k[0]: c for k, c in r.items()} for r in rows], const_names)
@@ -448,7 +451,7 @@ class _Solver:
                 for (name, al), c in self.sol[t].items():
                     if name in v:
                         val += c * v[name]
-                val = sp.expand(val)
+                val = _tidy_expr(val)
                 if val != 0:
                     (xi if t in self.pde.independent else phi)[t] = val
             gens.append((xi, phi))
@@ -635,6 +638,21 @@ class _Solver:
             fe = fe.xreplace({jf: funcs[u] for u, jf in zip(jet.dependent, jet.functions)})
             constraints.append(fe)
         return {"phi": phi, "constraints": constraints}
+
+
+def _tidy_expr(e):
+    """A readable normal form for a generator component: cancelled, denominator factored."""
+    e = normal(sp.expand(e))
+    if e == 0 or e.is_Number:
+        return e
+    n, d = sp.fraction(e)
+    if d != 1:
+        try:
+            d = sp.factor(d)
+        except Exception:  # factoring only improves the look
+            pass
+        return sp.expand(n) / d
+    return e
 
 
 def solve_symmetries(pde: PDE, *, progress=None) -> RawAlgebra:

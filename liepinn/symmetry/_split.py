@@ -144,7 +144,7 @@ def _reduce_trig(mono: dict):
     return [(mono, 1)]
 
 
-def _poly_split(form: Form, zs: set) -> list[Form]:
+def _poly_split(form: Form, zs: set, assume=None) -> list[Form]:
     groups: dict[tuple, Form] = {}
     order: list[tuple] = []
     roots: dict = {}
@@ -163,12 +163,60 @@ def _poly_split(form: Form, zs: set) -> list[Form]:
                     g = groups[mk] = {}
                     order.append(mk)
                 add_into(g, key, s * rest)
+    if assume is not None and len(order) > 1:
+        _special_values(order, assume)
     out = []
     for mk in sorted(order, key=default_sort_key):
         f = clean(groups[mk])
         if f:
             out.append(f)
     return out
+
+
+def _exponents(mk):
+    """(total exponent per base, total exponential argument, the other atoms) of a monomial."""
+    powers: dict = {}
+    arg = sp.Integer(0)
+    other = []
+    for key, v in mk:
+        if key[0] in ("pow", "atom"):
+            powers[key[1]] = powers.get(key[1], sp.Integer(0)) + v
+        elif key[0] == "spow":
+            powers[key[1]] = powers.get(key[1], sp.Integer(0)) + v * key[2]
+        elif key[0] == "exp":
+            arg += v * key[1]
+        else:
+            other.append((key, v))
+    return powers, sp.expand(arg), tuple(other)
+
+
+def _special_values(monos, assume) -> None:
+    """Record the parameter values for which two monomials would be the same function.
+
+    z^(a+3) and z^7 are independent unless a = 4: the split is valid for a != 4 only.
+    """
+    data = [_exponents(mk) for mk in monos]
+    if not any(sp.sympify(e).free_symbols for p, a, _ in data for e in list(p.values()) + [a]):
+        return
+    for (p1, a1, o1), (p2, a2, o2) in zip(data, data[1:]) if len(data) > 40 else \
+            ((d1, d2) for j, d1 in enumerate(data) for d2 in data[j + 1:]):
+        if o1 != o2:
+            continue
+        diffs = []
+        for b in set(p1) | set(p2):
+            d = sp.expand(p1.get(b, 0) - p2.get(b, 0))
+            if d != 0:
+                diffs.append(d)
+        da = sp.expand(a1 - a2)
+        if da != 0:
+            diffs.append(da)
+        if len(diffs) != 1:
+            continue
+        d = diffs[0]
+        if d.is_Number:
+            continue
+        # for an exponential argument: the coefficients of the variables must vanish
+        assume(d)
 
 
 def _wronskian_split(space: Space, form: Form, z) -> list[Form]:
@@ -220,12 +268,12 @@ def split_imaginary(form: Form) -> list[Form]:
     return [f for f in (clean(re_f), clean(im_f)) if f]
 
 
-def split_form(space: Space, form: Form, zs) -> list[Form]:
+def split_form(space: Space, form: Form, zs, assume=None) -> list[Form]:
     """Equivalent z-free equations for `form` = 0, none of whose unknowns depends on `zs`."""
     zs = {space.vars[i] if isinstance(i, int) else i for i in zs}
     form = _clear_denominators(form)
     try:
-        parts = _poly_split(form, zs)
+        parts = _poly_split(form, zs, assume)
     except _Mixed:
         parts = [form]
         for z in sorted(zs, key=default_sort_key):
