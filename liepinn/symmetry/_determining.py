@@ -11,6 +11,7 @@ the unknowns, a determining equation.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import sympy as sp
@@ -176,10 +177,56 @@ def invariance_condition(pde: PDE, equation, chi: _Characteristic, fsym) -> sp.E
     return sp.Add(*out)
 
 
+def _integrability_conditions(pde: PDE) -> list:
+    """Cross-derivatives of two principal derivatives of the same dependent variable.
+
+    For `v_x = u, v_t = u_x - u^2/2` the two ways to v_xt give u_t = u_xx - u u_x, an
+    equation the solution manifold satisfies but the solved form does not show.
+    """
+    from .._pde import _is_derivative_of
+
+    jet = pde.jet
+    rhs = pde.solved_form()
+    keys = [(s, jet.decode(s)) for s in pde.principal_derivatives()]
+    out = []
+    for (s1, (a1, al1)), (s2, (a2, al2)) in itertools.combinations(keys, 2):
+        if a1 != a2 or _is_derivative_of(al1, al2) or _is_derivative_of(al2, al1):
+            continue
+        gamma = tuple(max(p, q) for p, q in zip(al1, al2))
+        v1 = pde.reduce(jet.D_multi(rhs[s1], tuple(g - p for g, p in zip(gamma, al1))))
+        v2 = pde.reduce(jet.D_multi(rhs[s2], tuple(g - p for g, p in zip(gamma, al2))))
+        c = sp.expand(v1 - v2)
+        if c != 0:
+            c = sp.together(c)
+            out.append(sp.fraction(c)[0])
+    return out
+
+
+def complete_system(pde: PDE, rounds: int = 4) -> PDE:
+    """`pde` with its integrability conditions added until there are none (a few rounds)."""
+    work = pde
+    for _ in range(rounds):
+        try:
+            conds = _integrability_conditions(work)
+        except Exception:  # a system we cannot put in solved form: keep what we have
+            return work
+        if not conds:
+            return work
+        try:
+            work = PDE(list(work.equations) + conds, work.jet,
+                       {s: v for s, v in work.parameters.items()})
+            work.solved_form()
+        except Exception:
+            return work
+    return work
+
+
 def determining_equations(pde: PDE) -> DeterminingSystem:
     r"""The determining system of `pde` (parameters with values are substituted first)."""
     if any(v is not None for v in pde.parameters.values()):
         pde = pde.substitute_parameters()
+    original = pde
+    pde = complete_system(pde)
     jet = pde.jet
     p, q = jet.p, jet.q
     variables = tuple(jet.independent) + tuple(jet.dependent)
@@ -205,7 +252,7 @@ def determining_equations(pde: PDE) -> DeterminingSystem:
     chi = _Characteristic(p, q)
     forms: list[Form] = []
     seen = set()
-    for eq in pde.equations:
+    for eq in original.equations:
         expr = invariance_condition(pde, eq, chi, fsym)
         expr = pde.reduce(expr)
         for f in _split_by_jets(jet, expr, fdecode):
@@ -215,7 +262,7 @@ def determining_equations(pde: PDE) -> DeterminingSystem:
                 forms.append(f)
     xi = {x: {(names[x], (0,) * N): sp.Integer(1)} for x in jet.independent}
     phi = {u: {(names[u], (0,) * N): sp.Integer(1)} for u in jet.dependent}
-    return DeterminingSystem(pde, space, xi, phi, forms, names)
+    return DeterminingSystem(original, space, xi, phi, forms, names)
 
 
 def _split_by_jets(jet: JetSpace, expr, fdecode: dict) -> list[Form]:
