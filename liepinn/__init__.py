@@ -46,6 +46,18 @@ _EXPORTS: dict[str, str] = {
     "periodic_loss": "._losses",
     "degeneracy": ".symmetry._degeneracy",
     "Degeneracy": ".symmetry._degeneracy",
+    # problems (issue 6, part 1): sympy + numpy only
+    "Problem": "._problem",
+    "Periodic": "._problem",
+    "Dirichlet": "._problem",
+    "Neumann": "._problem",
+    "SineSeries": "._problem",
+    # reference solutions (issue 4)
+    "solve_reference": "._reference._solve",
+    "Reference": "._reference._result",
+    "load_mat": "._reference._result",
+    "Fourier": "._reference._grid",
+    "Chebyshev": "._reference._grid",
 }
 
 

@@ -28,7 +28,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--nx", type=int, default=256, help="output points in x (default 256)")
     p.add_argument("--nt", type=int, default=101, help="output times (default 101)")
     p.add_argument("--rtol", type=float, default=1e-10, help="relative tolerance (default 1e-10)")
-    p.add_argument("--atol", type=float, default=1e-10, help="absolute tolerance (default 1e-10)")
+    p.add_argument("--atol", type=float, default=1e-12, help="absolute tolerance (default 1e-12)")
     p.add_argument("--resolution", type=int, default=None, metavar="N",
                    help="solver grid intervals (default: refined until the spectrum's tail is small)")
     p.add_argument("--discretisation", choices=("auto", "fourier", "chebyshev"), default="auto",

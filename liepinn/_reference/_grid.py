@@ -103,6 +103,20 @@ class AbstractGrid(abc.ABC):
         """Relative size of the top third of the spectrum of node values (..., n_full)."""
 
 
+def _cis(a: np.ndarray) -> np.ndarray:
+    return np.cos(a) + 1j * np.sin(a)
+
+
+def _exp_table(theta: np.ndarray, nk: int) -> np.ndarray:
+    """exp(i k theta_p) (P, nk) as products of two small tables (k = aB + b): numpy's complex
+    exp is slow, a complex product is cheap."""
+    B = 32
+    A = -(-nk // B)
+    eb = _cis(np.outer(theta, np.arange(B)))           # (P, B)
+    ea = _cis(np.outer(theta, B * np.arange(A)))       # (P, A)
+    return (ea[:, :, None] * eb[:, None, :]).reshape(len(theta), A * B)[:, :nk]
+
+
 def _fourier_eval(c: np.ndarray, theta: np.ndarray, n_ext: int) -> np.ndarray:
     """Real trigonometric interpolant with rfft coefficients c (..., nk) (already / n_ext) at theta."""
     nk = c.shape[-1]
@@ -116,7 +130,7 @@ def _fourier_eval(c: np.ndarray, theta: np.ndarray, n_ext: int) -> np.ndarray:
     flat = theta.reshape(-1)
     res = np.empty(c.shape[:-1] + flat.shape)
     for s in range(0, flat.size, chunk):
-        e = np.exp(1j * np.outer(np.arange(nk), flat[s:s + chunk]))  # (nk, m)
+        e = _exp_table(flat[s:s + chunk], nk).T  # (nk, m)
         res[..., s:s + chunk] = np.real((c * w) @ e)
     out[...] = res.reshape(c.shape[:-1] + theta.shape)
     return out
@@ -249,6 +263,19 @@ class FourierGrid(AbstractGrid):
         ref = c.max()
         return float(top.max() / ref) if ref > 0 and top.size else 0.0
 
+    def series(self, c: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """Real series with rfft coefficients c (q, m, nk) (already / n_ext) at x (P,) -> (q, P, m)."""
+        nk = c.shape[-1]
+        w = np.full(nk, 2.0)
+        w[0] = 1.0
+        if self.n_ext % 2 == 0:
+            w[-1] = 1.0
+        theta = 2 * np.pi * (np.asarray(x, float) - self.lo) / self.period
+        E = _exp_table(theta, nk)  # (P, nk)
+        cw = c * w
+        # Re(E C^T) as two real matrix products (BLAS), per component
+        return np.stack([E.real @ cw[a].real.T - E.imag @ cw[a].imag.T for a in range(len(cw))])
+
     def interpolate(self, values: np.ndarray, x: np.ndarray) -> np.ndarray:
         """Node values (q, n_full, nt) -> (q, len(x), nt)."""
         c = self.coefficients(values)  # (q, nt, nk)
@@ -362,6 +389,10 @@ class ChebyshevGrid(AbstractGrid):
         out = barycentric(self.nodes, _bary_weights(self.n), v, x)
         return np.moveaxis(out, -1, 1)
 
+    def interp_matrix(self, x: np.ndarray) -> np.ndarray:
+        """Interpolation matrix (len(x), n+1) from node values."""
+        return barycentric(self.nodes, _bary_weights(self.n), np.eye(self.n + 1), x).T
+
 
 class PointsGrid:
     """Stored values on arbitrary sorted nodes: local Lagrange interpolation of degree `degree`."""
@@ -377,25 +408,41 @@ class PointsGrid:
         W = lagrange_matrix(self.nodes, np.asarray(x, float), self.degree)  # (len(x), n)
         return np.einsum("qnt,xn->qxt", values, W)
 
+    def interp_matrix(self, x: np.ndarray) -> np.ndarray:
+        """Interpolation matrix (len(x), n) from node values."""
+        return lagrange_matrix(self.nodes, np.asarray(x, float), self.degree)
 
-def lagrange_matrix(nodes: np.ndarray, x: np.ndarray, degree: int) -> np.ndarray:
-    """Weights (len(x), len(nodes)) of local Lagrange interpolation on the degree+1 nearest nodes."""
+
+def local_lagrange(nodes: np.ndarray, x: np.ndarray, degree: int) -> tuple[np.ndarray, np.ndarray]:
+    """Local Lagrange interpolation on the degree+1 nearest nodes (sorted `nodes`).
+
+    Returns (idx, w), both (len(x), m): f(x_p) ~ sum_s w[p, s] f(nodes[idx[p, s]]); exact at nodes.
+    """
+    nodes = np.asarray(nodes, float)
+    x = np.asarray(x, float).reshape(-1)
     n = len(nodes)
     m = min(degree + 1, n)
-    idx = np.searchsorted(nodes, x) - m // 2
-    idx = np.clip(idx, 0, n - m)
-    W = np.zeros((len(x), n))
-    for r, (xi, s) in enumerate(zip(x, idx)):
-        st = nodes[s:s + m]
-        hit = np.nonzero(st == xi)[0]
-        if hit.size:
-            W[r, s + hit[0]] = 1.0
-            continue
-        diff = st[:, None] - st[None, :]
-        np.fill_diagonal(diff, 1.0)
-        w = 1.0 / diff.prod(axis=1)
-        k = w / (xi - st)
-        W[r, s:s + m] = k / k.sum()
+    start = np.clip(np.searchsorted(nodes, x) - m // 2, 0, n - m)
+    idx = start[:, None] + np.arange(m)[None, :]
+    st = nodes[idx]                                   # (P, m)
+    diff = st[:, :, None] - st[:, None, :]            # (P, m, m)
+    diff[:, np.arange(m), np.arange(m)] = 1.0
+    bw = 1.0 / diff.prod(axis=2)                      # barycentric weights per stencil
+    d = x[:, None] - st
+    hit = d == 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k = bw / d
+        w = k / k.sum(axis=1, keepdims=True)
+    rows = hit.any(axis=1)
+    w[rows] = hit[rows].astype(float)
+    return idx, w
+
+
+def lagrange_matrix(nodes: np.ndarray, x: np.ndarray, degree: int) -> np.ndarray:
+    """Dense weights (len(x), len(nodes)) of `local_lagrange`."""
+    idx, w = local_lagrange(nodes, x, degree)
+    W = np.zeros((len(idx), len(nodes)))
+    np.put_along_axis(W, idx, w, axis=1)
     return W
 
 

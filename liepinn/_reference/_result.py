@@ -10,7 +10,7 @@ import equinox as eqx
 import numpy as np
 from jaxtyping import Float, Inexact
 
-from ._grid import PointsGrid, interpolator, lagrange_matrix
+from ._grid import PointsGrid, interpolator, lagrange_matrix, local_lagrange
 
 FORMAT = "liepinn-reference/1"
 
@@ -120,16 +120,22 @@ class Reference(eqx.Module):
             return {k: out[a].reshape(x.shape + t.shape) for a, k in enumerate(self.names)}
         xb, tb = np.broadcast_arrays(x, t)
         xs, ts = xb.reshape(-1), tb.reshape(-1)
-        # Group points by time: interpolate in time at each distinct t, then in x.
-        uniq, inv = np.unique(ts, return_inverse=True)
-        W = lagrange_matrix(self.t, uniq, time_degree)
+        idx, w = local_lagrange(self.t, ts, time_degree)  # (P, m): a few stored times per point
         out = np.empty((len(self.names), xs.size))
-        for s in range(0, len(uniq), 64):
-            sel = np.arange(s, min(s + 64, len(uniq)))
-            at_t = np.einsum("qnt,st->qns", vals, W[sel])  # (q, n, m)
-            for j, u in enumerate(sel):
-                pts = np.nonzero(inv == u)[0]
-                out[:, pts] = interp.interpolate(at_t[:, :, j:j + 1], xs[pts])[:, :, 0]
+        spectral = hasattr(interp, "series")
+        data = interp.coefficients(vals) if spectral else vals  # (q, nt, nk) or (q, n, nt)
+        # Points sharing a time stencil share the spatial work: one matrix product per stencil.
+        m = idx.shape[1]
+        starts = idx[:, 0]
+        for j0 in np.unique(starts):
+            group = np.nonzero(starts == j0)[0]
+            for s in range(0, group.size, 4096):
+                g = group[s:s + 4096]
+                if spectral:
+                    at = interp.series(data[:, j0:j0 + m], xs[g])  # (q, P, m)
+                else:
+                    at = np.einsum("pn,qnm->qpm", interp.interp_matrix(xs[g]), data[:, :, j0:j0 + m])
+                out[:, g] = np.einsum("qpm,pm->qp", at, w[g])
         return {k: out[a].reshape(xb.shape) for a, k in enumerate(self.names)}
 
     # -- comparison ---------------------------------------------------------------------

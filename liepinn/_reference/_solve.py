@@ -21,6 +21,7 @@ from ._result import Reference
 from ._symbolic import linear_expression, linear_part, reflection_compatible, spatial_orders
 
 _MIN_RESOLUTION = 8
+ALGEBRAIC = 8.0  # a tail that shrinks less than this per doubling of n decays algebraically
 
 
 def output_grid(problem: Problem, nx: int) -> np.ndarray:
@@ -60,6 +61,10 @@ class _Spec:
         self.t0, self.t1 = problem.t_span
         self.q = self.jet.q
         self.linear = linear_part(self.F, self.jet, self.xi)
+        rest = [F - L for F, L in zip(self.F.values(), linear_expression(self.linear, self.jet, self.xi))]
+        self.nonlinear_derivatives = any(
+            self.jet.decode(s) is not None and sum(self.jet.decode(s)[1]) > 0
+            for r in rest for s in sp.expand(r).free_symbols)
 
 
 def _symmetric_parity(spec: _Spec) -> tuple[int, ...] | None:
@@ -140,31 +145,45 @@ def _build_grid(spec: _Spec, disc, parity, n: int, dtype):
 STIFF = 1e4  # explicit steps ~ rho (t1 - t0) / 3: beyond ~3000 steps an IMEX step pays off
 
 
-def stiffness(spec: _Spec, grid) -> float:
-    r"""$
-ho\,(t_1 - t_0)$ with $
-ho$ the largest |eigenvalue| of the constant-coefficient linear
-    terms of order >= 2 on `grid` (0 on grids other than Fourier)."""
+def stiffness(spec: _Spec, grid) -> tuple[float, float]:
+    r"""(dissipative, dispersive) stiffness $\rho\,(t_1 - t_0)$ of the constant-coefficient
+    linear terms of order >= 2 on a Fourier `grid`: $\rho$ the largest |eigenvalue| of the
+    Hermitian and of the anti-Hermitian part of their symbol $L(\kappa)$ ((0, 0) on other grids)."""
     if not isinstance(grid, FourierGrid):
-        return 0.0
+        return 0.0, 0.0
     lin = {k: c for k, c in spec.linear.items() if k[2] >= 2}
     if not lin:
-        return 0.0
+        return 0.0, 0.0
     L = np.zeros((len(grid.kappa), spec.q, spec.q), complex)
     for (a, b, m), c in lin.items():
         L[:, a, b] += c * grid.symbol(m)
-    rho = float(np.max(np.abs(np.linalg.eigvals(L))))
-    return rho * (spec.t1 - spec.t0)
+    LH = np.conj(np.swapaxes(L, 1, 2))
+    span = spec.t1 - spec.t0
+    herm = float(np.max(np.abs(np.linalg.eigvalsh(0.5 * (L + LH))))) * span
+    anti = float(np.max(np.abs(np.linalg.eigvalsh(-0.5j * (L - LH))))) * span
+    return herm, anti
 
 
 def _default_solver(spec: _Spec, grid):
-    """Kvaerno5 on Chebyshev grids; on Fourier grids KenCarp5 (IMEX, the stiff linear terms
-    implicit and solved spectrally) when explicit steps would be stability-limited, else Tsit5."""
+    r"""Kvaerno5 on Chebyshev grids. On Fourier grids Tsit5, except KenCarp5 (IMEX: the linear
+    terms implicit, solved spectrally) when dispersive terms are stiff and the nonlinear terms
+    contain x-derivatives (KdV).
+
+    Measured (benchmarks/reference.py): explicit steps on dissipative stiffness are cheap
+    (Burgers n = 1024: Tsit5 2.8 s CPU, KenCarp5 5.7 s); on dispersive stiffness they are
+    limited by the imaginary-axis stability of Tsit5 (KdV n = 256: 217,000 steps; KenCarp5
+    1,400 steps, 3.3 s). But when the data are not smooth (NLS: 2 sech(x) is not periodic to
+    all orders on [-5, 5)), the high modes carry energy that an implicit method must still
+    follow in time, and KenCarp5 loses (NLS n = 512: Tsit5 6.8 s, KenCarp5 25 s CPU).
+    """
     import diffrax as dfx
 
     if isinstance(grid, ChebyshevGrid):
         return dfx.Kvaerno5()
-    return dfx.KenCarp5() if stiffness(spec, grid) > STIFF else dfx.Tsit5()
+    _, dispersive = stiffness(spec, grid)
+    if dispersive > STIFF and spec.nonlinear_derivatives:
+        return dfx.KenCarp5()
+    return dfx.Tsit5()
 
 
 def _implicit_solver(solver) -> bool:
@@ -282,7 +301,7 @@ def solve_reference(
     resolution: int | None = None,
     solver: Any = None,
     rtol: float = 1e-10,
-    atol: float = 1e-10,
+    atol: float = 1e-12,
     dt0: float | None = None,
     max_steps: int = 2_000_000,
     resolution_tol: float = 1e-6,
@@ -306,15 +325,19 @@ def solve_reference(
     - `nx`, `nt`: output grid sizes: x = lo + L k/nx on periodic problems, linspace(lo, hi, nx)
       otherwise; t = linspace(t0, t1, nt). Or give the points: `x_eval`, `t_eval`.
     - `discretisation`: `Fourier(resolution, dealias)` or `Chebyshev(resolution)`; None: chosen
-      from the boundary conditions. With resolution None the grid is refined (doubling) until the
-      top third of the spectrum is below `resolution_tol` relative to its maximum, at every
-      output time, or `max_resolution` is reached (then a warning).
+      from the boundary conditions. With resolution None the grid is refined (doubling, from the
+      power of two >= nx) until the top third of the spectrum is below `resolution_tol` relative
+      to its maximum at every output time; or until a doubling shrinks that tail by less than
+      `ALGEBRAIC` (non-smooth data: power-law spectrum), or `max_resolution` is reached (both
+      with a warning).
     - `resolution`: shorthand for the discretisation's resolution (grid intervals).
     - `solver`: a diffrax solver. Default: `Kvaerno5()` on Chebyshev grids; on Fourier grids
-      `KenCarp5()` when the linear terms are stiff (`stiffness(...) > STIFF`), else `Tsit5()`.
+      `Tsit5()`, or `KenCarp5()` when dispersive linear terms are stiff and the nonlinear terms
+      have x-derivatives (see `_default_solver` for the measurements behind this).
       IMEX solvers (`KenCarp3/4/5`) take the constant-coefficient linear terms of order >= 2
       implicitly (one exact Newton step per stage, spectral linear solve on Fourier grids).
-    - `rtol`, `atol`: tolerances of the PID controller.
+    - `rtol`, `atol`: tolerances of the PID controller (atol below rtol: on stability-limited
+      explicit steps the highest modes carry noise of the size of atol).
     - `initial`: initial conditions overriding the problem's (a dict, or one expression).
 
     **Other arguments:** `dt0` (first step; None lets diffrax choose), `max_steps`,
@@ -393,6 +416,14 @@ def solve_reference(
                 raise RuntimeError(f"the solution is not finite at resolution {n}")
             if tail <= resolution_tol or len(sizes) == 1:
                 break
+            if len(attempts) >= 2 and tail > attempts[-2]["tail"] / ALGEBRAIC:
+                # Doubling n gained less than ALGEBRAIC: the spectrum decays like a power of k
+                # (data not smooth, or not periodic), so further doubling buys little.
+                warnings.warn(f"problem {problem.name!r}: the spectrum's tail decays algebraically "
+                              f"({attempts[-2]['tail']:.1e} at n={attempts[-2]['resolution']}, {tail:.1e} "
+                              f"at n={n}): the data are not smooth (or not periodic); stopping at n={n}",
+                              stacklevel=2)
+                break
         else:
             warnings.warn(f"problem {problem.name!r}: the spectrum's tail is still {tail:.1e} > "
                           f"resolution_tol={resolution_tol:g} at resolution {grid.n} (max_resolution); "
@@ -403,6 +434,7 @@ def solve_reference(
         "discretisation": grid.describe(),
         "solver": type(chosen).__name__,
         "imex": system.imex is not None,
+        "stiffness": dict(zip(("dissipative", "dispersive"), stiffness(spec, grid))),
         "rtol": rtol, "atol": atol, "dt0": dt0, "max_steps": max_steps,
         "step_to_outputs": step_to_outputs,
         "float64": float64,
