@@ -484,6 +484,12 @@ class _Solver:
             if is_sup:
                 sup_members.append(fam)
             else:
+                n = self._family_dimension(members, ceqs)
+                if n is not None:
+                    self.warnings.append(
+                        f"a {n}-parameter family of symmetries ({', '.join(map(str, fam['functions']))} "
+                        "with its constraints) could not be integrated in closed form"
+                    )
                 infinite.append(fam)
         if sup_members:
             superposition = self._superposition(lin)
@@ -496,6 +502,41 @@ class _Solver:
             warnings=list(self.warnings),
             pde=self.pde,
         )
+
+    def _family_dimension(self, members, ceqs) -> int | None:
+        """Number of free constants of a passive family (None if it is infinite-dimensional)."""
+        U = self.space.unknowns
+        funcs = [m for m in members if U[m].args]
+        if not ceqs:
+            return None
+        made = RingOps.try_make(self.space, ceqs)
+        ops, eqs = made if made is not None else (ExprOps(self.space), ceqs)
+        comp = Completion(self.space, ops, lambda e: None, set())
+        B, by_name, _ = comp.autoreduce(eqs)
+        for _ in range(5):
+            new = comp.conditions(B, by_name)
+            if not new:
+                break
+            B, by_name, _ = comp.autoreduce([v[0] for v in B.values()] + new)
+        else:
+            return None
+        total = sum(1 for m in members if not U[m].args)
+        for m in funcs:
+            args = U[m].args
+            leads = [l[1] for l in by_name.get(m, [])]
+            box = []
+            for i in args:
+                pure = [al[i] for al in leads if all(al[j] == 0 for j in args if j != i)]
+                if not pure:
+                    return None
+                box.append(min(pure))
+            for mono in itertools.product(*[range(b) for b in box]):
+                alpha = [0] * self.space.n
+                for i, k in zip(args, mono):
+                    alpha[i] = k
+                if not any(is_derivative_of(alpha, l) for l in leads):
+                    total += 1
+        return total
 
     def _nullspace(self, rows: list[dict], cols: list[str]) -> list[dict]:
         """Basis of {v : sum_c row[c] v[c] = 0}; pivots involving parameters are assumed nonzero."""
