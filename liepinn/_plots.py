@@ -1,7 +1,7 @@
 """Evaluation plots of a training run (matplotlib, Agg backend; PNG files).
 
-- `plot_solution`: prediction, reference and pointwise error |u - u_ref| as heatmaps over
-  (t, x) on the reference grid, one row per dependent variable;
+- `plot_solution`: prediction, reference and pointwise error |u - u_ref| (log scale) as
+  heatmaps over (t, x) on the reference grid, one row per dependent variable;
 - `plot_snapshots`: u(x) at a few times, prediction against reference;
 - `plot_history`: every loss term against the step (log scale), one line per seed, the
   Adam -> L-BFGS switch marked.
@@ -36,6 +36,8 @@ def plot_solution(x, t, pred, ref, path, *, names: Sequence[str] = ("u",), space
                   time: str = "t", title: str = "") -> None:
     """Heatmaps of `pred`, `ref` (q, nx, nt) and |pred - ref| on the grid x (nx,) x t (nt,)."""
     plt = _plt()
+    from matplotlib.colors import LogNorm, Normalize
+
     pred, ref = np.asarray(pred, float), np.asarray(ref, float)
     q = pred.shape[0]
     fig, axes = plt.subplots(q, 3, figsize=(13, 3.2 * q), squeeze=False)
@@ -43,11 +45,14 @@ def plot_solution(x, t, pred, ref, path, *, names: Sequence[str] = ("u",), space
     for a in range(q):
         lim = float(np.max(np.abs(ref[a]))) or 1.0
         err = np.abs(pred[a] - ref[a])
-        panels = ((pred[a], f"prediction {names[a]}", "RdBu_r", (-lim, lim)),
-                  (ref[a], f"reference {names[a]}", "RdBu_r", (-lim, lim)),
-                  (err, f"|error| {names[a]} (max {err.max():.2e})", "magma", (0.0, float(err.max()) or 1.0)))
-        for ax, (img, label, cmap, (vmin, vmax)) in zip(axes[a], panels):
-            im = ax.imshow(img, origin="lower", aspect="auto", extent=extent, cmap=cmap, vmin=vmin, vmax=vmax,
+        top = float(err.max()) or 1.0
+        # the error on a log scale (4 decades below its maximum): fronts and smooth regions both show
+        log = LogNorm(vmin=top * 1e-4, vmax=top)
+        panels = ((pred[a], f"prediction {names[a]}", "RdBu_r", Normalize(-lim, lim)),
+                  (ref[a], f"reference {names[a]}", "RdBu_r", Normalize(-lim, lim)),
+                  (np.maximum(err, top * 1e-4), f"|error| {names[a]} (max {err.max():.2e})", "magma", log))
+        for ax, (img, label, cmap, norm) in zip(axes[a], panels):
+            im = ax.imshow(img, origin="lower", aspect="auto", extent=extent, cmap=cmap, norm=norm,
                            interpolation="nearest")
             ax.set_title(label, fontsize=10)
             ax.set_xlabel(time)

@@ -22,7 +22,7 @@ sampling, float64 L-BFGS), used the way `benchmarks/train_burgers.py` uses it.
 Hard constraints, on $x \in [lo, hi]$, $t \in [t_0, t_1]$ with $u_0$ the initial condition:
 
 - Dirichlet $u(lo, t) = g_-(t)$, $u(hi, t) = g_+(t)$:
-  $u = A(x, t) + \tau\, d(x)\, N(x, t)$ with $\tau = (t - t_0)/(t_1 - t_0)$,
+  $u = A(x, t) + \tau\, d(x)\, N(x, t)$ with $\tau = t - t_0$,
   $d = (x - lo)(hi - x) / ((hi - lo)/2)^2$ and
   $A = u_0(x) + \frac{hi - x}{hi - lo}(g_-(t) - g_-(t_0)) + \frac{x - lo}{hi - lo}(g_+(t) - g_+(t_0))$;
 - periodic (exactly periodic network) or Neumann (soft boundary term): $u = u_0(x) + \tau N$.
@@ -201,12 +201,14 @@ def _transform(problem) -> Callable:
 
     xi, ti = problem.independent.index(problem.space[0]), problem.time_index
     lo, hi = (float(b) for b in problem.domain[problem.space[0]])
-    t0, t1 = problem.t_span
+    t0 = problem.t_span[0]
     deps = problem.dependent
     u0 = [_jax_function(problem, problem.initial[d], problem.space) for d in deps]
     dirichlet = isinstance(problem.boundary, Dirichlet)
+    mid, half = (lo + hi) / 2, (hi - lo) / 2
     if dirichlet:
         g = [_jax_function(problem, problem.boundary.values[d], problem.independent) for d in deps]
+        zero_bc = all(problem.boundary.values[d] == 0 for d in deps)
 
     def at(f, x, t):
         args = [None] * len(problem.independent)
@@ -215,15 +217,17 @@ def _transform(problem) -> Callable:
 
     def transform(z, n):
         x, t = z[xi], z[ti]
-        tau = (t - t0) / (t1 - t0)
+        tau = t - t0  # as benchmarks/train_burgers.py: u = -sin(pi x) + t (1 - x^2) N
         base = jnp.stack([jnp.broadcast_to(f(x), x.shape) for f in u0]).astype(n.dtype)
         if not dirichlet:
             return base + tau * n
+        d = 1 - ((x - mid) / half) ** 2  # (x - lo)(hi - x) / half^2; 1 - x^2 on [-1, 1]
+        if zero_bc:
+            return base + tau * d * n
         shift = jnp.stack([
             (hi - x) / (hi - lo) * (at(f, lo, t) - at(f, lo, t0)) + (x - lo) / (hi - lo) * (at(f, hi, t) - at(f, hi, t0))
             for f in g
         ]).astype(n.dtype)
-        d = (x - lo) * (hi - x) / ((hi - lo) / 2) ** 2
         return base + shift + tau * d * n
 
     return transform
@@ -329,12 +333,13 @@ def build(settings: RunSettings) -> Setup:
 
 
 def _train_options(recipe) -> dict:
-    """The options `Recipe.train` passes to `liepinn.train` (for `train_seeds`, which the
-    recipe does not call)."""
+    """The options `Recipe.train` passes to `liepinn.train`, for `train_seeds` (which the
+    recipe does not call; tests/test_cli_train.py checks the two agree)."""
     return dict(
         steps=recipe.steps, learning_rate=recipe.learning_rate, decay=recipe.decay,
         lbfgs_steps=recipe.lbfgs_steps, lbfgs_memory=recipe.lbfgs_memory,
-        quasi_newton=recipe.quasi_newton, lbfgs_dtype="float64" if recipe.float64 else None,
+        quasi_newton=recipe.quasi_newton, lbfgs_resample=getattr(recipe, "lbfgs_resample", False),
+        lbfgs_dtype="float64" if recipe.float64 else None,
         dtype="float64" if recipe.adam_float64 else None, log_every=recipe.log_every,
         max_time=recipe.max_time,
     )
@@ -600,7 +605,7 @@ def train_run(
         "stopped": result.stopped,
         "status": status,
         "reference": ref_info,
-        "model_dtype": _model_dtype(result.model),
+        "model_dtypes": _model_dtypes(result.model),
         "loss": setup.loss.describe(),
     }
     if plots:
@@ -633,12 +638,13 @@ def read_history_from(history, seeds) -> dict:
     return out
 
 
-def _model_dtype(model) -> str:
+def _model_dtypes(model) -> list[str]:
+    """The dtype of every array leaf (after float64 L-BFGS the weights are float64 while
+    the embedding's constants stay float32): what `load_run` needs to rebuild the model."""
     import equinox as eqx
     import jax
 
-    leaves = [x for x in jax.tree.leaves(eqx.filter(model, eqx.is_inexact_array)) if x is not None]
-    return str(leaves[0].dtype) if leaves else "float32"
+    return [str(x.dtype) for x in jax.tree.leaves(eqx.filter(model, eqx.is_array))]
 
 
 # ------------------------------------------------------------------------------------------
@@ -694,18 +700,20 @@ def load_run(directory: str | os.PathLike) -> TrainedRun:
         with open(directory / METRICS) as f:
             metrics = json.load(f)
     setup = build(settings)
-    dtype = jnp.dtype(metrics.get("model_dtype", "float32"))
-
-    def cast(tree):
-        return jax.tree.map(lambda a: a.astype(dtype) if eqx.is_inexact_array(a) else a, tree)
-
-    with jax.enable_x64(dtype.itemsize == 8):
-        models = [cast(setup.make_model(jr.PRNGKey(s))) for s in settings.seeds]
+    with jax.enable_x64(True):
+        models = [setup.make_model(jr.PRNGKey(s)) for s in settings.seeds]
         if len(models) == 1:
             like = models[0]
         else:
             arrays = [eqx.filter(m, eqx.is_array) for m in models]
             stacked = jax.tree.map(lambda *xs: jnp.stack(xs), *arrays)
             like = eqx.combine(stacked, eqx.partition(models[0], eqx.is_array)[1])
+        arrays, static = eqx.partition(like, eqx.is_array)
+        leaves, treedef = jax.tree.flatten(arrays)
+        dtypes = metrics.get("model_dtypes") or [str(a.dtype) for a in leaves]
+        if len(dtypes) != len(leaves):
+            raise ValueError(f"{str(directory)!r}: metrics.json lists {len(dtypes)} model arrays, the rebuilt "
+                             f"model has {len(leaves)} (was the code changed since training?)")
+        like = eqx.combine(jax.tree.unflatten(treedef, [a.astype(d) for a, d in zip(leaves, dtypes)]), static)
         model = eqx.tree_deserialise_leaves(directory / MODEL, like)
     return TrainedRun(directory, settings, setup.problem, model, metrics)

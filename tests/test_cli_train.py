@@ -24,10 +24,14 @@ def _history(path):
         return list(csv.DictReader(f))
 
 
+# the shared run also takes two float64 L-BFGS steps (float64 weights, float32 constants)
+FIXTURE = [*TINY, "--lbfgs-steps", "2"]
+
+
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "heat"
-    assert cli.main(["train", "heat", *TINY, "--out", str(out)]) == 0
+    assert cli.main(["train", "heat", *FIXTURE, "--out", str(out)]) == 0
     return out
 
 
@@ -43,10 +47,12 @@ def test_tiny_run_writes_the_training_directory(tiny_run):
     m = json.loads((tiny_run / "metrics.json").read_text())
     assert 0 < m["rel_l2"] < 10 and m["seeds"] == [0] and m["reference"]["kind"] == "exact"
     assert m["per_seed"][0]["rel_l2"] == m["rel_l2"] and isinstance(m["converged"], bool)
-    assert m["steps_done"] == 10 and m["lbfgs_steps_done"] == 0 and m["wall_time_s"] > 0
-    assert set(m["final"]) == {"total", "residual", "grad_norm"}
+    assert m["steps_done"] == 10 and m["lbfgs_steps_done"] == 2 and m["wall_time_s"] > 0
+    assert set(m["final"]) == {"total", "residual", "grad_norm"} and m["final"]["grad_norm"] is None
+    assert "float64" in m["model_dtypes"]
     rows = _history(tiny_run / "history.csv")
-    assert [int(r["step"]) for r in rows] == [0, 5, 10] and {r["seed"] for r in rows} == {"0"}
+    assert [int(r["step"]) for r in rows] == [0, 5, 10, 12] and {r["seed"] for r in rows} == {"0"}
+    assert [r["phase"] for r in rows] == ["adam", "adam", "lbfgs", "lbfgs"]
     assert float(rows[-1]["total"]) == pytest.approx(m["final"]["total"])
     # the loss went down in 10 Adam steps
     assert float(rows[-1]["total"]) < float(rows[0]["total"])
@@ -64,12 +70,12 @@ def test_load_run_rebuilds_the_model_and_reproduces_the_metric(tiny_run):
     assert err == pytest.approx(run.metrics["rel_l2"], rel=1e-6)
 
 
-def test_rerun_is_done_different_settings_refused_overwrite_retrains(tiny_run, capsys):
+def test_rerun_is_done_and_different_settings_are_refused(tiny_run, capsys):
     before = (tiny_run / "metrics.json").read_text()
-    rc, out = _main(["train", "heat", *TINY, "--out", str(tiny_run)], capsys)
+    rc, out = _main(["train", "heat", *FIXTURE, "--out", str(tiny_run)], capsys)
     assert rc == 0 and "(stored)" in out.out
     assert (tiny_run / "metrics.json").read_text() == before
-    rc, out = _main(["train", "heat", *TINY, "--steps", "5", "--out", str(tiny_run)], capsys)
+    rc, out = _main(["train", "heat", *FIXTURE, "--steps", "5", "--out", str(tiny_run)], capsys)
     assert rc == 2
     assert "different settings" in out.err and "recipe.steps: 10 in the directory, 5 now" in out.err
     assert "--overwrite" in out.err
@@ -144,7 +150,8 @@ def test_hard_constraint_holds_exactly_for_burgers():
     from liepinn._cli.train import settings_from_args
     from liepinn._rundir import build
 
-    args = cli.build_parser("train").parse_args(["train", "burgers", "--out", "unused"])
+    args = cli.build_parser("train").parse_args(["train", "burgers", "--width", "8", "--depth", "2",
+                                                           "--out", "unused"])
     setup = build(settings_from_args(args))
     model = setup.make_model(jr.PRNGKey(3))
     x = jnp.linspace(-1.0, 1.0, 11)
