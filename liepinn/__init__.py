@@ -58,6 +58,10 @@ _EXPORTS: dict[str, str] = {
     "load_mat": "._reference._result",
     "Fourier": "._reference._grid",
     "Chebyshev": "._reference._grid",
+    # training directories of `liepinn train` (issue 6, evaluation + command line)
+    "load_run": "._rundir",
+    "TrainedRun": "._rundir",
+    "RunSettings": "._rundir",
 }
 
 
