@@ -233,6 +233,15 @@ def _transform(problem) -> Callable:
     return transform
 
 
+def _in_precision(f64: bool, fn, *args, **kwargs):
+    """`fn(...)` with x64 on for float64 runs: Normalise(dtype="float64") then holds true
+    float64 bounds (the MLP's weights are float32 either way: its dtype is explicit)."""
+    import jax
+
+    with jax.enable_x64(f64):
+        return fn(*args, **kwargs)
+
+
 @dataclasses.dataclass(frozen=True)
 class Setup:
     """What a run trains: problem, interior loss, `loss_fn(model, batch)`, batch, model maker."""
@@ -247,6 +256,7 @@ class Setup:
 
 def build(settings: RunSettings) -> Setup:
     """The loss, data and network of a run (ValueError with a clear message if impossible)."""
+    import jax
     import jax.numpy as jnp
     import jax.random as jr
 
@@ -275,6 +285,10 @@ def build(settings: RunSettings) -> Setup:
     f64 = bool(recipe.adam_float64)
     dtype = jnp.float64 if f64 else jnp.float32
 
+    def array(a):  # float64 data needs x64 on when it is made (the trainer keeps the dtype)
+        with jax.enable_x64(f64):
+            return jnp.asarray(a, dtype)
+
     if problem.periodic:
         if recipe.fourier_features:
             raise ValueError("fourier_features are not available with the exactly periodic network of "
@@ -283,6 +297,9 @@ def build(settings: RunSettings) -> Setup:
         period = 2.0  # Normalise maps the period onto [-1, 1]
 
         def make_model(key):
+            return _in_precision(f64, make_periodic, key)
+
+        def make_periodic(key):
             emb = Chain(Normalise(lo, hi, dtype="float64" if f64 else None),
                         PeriodicEmbedding(p, axis=axis, period=period, n_harmonics=settings.harmonics))
             _, km = jr.split(key)  # as Recipe.model: the second half of the key is the MLP's
@@ -290,7 +307,7 @@ def build(settings: RunSettings) -> Setup:
             return net if transform is None else HardConstraint(net, transform)
     else:
         def make_model(key):
-            return recipe.model(p, q, lo, hi, transform=transform, key=key)
+            return _in_precision(f64, recipe.model, p, q, lo, hi, transform=transform, key=key)
 
     colloc = recipe.collocation(lo, hi, residual=residual)
     data: dict[str, Any] = {"interior": colloc}
@@ -298,13 +315,13 @@ def build(settings: RunSettings) -> Setup:
     neumann = isinstance(bc, Neumann)
     if not hard:
         ic_pts = _ic_points(problem, settings.n_initial)
-        data["ic_points"] = jnp.asarray(ic_pts, dtype)
-        data["ic_values"] = jnp.asarray(problem.initial_values(ic_pts).T, dtype)
+        data["ic_points"] = array(ic_pts)
+        data["ic_values"] = array(problem.initial_values(ic_pts).T)
     if isinstance(bc, (Dirichlet, Neumann)) and settings.n_boundary > 0 and (neumann or not hard):
         left, right = _bc_points(problem, settings.n_boundary)
         pts = np.concatenate([left, right])
-        data["bc_points"] = jnp.asarray(pts, dtype)
-        data["bc_values"] = jnp.asarray(problem.boundary_values(pts).T, dtype)
+        data["bc_points"] = array(pts)
+        data["bc_values"] = array(problem.boundary_values(pts).T)
     normal = np.zeros(p)
     normal[problem.independent.index(problem.space[0])] = 1.0
     ic_w, bc_w = float(settings.ic_weight), float(settings.bc_weight)
@@ -568,6 +585,8 @@ def train_run(
                            "created": datetime.datetime.now().isoformat(timespec="seconds")})
 
     # the reference first (cached in DIR): a problem there shows before any training
+    if settings.reference is None and problem.exact is None:
+        say(f"reference: diffrax method of lines on {settings.eval_nx} x {settings.eval_nt} (cached in {out})")
     x, t, ref, ref_info = reference_for(settings, problem, out)
     if status == "resumed":
         say(f"{out}: resuming from {CHECKPOINT}")
