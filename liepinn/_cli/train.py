@@ -6,7 +6,7 @@ training directory.
                   [--lbfgs-steps L] [--seed S | --seeds N] [--width W --depth D] [--float64]
                   [--constraints hard|soft] [recipe options ...] [--overwrite] --out DIR
 
-DIR gets config.json, history.csv, model.eqx (`liepinn._rundir.load_run(DIR)` rebuilds it),
+DIR gets config.json, history.csv, model.eqx (`liepinn.load_run(DIR)` rebuilds it),
 metrics.json (rel_l2 against the exact solution or the diffrax reference, per seed and
 mean/std) and plots. Network, collocation and optimiser come from the problem's training
 recipe (`liepinn.train.RECIPES`; hard constraints, residual-adaptive sampling, float64 L-BFGS);
@@ -17,6 +17,7 @@ is done); different settings are refused unless --overwrite.
 from __future__ import annotations
 
 import argparse
+import os
 
 # Recipe fields set by the main options (or renamed): field -> flag
 _MAIN = {"width": "--width", "depth": "--depth", "n_collocation": "--n-collocation",
@@ -233,7 +234,8 @@ def settings_from_args(args):
         normaliser=(args.normaliser or "coefficients") if symmetric else None, seeds=seeds,
         constraints=args.constraints, n_initial=args.n_initial, n_boundary=args.n_boundary,
         ic_weight=args.ic_weight, bc_weight=args.bc_weight, harmonics=args.harmonics,
-        eval_nx=args.eval_nx, eval_nt=args.eval_nt, reference=args.reference,
+        eval_nx=args.eval_nx, eval_nt=args.eval_nt,
+        reference=None if args.reference is None else os.path.abspath(args.reference),
         checkpoint_every=args.checkpoint_every,
     )
 
