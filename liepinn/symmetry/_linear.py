@@ -69,7 +69,11 @@ def normal(c) -> sp.Expr:
         return c
     if c.has(*_HYPERBOLIC):
         c = c.rewrite(sp.exp)
-    if _is_simple_poly(c) or not _needs_cancel(c):
+    if _is_simple_poly(c):
+        return sp.expand(c)
+    cancel = _needs_cancel(c)
+    pows = [p for p in c.atoms(sp.Pow) if not p.exp.is_Number]
+    if not cancel and not pows:
         return sp.expand(c)
     gens: dict = {}
     back: dict = {}
@@ -95,11 +99,12 @@ def normal(c) -> sp.Expr:
             return gen_for(p.base, e0) ** c * p.base**k
         return gen_for(p.base, rest + (n - k)) * p.base**k
 
-    pows = [p for p in c.atoms(sp.Pow) if not p.exp.is_Number]
     if pows:
         reps = {p: rep(p) for p in sorted(pows, key=default_sort_key)}
         c = c.xreplace(reps)
-    c = sp.cancel(c)
+    # symbolic powers always come out as b^n * b^(c e0): one canonical form for
+    # r^(k+2) and r^2 r^k (sympy does not combine the latter)
+    c = sp.cancel(c) if cancel else sp.expand(c)
     if back:
         c = c.xreplace(back)
         # re-expand the numerator only (keep the denominator together)

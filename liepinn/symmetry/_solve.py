@@ -466,13 +466,14 @@ class _Solver:
             fam_xi, fam_phi = {}, {}
             for t in self.targets:
                 val = sp.Add(*[c * sp_.key_expr(k) for k, c in self.sol[t].items() if k[0] in members])
+                val = _tidy_family_expr(val)
                 if val != 0:
                     (fam_xi if t in self.pde.independent else fam_phi)[t] = val
             fam = {
                 "xi": fam_xi,
                 "phi": fam_phi,
                 "functions": [sp_.applied(m) for m in members],
-                "constraints": [sp_.form_expr(e) for e in ceqs],
+                "constraints": [_tidy_family_expr(sp_.form_expr(e)) for e in ceqs],
             }
             dep = set(self.pde.dependent)
             is_sup = (
@@ -682,7 +683,8 @@ class _Solver:
 
 
 def _tidy_expr(e):
-    """A readable normal form for a generator component: cancelled, denominator factored."""
+    """A readable normal form for a generator component: cancelled, denominator factored,
+    powers of one base combined (r^2 r^k -> r^(k+2))."""
     e = normal(sp.expand(e))
     if e == 0 or e.is_Number:
         return e
@@ -692,7 +694,17 @@ def _tidy_expr(e):
             d = sp.factor(d)
         except Exception:  # factoring only improves the look
             pass
-        return sp.expand(n) / d
+        e = sp.expand(n) / d
+    if any(not p.exp.is_Number for p in e.atoms(sp.Pow)):
+        e = sp.powsimp(e, combine="exp")
+    return e
+
+
+def _tidy_family_expr(e):
+    """Family expressions (with unknown functions): combine powers of one base only."""
+    e = sp.sympify(e)
+    if any(not p.exp.is_Number for p in e.atoms(sp.Pow)):
+        e = sp.powsimp(sp.expand(e), combine="exp")
     return e
 
 
