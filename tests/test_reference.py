@@ -200,6 +200,7 @@ def test_automatic_resolution(short_burgers):
     assert rel(ref.sample(refs[32].x, ref.t, grid=True)["u"], exact) < 1e-8
 
 
+@pytest.mark.slow
 def test_burgers_chebyshev_agrees_with_fourier(short_burgers):
     p, refs, _ = short_burgers
     cheb = solve_reference(p, nx=64, nt=4, discretisation=Chebyshev(64))
