@@ -39,14 +39,11 @@ from ._linear import (
     Form,
     Space,
     clean,
-    combine,
     is_derivative_of,
-    is_monomial,
-    primitive,
     normal,
     substitute,
 )
-from ._ode import ODEFailure, homogeneous_basis, integrate, particular
+from ._ode import ODEFailure, homogeneous_basis, particular
 from ._rif import Completion, ExprOps, RingOps
 from ._split import split_form, split_imaginary
 
