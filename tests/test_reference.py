@@ -224,8 +224,14 @@ def test_initial_override_and_family():
     p = load_entry("burgers_sines").problem.replace(domain={"x": (0, 2 * sp.pi), "t": (0, sp.Rational(1, 2))})
     with pytest.raises(ValueError, match="initial="):
         solve_reference(p, nx=16, nt=2)
-    u0 = p.initial_family.sample(0, 1)[0]
+    from liepinn._reference._solve import _RUN_CACHE
+
+    u0, u1 = p.initial_family.sample(0, 2)
     ref = solve_reference(p, nx=32, nt=3, initial={"u": u0}, resolution=64)
+    size = len(_RUN_CACHE)
+    other = solve_reference(p, nx=32, nt=3, initial=u1, resolution=64)  # compiled once for both
+    assert len(_RUN_CACHE) == size
+    np.testing.assert_allclose(other["u"][:, 0], sp.lambdify(x, u1, "numpy")(ref.x), atol=1e-13)
     np.testing.assert_allclose(ref["u"][:, 0], sp.lambdify(x, u0, "numpy")(ref.x), atol=1e-13)
     assert ref.settings["problem"]["initial"]["u"] == sp.sstr(u0)
     # mean of u is conserved (periodic conservation law)
@@ -307,6 +313,10 @@ def test_cli(tmp_path, capsys):
     assert "at least 2" in capsys.readouterr().err
     assert main(["reference", "heat", "--resolution", "4", "--out", str(out)]) == 2
     assert "resolution" in capsys.readouterr().err
+    assert main(["reference", "heat_sines", "--out", str(out)]) == 2
+    assert "--ic-seed" in capsys.readouterr().err
+    assert main(["reference", "heat", "--ic-seed", "1", "--out", str(out)]) == 2
+    assert "no family" in capsys.readouterr().err
 
 
 # -- the PINN data files (slow) ----------------------------------------------------------------

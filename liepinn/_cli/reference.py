@@ -1,7 +1,7 @@
 """`liepinn reference`: a diffrax method-of-lines reference solution, written as .npz.
 
     liepinn reference PROBLEM [--nx N] [--nt M] [--rtol R] [--atol A] [--resolution N]
-                      [--solver NAME] [--dealias] [--compare FILE.mat] --out ref.npz
+                      [--solver NAME] [--dealias] [--ic-seed S] [--compare FILE.mat] --out ref.npz
 
 Grids: x = lo + L k/nx (k < nx) on periodic problems, linspace(lo, hi, nx) otherwise;
 t = linspace(t0, t1, nt). So `burgers --nx 256 --nt 100` is the grid of burgers_shock.mat and
@@ -38,6 +38,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--dealias", action="store_true", help="2/3-rule de-aliasing (Fourier)")
     p.add_argument("--float32", action="store_true", help="solve in float32 (default float64)")
     p.add_argument("--progress", action="store_true", help="show a progress meter")
+    p.add_argument("--ic-seed", type=int, default=None, metavar="S",
+                   help="problems with a family of initial conditions (heat_sines, burgers_sines): "
+                   "solve for the family's member drawn with this seed")
     p.add_argument("--compare", metavar="FILE.mat",
                    help="print the relative L2 error against a PINN data file (.mat) or a .npz reference")
     p.add_argument("--out", required=True, metavar="FILE.npz", help="where to write the reference")
@@ -75,8 +78,16 @@ def run(args) -> int:
         if args.dealias:
             raise ValueError("--dealias applies to the Fourier discretisation only")
         disc = Chebyshev(args.resolution)
+    initial = None
+    if args.ic_seed is not None:
+        if problem.initial_family is None:
+            raise ValueError(f"problem {problem.name!r} has no family of initial conditions: drop --ic-seed")
+        initial = problem.initial_family.sample(args.ic_seed, 1)[0]
+    elif problem.initial is None:
+        raise ValueError(f"problem {problem.name!r} has a family of initial conditions and no single "
+                         "one: choose a member with --ic-seed S")
     ref = solve_reference(
-        problem, nx=args.nx, nt=args.nt, rtol=args.rtol, atol=args.atol,
+        problem, nx=args.nx, nt=args.nt, rtol=args.rtol, atol=args.atol, initial=initial,
         discretisation=disc, resolution=args.resolution, solver=_solver(args.solver),
         float64=not args.float32, progress=args.progress,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib.metadata
+import json
 import math
 import time as _time
 import warnings
@@ -251,6 +252,41 @@ def _solve_once(spec, grid, y0, t_eval, *, solver, rtol, atol, dt0, max_steps, p
     import equinox as eqx
     import jax.numpy as jnp
 
+    # The compiled solve depends on the equation, grid, solver and options, not on the initial
+    # values: reuse it (references for many initial conditions of a family compile once).
+    key = json.dumps([[sp.srepr(f) for f in spec.F.values()], spec.problem.boundary.describe(),
+                      spec.problem.independent, spec.problem.time, spec.t0, float(t_eval[-1]),
+                      len(t_eval), grid.describe(), repr(solver), rtol, atol, dt0, max_steps,
+                      bool(progress), str(dtype), bool(step_to_outputs)], default=str)
+    hit = _RUN_CACHE.get(key)
+    if hit is None:
+        hit = _compile(spec, grid, t_eval, solver=solver, rtol=rtol, atol=atol, dt0=dt0,
+                       max_steps=max_steps, progress=progress, dtype=dtype,
+                       step_to_outputs=step_to_outputs)
+        _RUN_CACHE[key] = hit
+        while len(_RUN_CACHE) > _RUN_CACHE_SIZE:
+            _RUN_CACHE.pop(next(iter(_RUN_CACHE)))
+    system, run = hit
+    sol = run(jnp.asarray(y0, dtype), jnp.asarray(t_eval, dtype))
+    ys = np.asarray(sol.ys)  # (nt, q, n_state)
+    stats = {k: int(v) for k, v in sol.stats.items() if np.ndim(v) == 0}
+    if sol.result != dfx.RESULTS.successful:
+        msg = str(sol.result)
+        raise RuntimeError(f"diffrax failed at resolution {grid.n}: {msg} (steps {stats.get('num_steps')}); "
+                           "try a smaller resolution, a stiff solver or larger max_steps")
+    grid = system.grid
+    full = np.stack([np.asarray(grid.full(jnp.asarray(ys[j]), t_eval[j])) for j in range(len(t_eval))])
+    return np.moveaxis(full, 0, -1), stats, system  # (q, n_full, nt)
+
+
+_RUN_CACHE: dict = {}
+_RUN_CACHE_SIZE = 8
+
+
+def _compile(spec, grid, t_eval, *, solver, rtol, atol, dt0, max_steps, progress, dtype, step_to_outputs):
+    import diffrax as dfx
+    import equinox as eqx
+
     imex = _imex_solver(solver)
     system = _System(spec, grid, dtype, imex=imex)
     if imex:
@@ -279,15 +315,7 @@ def _solve_once(spec, grid, y0, t_eval, *, solver, rtol, atol, dt0, max_steps, p
                                saveat=dfx.SaveAt(ts=ts), stepsize_controller=clip,
                                max_steps=max_steps, progress_meter=meter, throw=False)
 
-    sol = run(jnp.asarray(y0, dtype), jnp.asarray(t_eval, dtype))
-    ys = np.asarray(sol.ys)  # (nt, q, n_state)
-    stats = {k: int(v) for k, v in sol.stats.items() if np.ndim(v) == 0}
-    if sol.result != dfx.RESULTS.successful:
-        msg = str(sol.result)
-        raise RuntimeError(f"diffrax failed at resolution {grid.n}: {msg} (steps {stats.get('num_steps')}); "
-                           "try a smaller resolution, a stiff solver or larger max_steps")
-    full = np.stack([np.asarray(grid.full(jnp.asarray(ys[j]), t_eval[j])) for j in range(len(t_eval))])
-    return np.moveaxis(full, 0, -1), stats, system  # (q, n_full, nt)
+    return system, run
 
 
 def solve_reference(
