@@ -49,6 +49,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--alpha", type=float, default=0.05, help="level of the Welch t-tests (default 0.05)")
     p.add_argument("--report-only", action="store_true", help="only (re)write the report of stored runs")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--no-compilation-cache", action="store_true",
+                   help="do not keep compiled XLA programs in DIR/.jax-cache (kept by default: a "
+                        "resumed sweep then skips most compilation)")
     p.add_argument("--out", required=True, metavar="DIR", help="results directory (resumable)")
     return p
 
@@ -120,6 +123,10 @@ def run(args) -> int:
         if not records:
             raise ValueError(f"no stored runs of this sweep in {args.out!r}; run without --report-only first")
     else:
+        if not args.no_compilation_cache:
+            from .._experiments._sweep import enable_compilation_cache
+
+            enable_compilation_cache(Path(args.out) / ".jax-cache")
         records = run_sweep(sweep, args.out, max_vmap=args.max_vmap, progress=say).records
     n_expected = len(sweep.expand())
     notes = [f"Sweep of `liepinn compare {args.problem}`: {len(records)} of {n_expected} runs stored in "

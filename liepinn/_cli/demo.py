@@ -39,8 +39,14 @@ def _banner(text: str) -> None:
 
 
 def run(args) -> int:
+    from pathlib import Path
+
+    from .. import degeneracy
     from .._experiments._problems import load_problem
     from .._experiments._spec import VARIANTS, Sweep, parse_int_list, parse_str_list
+    from .._experiments._sweep import enable_compilation_cache
+    from .._experiments._train import recipe
+    from ..symmetry import symmetries
 
     t_start = time.perf_counter()
     problem = load_problem(args.problem)
@@ -50,17 +56,15 @@ def run(args) -> int:
         raise ValueError(f"--seeds must be >= 1, got {args.seeds}")
     if args.steps < 0 or args.lbfgs_steps < 0:
         raise ValueError("--steps and --lbfgs-steps must be >= 0")
-    from .._experiments._train import recipe
 
     base = recipe(args.problem)
     if base["conditioned"]:
         raise ValueError(f"the demo trains one initial condition; {args.problem!r} is IC-conditioned "
                          "(use `liepinn compare` or examples/paper_setting.py)")
 
-    _banner(f"1. symmetries of {args.problem}: {'; '.join(problem.pde.source)}")
-    from ..symmetry import symmetries
-    from .. import degeneracy
+    enable_compilation_cache(Path(args.out) / ".jax-cache")  # before anything compiles
 
+    _banner(f"1. symmetries of {args.problem}: {'; '.join(problem.pde.source)}")
     t0 = time.perf_counter()
     algebra = symmetries(problem.pde)
     print(algebra, flush=True)

@@ -50,6 +50,9 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "harmonics": 4,  # periodic embedding: harmonics of the exact periodic input features
     "log_every": 100,
     "lbfgs_float64": True,  # L-BFGS phase in float64
+    # until a plateau: up to this many further L-BFGS rounds of `lbfgs_steps` each, while any
+    # seed of the group has not converged (the trainer's Plateau criterion on the whole history)
+    "extra_lbfgs_rounds": 0,
 }
 
 
@@ -187,9 +190,10 @@ class Sweep:
     - `n_ics`: numbers of training initial conditions (IC-conditioned problems only; `(None,)`
       otherwise).
     - `weights`: weights of the extra terms (symmetry variants and gpinn).
-    - `normalisers`: generator normalisations (symmetry variants only): "coefficients" (the
-      losses' rule: divide by the largest coefficient on the domain), "initial" (each term
-      equals the residual term on a fixed calibration network) or "none".
+    - `normalisers`: scaling of the extra terms (symmetry variants and gpinn): "coefficients"
+      (the losses' rule: divide by the largest coefficient on the domain; for gpinn the rule
+      applied to d/dx^i, i.e. multiply D_i Delta by the domain length), "initial" (each extra
+      term equals the residual term on a fixed calibration network) or "none".
     - `steps`, `lbfgs_steps`, `lr`: Adam steps, L-BFGS steps and Adam learning rate (all arms).
     - `match`, `match_to`, `cost`: how the `matched` arm is matched ("points" or "steps"; the
       variant whose cost it matches; "derivatives" or a fixed ratio >= 1).
@@ -338,7 +342,7 @@ class Sweep:
             return [dict(match=self.match, matched_to=self.match_to, cost_model=model,
                          cost_ratio=round(float(ratio), 6))]
         if variant == "gpinn":
-            return [dict(weight=w) for w in self.weights]
+            return [dict(weight=w, normaliser=nm) for w in self.weights for nm in self.normalisers]
         return [dict(weight=w, normaliser=nm, generators=self.generators)
                 for w in self.weights for nm in self.normalisers]
 

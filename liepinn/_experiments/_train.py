@@ -129,14 +129,14 @@ def build_interior_loss(problem, variant: str, generators: str = "all", *, weigh
     box = problem.box
     if variant in ("residual", "matched"):
         return PINNLoss(problem.pde, (), normalisation="none", parameter_values=params)
+    if normaliser not in ("coefficients", "initial", "none"):
+        raise ValueError(f"normaliser must be 'coefficients', 'initial' or 'none', got {normaliser!r}")
+    norm = "none" if normaliser == "none" else "coefficients"
     if variant == "gpinn":
-        return PINNLoss(problem.pde, (), gpinn=float(weight), normalisation="coefficients", domain=box,
+        return PINNLoss(problem.pde, (), gpinn=float(weight), normalisation=norm, domain=box,
                         parameter_values=params)
     if variant not in ("prolonged", "evolutionary"):
         raise ValueError(f"unknown variant {variant!r}")
-    norm = "none" if normaliser == "none" else "coefficients"
-    if normaliser not in ("coefficients", "initial", "none"):
-        raise ValueError(f"normaliser must be 'coefficients', 'initial' or 'none', got {normaliser!r}")
     basis, select = select_generators(problem, generators)
     return PINNLoss(problem.pde, basis, form=variant, weights=float(weight), normalisation=norm, select=select,
                     domain=box, u_scale=_u_scale(problem), parameter_values=params)
@@ -339,14 +339,13 @@ class TrainRunner:
 
     # -- one vmapped group -------------------------------------------------------------------
     def _train(self, configs: list[RunConfig]) -> list[dict[str, Any]]:
-        import equinox as eqx
         import jax
         import jax.numpy as jnp
         import jax.random as jr
 
         from .._losses import dirichlet_loss, neumann_loss
         from .._problem import Dirichlet, Neumann
-        from .._train import train_seeds
+        from .._train import Plateau, train_seeds
         from ..sampling import Collocation, Sobol
 
         c = configs[0]
@@ -388,12 +387,12 @@ class TrainRunner:
         else:
             data["ic_values"] = jnp.asarray(problem.initial_values(np.asarray(ic_pts)).T, f32)
 
-        if c.variant in ("prolonged", "evolutionary") and c.normaliser == "initial":
+        if c.normaliser == "initial":
             calib = make_model(jr.PRNGKey(_CALIBRATION_KEY))
             pts = colloc.init(jr.PRNGKey(_CALIBRATION_KEY))
             if conditioned:
                 calib = calib.condition(data["branch"][0])
-            loss = loss.with_initial_scales(calib, pts)
+            loss = _initial_scales(loss, calib, pts)
 
         def single(model, batch, ic_values):
             total, terms = loss(model, batch["interior"])
@@ -423,31 +422,45 @@ class TrainRunner:
 
         keys = [jr.PRNGKey(x.seed) for x in configs]
         use64 = bool(c.option("lbfgs_float64"))
-        res = train_seeds(
-            loss_fn, make_model, data, keys=keys, steps=c.steps, learning_rate=c.lr,
-            lbfgs_steps=c.lbfgs_steps, lbfgs_dtype="float64" if (use64 and c.lbfgs_steps) else None,
-            dtype="float64" if c.float64 else None, log_every=int(c.option("log_every")),
-            progress=self.progress,
-        )
-        t_eval = time.perf_counter()
+        common = dict(lbfgs_dtype="float64" if (use64 and c.lbfgs_steps) else None,
+                      log_every=int(c.option("log_every")), progress=self.progress)
+        res = train_seeds(loss_fn, make_model, data, keys=keys, steps=c.steps, learning_rate=c.lr,
+                          lbfgs_steps=c.lbfgs_steps, dtype="float64" if c.float64 else None, **common)
         n = len(configs)
-        errors, fields = self._evaluate(problem, c, res.model, n, conditioned)
-        eval_time = time.perf_counter() - t_eval
-        converged = np.broadcast_to(np.asarray(res.converged, bool), (n,))
+        models, wall = res.model, res.wall_time
+        totals = np.asarray(res.history["total"], float).reshape(n, -1)
+        converged = np.broadcast_to(np.asarray(res.converged, bool), (n,)).copy()
+        lbfgs_done, rounds = int(res.lbfgs_steps), 0
         hist = res.history
+        while (c.lbfgs_steps > 0 and rounds < int(c.option("extra_lbfgs_rounds"))
+               and not bool(np.all(converged))):
+            # continue L-BFGS from where it stopped (fresh memory), same data, every seed
+            previous = iter([_index(models, k) for k in range(n)])
+            more = train_seeds(loss_fn, lambda key: next(previous), data, keys=keys, steps=0,
+                               learning_rate=c.lr, lbfgs_steps=c.lbfgs_steps, **common)
+            models, wall, rounds = more.model, wall + more.wall_time, rounds + 1
+            lbfgs_done += int(more.lbfgs_steps)
+            totals = np.concatenate([totals, np.asarray(more.history["total"], float).reshape(n, -1)[:, 1:]], axis=1)
+            converged = np.array([Plateau()(totals[k]) for k in range(n)])
+            hist = more.history
+        t_eval = time.perf_counter()
+        errors, fields = self._evaluate(problem, c, models, n, conditioned)
+        eval_time = time.perf_counter() - t_eval
         final = {k: np.asarray(hist[k])[..., -1] for k in hist.names}
         out = []
         for k, cfg in enumerate(configs):
             out.append({
                 "rel_l2": errors[k],
                 "rel_l2_fields": fields[k],
-                "wall_time_s": res.wall_time / n,
-                "batch_wall_time_s": res.wall_time,
+                "wall_time_s": wall / n,
+                "batch_wall_time_s": wall,
                 "seeds_in_batch": n,
                 "eval_time_s": eval_time,
                 "converged": bool(converged[k]),
                 "steps_done": int(res.steps),
-                "lbfgs_steps_done": int(res.lbfgs_steps),
+                "lbfgs_steps_done": lbfgs_done,
+                "extra_lbfgs_rounds_done": rounds,
+                "final_total_loss": float(totals[k, -1]),
                 "stopped": res.stopped,
                 "final_loss": {name: float(np.asarray(v).reshape(n, -1)[k, 0]) if np.ndim(v) else float(v)
                                for name, v in final.items()},
@@ -458,16 +471,12 @@ class TrainRunner:
         return out
 
     def _evaluate(self, problem, c: RunConfig, models, n: int, conditioned: bool):
-        import equinox as eqx
         import jax
         import jax.numpy as jnp
 
+        seed_model = lambda k: _index(models, k)  # noqa: E731
+
         nx, nt = int(c.option("eval_nx")), int(c.option("eval_nt"))
-        arrays, static = eqx.partition(models, eqx.is_array)
-
-        def seed_model(k):
-            return eqx.combine(jax.tree.map(lambda a: a[k], arrays), static)
-
         dtype = jnp.float64 if jax.config.jax_enable_x64 else jnp.float32
         if not conditioned:
             x, t, ref = self.references.get(problem, nx, nt)
@@ -500,6 +509,35 @@ class TrainRunner:
             errs.append(float(np.mean(per_ic)))
             fields.append({d: float(np.mean(per_ic)), "per_test_ic": per_ic})
         return errs, fields
+
+
+def _initial_scales(loss, model, points):
+    r"""Rescale every extra term (symmetry or gPINN) to equal the residual term on `model`:
+    $s \leftarrow s\sqrt{T / T_\mathrm{res}}$ (terms that vanish keep their scale)."""
+    import equinox as eqx
+    import jax.numpy as jnp
+
+    if loss.names:
+        loss = loss.with_initial_scales(model, points)
+    if loss.gpinn_weight is None:
+        return loss
+    _, terms = loss(model, points)
+    res = float(sum(v for k, v in terms.items() if k.startswith("residual")))
+    scales = []
+    for i, x in enumerate(loss.independent):
+        t = float(sum(v for k, v in terms.items() if k.startswith(f"gpinn:{x}")))
+        s = float(loss.gpinn_scales[i])
+        scales.append(s * math.sqrt(t / res) if res > 0 and t / res > 1e-30 else s)
+    return eqx.tree_at(lambda l: l.gpinn_scales, loss, jnp.asarray(scales, dtype=float))
+
+
+def _index(models, k: int):
+    """Seed k of an ensemble model (arrays with a leading seed axis)."""
+    import equinox as eqx
+    import jax
+
+    arrays, static = eqx.partition(models, eqx.is_array)
+    return eqx.combine(jax.tree.map(lambda a: a[k], arrays), static)
 
 
 def train_group(configs: Sequence[RunConfig]) -> list[dict[str, Any]]:
