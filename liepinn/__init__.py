@@ -62,6 +62,14 @@ _EXPORTS: dict[str, str] = {
     "load_run": "._rundir",
     "TrainedRun": "._rundir",
     "RunSettings": "._rundir",
+    # sample-efficiency experiments (issue 7): sweeps, result store, reports
+    "Sweep": ".experiments",
+    "RunConfig": ".experiments",
+    "RunRecord": ".experiments",
+    "ResultStore": ".experiments",
+    "run_sweep": ".experiments",
+    "write_report": ".experiments",
+    "TrainRunner": ".experiments",
 }
 
 

@@ -3,6 +3,10 @@
     sweep = Sweep(problems=("heat",), samples=(250, 500, 1000), seeds=3, steps=2000)
     outcome = run_sweep(sweep, "results/heat")          # resumable: skips stored runs
     report = write_report(outcome.records, "results/heat")   # report.md, CSVs, PNG plots
+
+`run_sweep` trains with `TrainRunner` (liepinn's losses and trainer, seeds vmapped) unless
+given another runner: any callable mapping a group of `RunConfig`s (same config, different
+seeds) to one dict of metrics per run (`rel_l2`, `wall_time_s`, `converged`, ...).
 """
 
 from ._experiments._report import (
@@ -20,6 +24,7 @@ from ._experiments._spec import (
     RunConfig as RunConfig,
     Sweep as Sweep,
 )
+from ._experiments._problems import register_problem as register_problem
 from ._experiments._store import (
     ResultStore as ResultStore,
     RunRecord as RunRecord,
@@ -28,12 +33,15 @@ from ._experiments._store import (
 from ._experiments._sweep import (
     Runner as Runner,
     SweepOutcome as SweepOutcome,
+    enable_compilation_cache as enable_compilation_cache,
     group_configs as group_configs,
     run_sweep as run_sweep,
 )
+from ._experiments._train import TrainRunner as TrainRunner
 
 __all__ = [
     "Comparison", "MATCH_MODES", "Report", "ResultStore", "Row", "RunConfig", "RunRecord",
     "Runner", "SYMMETRY_VARIANTS", "Sweep", "SweepOutcome", "VARIANTS", "atomic_write_json",
-    "compare_arms", "group_configs", "run_sweep", "summarise", "write_report",
+    "TrainRunner", "compare_arms", "enable_compilation_cache", "group_configs", "register_problem",
+    "run_sweep", "summarise", "write_report",
 ]
