@@ -290,7 +290,7 @@ def test_report_from_tiny_sweep(tmp_path):
     comps = compare_arms(rows)
     evo = [c for c in comps if c.arm.startswith("evolutionary") and c.baseline == "residual"]
     assert len(evo) == 3 and all(c.significant and c.ratio < 0.5 for c in evo)
-    assert "evolutionary (w=1, norm=coefficients) has lower error than residual" in text
+    assert "evolutionary (w=1, norm=initial) has lower error than residual" in text
     lines = rep.csv.read_text().splitlines()
     assert len(lines) == 1 + 12
 

@@ -30,8 +30,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--lbfgs-steps", type=int, default=None, help="L-BFGS steps after Adam (default: the recipe)")
     p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default: the recipe)")
     p.add_argument("--weight", default="1", help="weight(s) of the symmetry / gPINN terms, comma-separated")
-    p.add_argument("--normaliser", default="coefficients",
-                   help="generator normalisation(s): coefficients, initial, none (comma-separated)")
+    p.add_argument("--normaliser", default="initial",
+                   help="scaling of the extra terms, comma-separated: initial (each equals the residual "
+                        "term on a fixed calibration network; default), coefficients (by the generator's "
+                        "coefficients on the domain), none")
     p.add_argument("--generators", default="all", help="'all' or 1-based generator numbers like 1,2,5")
     p.add_argument("--n-ics", default=None,
                    help="numbers of training initial conditions (IC-conditioned problems), comma-separated")

@@ -15,7 +15,7 @@ import argparse
 import time
 
 # A budget that runs in a few minutes on 2 CPU cores (see examples/README.md for timings).
-DEMO = dict(problem="heat", samples="64,256", seeds=3, steps=1500, lbfgs_steps=300,
+DEMO = dict(problem="heat", samples="64,256", seeds=3, steps=1000, lbfgs_steps=200,
             variants="residual,evolutionary,gpinn,matched")
 
 

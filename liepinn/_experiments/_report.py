@@ -347,6 +347,10 @@ def write_report(records: Sequence[RunRecord], out_dir: str | os.PathLike, *,
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = summarise(records)
     comps = compare_arms(rows, alpha=alpha)
+    notes = list(notes)
+    if any("seeds_in_batch" in r.result for r in records):
+        notes.append("Wall time per run: the training time of its vmapped group of seeds divided by "
+                     "the number of seeds, JAX compilation included (evaluation excluded).")
     text = markdown_report(rows, comps, title=title, alpha=alpha, notes=notes)
     md = out_dir / "report.md"
     md.write_text(text + "\n", encoding="utf-8")

@@ -206,7 +206,7 @@ class Sweep:
     seeds: int | tuple[int, ...] = 5
     n_ics: tuple[int | None, ...] = (None,)
     weights: tuple[float, ...] = (1.0,)
-    normalisers: tuple[str, ...] = ("coefficients",)
+    normalisers: tuple[str, ...] = ("initial",)
     generators: str = "all"
     steps: int = 2000
     lbfgs_steps: int = 500
