@@ -4,7 +4,6 @@ files, errors; slow tests against the PINN data files (tests/data, ../shared/ref
 import hashlib
 import json
 import math
-import os
 from pathlib import Path
 
 import numpy as np

@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from .._parse import PDEInputError
 from .._problem import Dirichlet, Neumann, Periodic, Problem
 from ._grid import AbstractDiscretisation, Chebyshev, ChebyshevGrid, Fourier, FourierGrid
 from ._result import Reference
