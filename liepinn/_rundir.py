@@ -75,8 +75,10 @@ class RunSettings:
     - `problem`: a problem of `pdes/` (or one registered with
       `liepinn._experiments._problems.register_problem`); `problem_id` its fingerprint.
     - `variant`: `residual`, `prolonged` / `evolutionary` (+ one symmetry term per
-      generator, weight `weight`, normalised by `normaliser`), `gpinn` (+ $\\|D_i\\Delta\\|^2$,
-      weight `weight`); `generators`: `"all"` or 1-based numbers `"1,2,5"`.
+      generator, weight `weight`), `gpinn` (+ the squared derivatives of the residual, weight
+      `weight`); the extra terms scaled by `normaliser` (`initial`: each equals the residual
+      term on a fixed calibration network, as in the sweeps; `coefficients`; `none`);
+      `generators`: `"all"` or 1-based numbers `"1,2,5"`.
     - `seeds`: PRNG seeds (model and collocation points); several train vmapped.
     - `constraints`: `hard` (initial and Dirichlet conditions exact, see the module
       docstring) or `soft` (`n_initial` IC points, `n_boundary` points per end, weights
@@ -260,7 +262,13 @@ def build(settings: RunSettings) -> Setup:
     import jax.numpy as jnp
     import jax.random as jr
 
-    from ._experiments._train import _CALIBRATION_KEY, _bc_points, _ic_points, build_interior_loss
+    from ._experiments._train import (
+        _CALIBRATION_KEY,
+        _bc_points,
+        _ic_points,
+        _initial_scales,
+        build_interior_loss,
+    )
     from ._losses import dirichlet_loss, neumann_loss
     from ._nn import MLP, Chain, HardConstraint, Normalise, PeriodicEmbedding
     from ._problem import Dirichlet, Neumann
@@ -270,7 +278,7 @@ def build(settings: RunSettings) -> Setup:
     variant = settings.variant
     generators = settings.generators or "all"
     loss = build_interior_loss(problem, variant, generators, weight=settings.weight,
-                               normaliser=settings.normaliser or "coefficients")
+                               normaliser=settings.normaliser or "initial")
     res_loss = loss if variant == "residual" else build_interior_loss(problem, "residual")
 
     def residual(model, points):
@@ -326,9 +334,10 @@ def build(settings: RunSettings) -> Setup:
     normal[problem.independent.index(problem.space[0])] = 1.0
     ic_w, bc_w = float(settings.ic_weight), float(settings.bc_weight)
 
-    if variant in ("prolonged", "evolutionary") and settings.normaliser == "initial":
+    if variant != "residual" and settings.normaliser == "initial":
+        # as the sweeps: every extra term equals the residual term on a fixed calibration network
         key = jr.PRNGKey(_CALIBRATION_KEY)
-        loss = loss.with_initial_scales(make_model(key), colloc.init(key))
+        loss = _initial_scales(loss, make_model(key), colloc.init(key))
 
     def loss_fn(model, batch):
         total, terms = loss(model, batch["interior"])

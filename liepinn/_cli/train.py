@@ -112,8 +112,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                            "`liepinn symmetries`; default: all)")
     loss.add_argument("--weight", type=float, default=None,
                       help="weight of each symmetry / gPINN term (default: 1)")
-    loss.add_argument("--normaliser", choices=("coefficients", "initial", "none"), default=None,
-                      help="generator normalisation of the symmetry terms (default: coefficients)")
+    loss.add_argument("--normaliser", choices=("initial", "coefficients", "none"), default=None,
+                      help="scaling of the symmetry / gPINN terms: initial (each equals the residual term on "
+                           "a fixed calibration network), coefficients (by the generator's coefficient "
+                           "size), none (default: initial)")
     loss.add_argument("--constraints", choices=("hard", "soft"), default="hard",
                       help="initial and Dirichlet conditions exactly (output transform) or as loss terms "
                            "(default %(default)s)")
@@ -163,8 +165,8 @@ def settings_from_args(args):
     symmetric = variant in ("prolonged", "evolutionary")
     if args.generators is not None and not symmetric:
         raise ValueError(f"--generators applies to the symmetry variants (prolonged, evolutionary), not {variant!r}")
-    if args.normaliser is not None and not symmetric:
-        raise ValueError(f"--normaliser applies to the symmetry variants (prolonged, evolutionary), not {variant!r}")
+    if args.normaliser is not None and variant == "residual":
+        raise ValueError("--normaliser applies to the prolonged, evolutionary and gpinn variants, not residual")
     if args.weight is not None and variant == "residual":
         raise ValueError("--weight applies to the prolonged, evolutionary and gpinn variants, not residual")
     if args.weight is not None and not args.weight > 0:
@@ -231,7 +233,7 @@ def settings_from_args(args):
     return RunSettings(
         problem=args.problem, recipe=recipe, variant=variant,
         generators=(args.generators or "all") if symmetric else None, weight=weight,
-        normaliser=(args.normaliser or "coefficients") if symmetric else None, seeds=seeds,
+        normaliser=None if variant == "residual" else (args.normaliser or "initial"), seeds=seeds,
         constraints=args.constraints, n_initial=args.n_initial, n_boundary=args.n_boundary,
         ic_weight=args.ic_weight, bc_weight=args.bc_weight, harmonics=args.harmonics,
         eval_nx=args.eval_nx, eval_nt=args.eval_nt,
@@ -244,7 +246,7 @@ def _summary(s) -> str:
     r = s.recipe
     loss = s.variant + (f" (generators {s.generators}, weight {s.weight:g}, {s.normaliser})"
                         if s.variant in ("prolonged", "evolutionary") else
-                        f" (weight {s.weight:g})" if s.variant == "gpinn" else "")
+                        f" (weight {s.weight:g}, {s.normaliser})" if s.variant == "gpinn" else "")
     seeds = f"seed {s.seeds[0]}" if len(s.seeds) == 1 else f"{len(s.seeds)} seeds vmapped"
     refine = f", {r.refinement.upper()} every {r.refine_every}" if r.refinement else ""
     return (f"{s.problem}: {loss}; {s.constraints} constraints; {r.width}x{r.depth} {r.activation}; "
