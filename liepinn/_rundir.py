@@ -361,14 +361,16 @@ def build(settings: RunSettings) -> Setup:
 def _train_options(recipe) -> dict:
     """The options `Recipe.train` passes to `liepinn.train`, for `train_seeds` (which the
     recipe does not call; tests/test_cli_train.py checks the two agree)."""
-    return dict(
+    options = dict(
         steps=recipe.steps, learning_rate=recipe.learning_rate, decay=recipe.decay,
         lbfgs_steps=recipe.lbfgs_steps, lbfgs_memory=recipe.lbfgs_memory,
-        quasi_newton=recipe.quasi_newton, lbfgs_resample=getattr(recipe, "lbfgs_resample", False),
-        lbfgs_dtype="float64" if recipe.float64 else None,
+        quasi_newton=recipe.quasi_newton, lbfgs_dtype="float64" if recipe.float64 else None,
         dtype="float64" if recipe.adam_float64 else None, log_every=recipe.log_every,
         max_time=recipe.max_time,
     )
+    if hasattr(recipe, "lbfgs_resample"):  # a newer recipe field
+        options["lbfgs_resample"] = recipe.lbfgs_resample
+    return options
 
 
 def _train(settings: RunSettings, setup: Setup, checkpoint: Path | None, progress: bool, **extra):
@@ -599,7 +601,9 @@ def train_run(
     x, t, ref, ref_info = reference_for(settings, problem, out)
     if status == "resumed":
         say(f"{out}: resuming from {CHECKPOINT}")
+    cpu0 = time.process_time()
     result = _train(settings, setup, out / CHECKPOINT, progress)
+    cpu = time.process_time() - cpu0
     eqx.tree_serialise_leaves(out / MODEL, result.model)
     _write_history(out / HISTORY, result.history, settings.seeds)
 
@@ -627,6 +631,9 @@ def train_run(
         "converged": bool(np.all(converged)),
         "final": {name: float(np.mean(v)) for name, v in final.items()},
         "wall_time_s": float(result.wall_time),
+        # CPU seconds of this process (all threads) in this segment: on a shared machine a
+        # better measure of cost than the wall time
+        "cpu_time_s": cpu,
         "eval_time_s": eval_time,
         "steps_done": int(result.steps),
         "lbfgs_steps_done": int(result.lbfgs_steps),
