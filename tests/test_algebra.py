@@ -344,3 +344,30 @@ def test_superposition_function_round_trips_as_an_undetermined_function():
     (phi,) = back.superposition.phi.values()
     assert isinstance(phi, sp.core.function.AppliedUndef) and phi.func.__name__ == "beta"
     assert back.verified().superposition.verification == "symbolic"
+
+
+def test_infinite_family_numeric_fallback_when_budget_runs_out():
+    from liepinn.symmetry._algebra import _numeric_membership, _verify_with_functions
+
+    good, bad = _wave_family(1), _wave_family(-1)
+    for fam, expected in ((good, "numeric"), (bad, "failed")):
+        gen = Generator(fam["xi"], fam["phi"], WAVE.jet)
+        # no budget for the symbolic reduction: the numeric membership test decides, and a
+        # wrong family still fails (through the complete reduction), never accepted
+        assert _verify_with_functions(gen, WAVE, fam["constraints"], budget=0) == expected
+        assert _verify_with_functions(gen, WAVE, fam["constraints"]) == ("symbolic" if expected == "numeric" else "failed")
+    gen = Generator(bad["xi"], bad["phi"], WAVE.jet)
+    residuals = [WAVE.reduce(gen.prolong(eq)) for eq in WAVE.equations]
+    assert not _numeric_membership(residuals, bad["constraints"])
+    assert _numeric_membership(residuals, good["constraints"])  # same generator, right constraints
+
+
+def test_gas_dynamics_infinite_family_is_verified_quickly():
+    from liepinn.symmetry import symmetries
+
+    gas = PDE.from_text(["r_t + u*r_x + r*u_x = 0", "u_t + u*u_x + r^(gamma-2)*r_x = 0"],
+                        independent="x,t", dependent="r,u", parameters={"gamma": 3})
+    alg = symmetries(gas)
+    assert [fam.verification for fam in alg.infinite] == ["numeric"]
+    water = PDE.from_text(["h_t + h*u_x + u*h_x = 0", "u_t + u*u_x + h_x = 0"], independent="x,t", dependent="h,u")
+    assert [fam.verification for fam in symmetries(water).infinite] == ["symbolic"]

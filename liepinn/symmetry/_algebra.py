@@ -361,11 +361,19 @@ def _project(gen: Generator) -> Generator:
 # ---------------------------------------------------------------------------------------
 
 
-def _verify_with_functions(gen: Generator, pde: PDE, constraints: Sequence[sp.Expr]) -> str:
+def _verify_with_functions(gen: Generator, pde: PDE, constraints: Sequence[sp.Expr], *,
+                           budget: int = 4000, seed: int = 0) -> str:
     """Invariance of a generator containing undetermined functions subject to `constraints`.
 
-    The reduced prolongation is reduced again modulo the constraints (a linear PDE system for
-    the functions, completed with its integrability conditions, see `_FunctionSystem`).
+    1. The reduced prolongation is reduced modulo the constraints (a linear PDE system for
+       the functions, completed with its integrability conditions, see `_FunctionSystem`)
+       within a work `budget` (terms handled): zero gives ``"symbolic"``; a nonzero normal form
+       modulo a passive (complete) system gives ``"failed"``.
+    2. If the budget runs out, the residuals are checked at random exact points of jet
+       space: each must lie in the span of the constraints and their prolongations there
+       (exact arithmetic modulo a large prime, see `_numeric_membership`); success gives
+       ``"numeric"``, never ``"symbolic"``.
+    3. Otherwise the completion is run without a budget (the slow path), as in 1.
     """
     if any(v is not None for v in pde.parameters.values()):
         pde = pde.substitute_parameters()
@@ -375,13 +383,158 @@ def _verify_with_functions(gen: Generator, pde: PDE, constraints: Sequence[sp.Ex
     if not constraints:
         return SYMBOLIC if all(_simplify_zero(r) == 0 for r in residuals) else FAILED
     try:
-        system = _FunctionSystem(constraints)
+        return _verify_modulo(residuals, constraints, budget)
+    except _BudgetExceeded:
+        pass
+    try:
+        if _numeric_membership(residuals, constraints, seed=seed):
+            return NUMERIC
+    except (ValueError, NotImplementedError, ZeroDivisionError):
+        pass
+    try:
+        return _verify_modulo(residuals, constraints, None)
+    except _BudgetExceeded:  # pragma: no cover - no budget
+        return UNVERIFIED
+
+
+def _verify_modulo(residuals, constraints, budget: int | None) -> str:
+    try:
+        system = _FunctionSystem(constraints, budget=budget)
         reduced = [system.reduce(r) for r in residuals]
     except (ValueError, RuntimeError, NotImplementedError):
         return UNVERIFIED
     if all(r == 0 or _simplify_zero(r) == 0 for r in reduced):
         return SYMBOLIC
     return FAILED if system.passive else UNVERIFIED
+
+
+class _BudgetExceeded(Exception):
+    """The symbolic reduction modulo the constraints ran past its work budget."""
+
+
+_PRIME = 2**61 - 1  # a Mersenne prime: exact arithmetic in GF(p)
+
+
+def _mod_p(value) -> int:
+    value = sp.nsimplify(value) if not isinstance(value, sp.Rational) else value
+    if not isinstance(value, sp.Rational):
+        raise ValueError(f"{value} is not rational")
+    num, den = int(value.p) % _PRIME, int(value.q) % _PRIME
+    if den == 0:
+        raise ZeroDivisionError
+    return num * pow(den, _PRIME - 2, _PRIME) % _PRIME
+
+
+def _rank_mod_p(rows: list[list[int]]) -> int:
+    rows = [r[:] for r in rows if any(r)]
+    rank, ncols = 0, len(rows[0]) if rows else 0
+    for col in range(ncols):
+        piv = next((i for i in range(rank, len(rows)) if rows[i][col]), None)
+        if piv is None:
+            continue
+        rows[rank], rows[piv] = rows[piv], rows[rank]
+        inv = pow(rows[rank][col], _PRIME - 2, _PRIME)
+        prow = [v * inv % _PRIME for v in rows[rank]]
+        rows[rank] = prow
+        for i in range(len(rows)):
+            if i != rank and rows[i][col]:
+                f = rows[i][col]
+                rows[i] = [(a - f * b) % _PRIME for a, b in zip(rows[i], prow)]
+        rank += 1
+    return rank
+
+
+def _numeric_membership(residuals, constraints, *, points: int = 3, seed: int = 0, extra: int = 1) -> bool:
+    r"""Probabilistic invariance check of residuals linear in undetermined functions.
+
+    At a random rational point of the space (the functions' arguments, the jet coordinates
+    and any other symbol), the residuals and the constraints $C_i$ with their prolongations
+    $D^\beta C_i$ (up to order max(order of residuals, order of constraints) + `extra`)
+    become linear forms in the values of the functions' derivatives at that point. True if
+    every residual lies in the span of the constraint forms at `points` points (exact
+    arithmetic in GF(p)). A residual vanishing on all solutions of a formally integrable
+    system passes; a family the solver got wrong fails (with high probability).
+    """
+    residuals = [sp.expand(r) for r in residuals if r != 0]
+    constraints = [sp.expand(sp.sympify(c)) for c in constraints]
+    leaders = lambda e: [d for d in e.atoms(sp.Derivative, sp.core.function.AppliedUndef) if _derivative_parts(d)]
+
+    def order(e):
+        return max((sum(_derivative_parts(d)[1]) for d in leaders(e)), default=0)
+
+    def linear(e):
+        ds = leaders(e)
+        names = {d: sp.Dummy() for d in ds}
+        lin = e.xreplace(names)
+        coeffs = {}
+        for d, L in names.items():
+            key = _derivative_parts(d)
+            coeffs[key] = coeffs.get(key, 0) + lin.coeff(L)
+        rest = sp.expand(lin.xreplace({L: 0 for L in names.values()}))
+        if rest != 0:
+            raise NotImplementedError("not a linear homogeneous expression in the functions")
+        return coeffs
+
+    def diff_form(form, a):
+        out = {}
+        for (f, alpha), c in form.items():
+            dc = sp.diff(c, a)
+            if dc != 0:
+                out[f, alpha] = out.get((f, alpha), 0) + dc
+            if a in f.args:
+                i = f.args.index(a)
+                key = (f, alpha[:i] + (alpha[i] + 1,) + alpha[i + 1:])
+                out[key] = out.get(key, 0) + c
+        return {k: v for k, v in out.items() if v != 0}
+
+    top = max(order(e) for e in residuals + constraints) + extra
+    forms_c = []
+    for c in constraints:
+        args = sorted({a for d in leaders(c) for a in _derivative_parts(d)[0].args}, key=default_sort_key)
+        # D^beta C for every multi-index beta with |beta| <= top - order(C), each once
+        layer = {(0,) * len(args): linear(c)}
+        forms_c.extend(layer.values())
+        for _ in range(top - order(c)):
+            nxt = {}
+            for beta, form in layer.items():
+                last = max((i for i, b in enumerate(beta) if b), default=0)
+                for i in range(last, len(args)):
+                    nxt[beta[:i] + (beta[i] + 1,) + beta[i + 1:]] = diff_form(form, args[i])
+            layer = nxt
+            forms_c.extend(layer.values())
+            if len(forms_c) > 5000:
+                raise NotImplementedError("too many prolonged constraints")
+
+    forms_r = [linear(e) for e in residuals]
+    columns = sorted({k for f in forms_c + forms_r for k in f},
+                     key=lambda k: (sum(k[1]), k[0].func.__name__, k[1]))
+    index = {k: i for i, k in enumerate(columns)}
+    symbols = sorted({s for f in forms_c + forms_r for c in f.values() for s in c.free_symbols},
+                     key=default_sort_key)
+    rng = random.Random(seed)
+    done = tries = 0
+    while done < points:
+        tries += 1
+        if tries > 4 * points:
+            return False
+        vals = {s: sp.Rational(rng.randint(1, 10**6), rng.randint(1, 10**6)) for s in symbols}
+
+        def row(form):
+            out = [0] * len(columns)
+            for k, c in form.items():
+                out[index[k]] = (out[index[k]] + _mod_p(c.xreplace(vals))) % _PRIME
+            return out
+
+        try:
+            rows = [row(f) for f in forms_c]
+            rrows = [row(f) for f in forms_r]
+        except ZeroDivisionError:
+            continue
+        base = _rank_mod_p(rows)
+        if _rank_mod_p(rows + rrows) != base:
+            return False
+        done += 1
+    return True
 
 
 def _derivative_parts(d) -> tuple | None:
@@ -407,8 +560,9 @@ class _FunctionSystem:
     orderly ranking and completed with integrability conditions (a small Janet/rif-style
     completion), so that `reduce` gives a normal form modulo the system."""
 
-    def __init__(self, constraints: Sequence[sp.Expr], *, rounds: int = 6):
+    def __init__(self, constraints: Sequence[sp.Expr], *, rounds: int = 6, budget: int | None = None):
         self.rules: list[tuple[sp.Expr, tuple, sp.Expr]] = []  # (f, alpha, rhs)
+        self._budget = budget  # terms left to handle before giving up (`_BudgetExceeded`); None: no limit
         pending = [sp.expand(sp.sympify(c)) for c in constraints]
         self.passive = False
         for _ in range(rounds):
@@ -440,7 +594,11 @@ class _FunctionSystem:
         coeff = sp.diff(e, L)
         if coeff.has(L) or coeff == 0:
             raise NotImplementedError(f"constraint {c} is not linear in {lead}")
+        if self._budget is not None and len(sp.Add.make_args(sp.expand(coeff))) > 2:
+            # dividing by a polynomial makes the expanded normal forms blow up
+            raise _BudgetExceeded
         rhs = sp.expand(-e.subs(L, 0) / coeff)
+        self._spend(rhs)
         f, alpha = _derivative_parts(lead)
         self.rules.append((f, alpha, rhs))
         # keep every right-hand side in normal form with respect to the new rule
@@ -468,8 +626,15 @@ class _FunctionSystem:
                 out.append(cond)
         return out
 
+    def _spend(self, expr: sp.Expr) -> None:
+        if self._budget is not None:
+            self._budget -= len(sp.Add.make_args(expr))
+            if self._budget < 0:
+                raise _BudgetExceeded
+
     def reduce(self, expr: sp.Expr, *, limit: int = 200) -> sp.Expr:
         expr = sp.expand(expr)
+        self._spend(expr)
         for _ in range(limit):
             reps = {}
             for d in self._leaders(expr):
@@ -484,6 +649,7 @@ class _FunctionSystem:
             for d in sorted(reps, key=_rank_key, reverse=True):
                 expr = expr.xreplace({d: reps[d]})
             expr = sp.expand(expr)
+            self._spend(expr)
         raise RuntimeError("reduction modulo the constraints did not terminate")
 
 
