@@ -416,7 +416,8 @@ _PRIME = 2**61 - 1  # a Mersenne prime: exact arithmetic in GF(p)
 
 
 def _mod_p(value) -> int:
-    value = sp.nsimplify(value) if not isinstance(value, sp.Rational) else value
+    if value.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        raise ZeroDivisionError
     if not isinstance(value, sp.Rational):
         raise ValueError(f"{value} is not rational")
     num, den = int(value.p) % _PRIME, int(value.q) % _PRIME
@@ -511,13 +512,17 @@ def _numeric_membership(residuals, constraints, *, points: int = 3, seed: int = 
     index = {k: i for i, k in enumerate(columns)}
     symbols = sorted({s for f in forms_c + forms_r for c in f.values() for s in c.free_symbols},
                      key=default_sort_key)
+    exponents = {s for f in forms_c + forms_r for c in f.values() for pw in c.atoms(sp.Pow)
+                 for s in pw.exp.free_symbols}
     rng = random.Random(seed)
     done = tries = 0
     while done < points:
         tries += 1
         if tries > 4 * points:
             return False
-        vals = {s: sp.Rational(rng.randint(1, 10**6), rng.randint(1, 10**6)) for s in symbols}
+        # symbols in exponents (parameters such as k in r**k) get integer values, keeping values rational
+        vals = {s: (sp.Integer(rng.randint(2, 9)) if s in exponents else
+                    sp.Rational(rng.randint(1, 10**6), rng.randint(1, 10**6))) for s in symbols}
 
         def row(form):
             out = [0] * len(columns)
