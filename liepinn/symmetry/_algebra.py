@@ -373,7 +373,9 @@ def _verify_with_functions(gen: Generator, pde: PDE, constraints: Sequence[sp.Ex
        space: each must lie in the span of the constraints and their prolongations there
        (exact arithmetic modulo a large prime, see `_numeric_membership`); success gives
        ``"numeric"``, never ``"symbolic"``.
-    3. Otherwise the completion is run without a budget (the slow path), as in 1.
+       An inconclusive symbolic reduction (no passive system reached) is also checked so.
+    3. Otherwise the completion is run without a budget (the slow path), as in 1; a family
+       is never accepted without one of these checks succeeding.
     """
     if any(v is not None for v in pde.parameters.values()):
         pde = pde.substitute_parameters()
@@ -383,18 +385,19 @@ def _verify_with_functions(gen: Generator, pde: PDE, constraints: Sequence[sp.Ex
     if not constraints:
         return SYMBOLIC if all(_simplify_zero(r) == 0 for r in residuals) else FAILED
     try:
-        return _verify_modulo(residuals, constraints, budget)
+        status = _verify_modulo(residuals, constraints, budget)
     except _BudgetExceeded:
-        pass
+        status = None
+    if status in (SYMBOLIC, FAILED):
+        return status
     try:
         if _numeric_membership(residuals, constraints, seed=seed):
             return NUMERIC
     except (ValueError, NotImplementedError, ZeroDivisionError):
         pass
-    try:
-        return _verify_modulo(residuals, constraints, None)
-    except _BudgetExceeded:  # pragma: no cover - no budget
-        return UNVERIFIED
+    if status is not None:
+        return status  # inconclusive (constraints not completed), not accepted
+    return _verify_modulo(residuals, constraints, None)
 
 
 def _verify_modulo(residuals, constraints, budget: int | None) -> str:
