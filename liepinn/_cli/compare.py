@@ -44,6 +44,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--cost", default="derivatives",
                    help="cost ratio of the matched arm: 'derivatives' (Taylor coefficients per point "
                         "of the two losses' derivative plans) or a fixed number >= 1")
+    p.add_argument("--until-plateau", type=int, default=0, metavar="R",
+                   help="up to R further L-BFGS rounds of --lbfgs-steps while a seed has not reached the "
+                        "loss plateau (default 0: the fixed budget; the report's 'converged' column says "
+                        "which runs plateaued)")
     p.add_argument("--width", type=int, default=None, help="network width (default: the recipe)")
     p.add_argument("--depth", type=int, default=None, help="network hidden layers (default: the recipe)")
     p.add_argument("--float64", action="store_true", help="train in float64")
@@ -87,6 +91,8 @@ def build_sweep(args):
             raise ValueError(f"--{name.replace('_', '-')} must be {'>= 0' if name.endswith('steps') else '>= 1'}, got {v}")
     if args.seeds < 1:
         raise ValueError(f"--seeds must be >= 1, got {args.seeds}")
+    if args.until_plateau < 0:
+        raise ValueError(f"--until-plateau must be >= 0, got {args.until_plateau}")
     base = recipe(args.problem)  # ValueError for an unknown problem
     if n_ics != (None,) and not base.get("conditioned", False):
         raise ValueError(f"--n-ics applies to IC-conditioned problems only; {args.problem!r} has one initial condition")
@@ -104,7 +110,8 @@ def build_sweep(args):
     return Sweep(
         problems=(args.problem,), samples=samples, variants=variants, seeds=args.seeds, n_ics=n_ics,
         weights=weights, normalisers=normalisers, generators=args.generators, match=args.match,
-        match_to=args.match_to, cost=cost, float64=bool(args.float64), **kw,
+        match_to=args.match_to, cost=cost, float64=bool(args.float64),
+        options={"extra_lbfgs_rounds": args.until_plateau}, **kw,
     )
 
 

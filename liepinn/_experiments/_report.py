@@ -188,7 +188,8 @@ def markdown_report(rows: Sequence[Row], comparisons: Sequence[Comparison], *,
                 "Differences against the seed-to-seed spread: Welch's t-test on log10(rel. L2) over "
                 f"seeds, two-sided, level {alpha:g}; 'ratio' is the geometric-mean error of the arm "
                 "over the baseline (< 1: the arm is better); 'intervals' says whether the "
-                "mean ± std intervals overlap.", "",
+                "mean ± std intervals overlap. No correction for multiple comparisons: with many "
+                "rows, some 'yes' at p near the level are expected by chance.", "",
                 "| samples | arm | baseline | ratio | p (Welch) | exceeds spread | intervals |",
                 "|---:|---|---|---:|---:|---|---|"]
             for c in comps:
