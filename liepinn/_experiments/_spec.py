@@ -38,7 +38,8 @@ MATCH_MODES: tuple[str, ...] = ("points", "steps")
 NORMALISERS: tuple[str, ...] = ("coefficients", "initial", "none")
 
 # Settings of a run besides the grid axes, with their defaults. Every run records all of them
-# (defaults included), so a later change of a default never reuses stored runs.
+# (defaults included), so a later change of a default never reuses stored runs. Adding a key
+# here changes every run key (stored results would no longer be found): extend with care.
 DEFAULT_OPTIONS: dict[str, Any] = {
     "eval_nx": 128,  # evaluation grid (reference or exact solution): nx x nt
     "eval_nt": 65,
