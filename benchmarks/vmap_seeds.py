@@ -11,7 +11,9 @@ Trains ``--seeds`` seeds of the Burgers PINN of ``train_burgers.py`` (hard const
 each timing including its compilation, and reports ``t_vmap / t1`` and ``t_seq / t_vmap``.
 Also checks that the vmapped losses match the sequential ones.
 
-Run:  PYTHONPATH=. .venv/bin/python benchmarks/vmap_seeds.py [--seeds 5 --n 500 --steps 2000 --lbfgs-steps 0]
+The ``warm_*`` figures repeat the three runs with everything compiled.
+
+Run:  PYTHONPATH=. .venv/bin/python benchmarks/vmap_seeds.py [--seeds 5 --n 500 --steps 2000 --lbfgs-steps 0 --devices 1]
 """
 
 from __future__ import annotations
@@ -22,6 +24,10 @@ import os
 import platform
 import sys
 import time
+
+if "--devices" in sys.argv:  # must be set before JAX starts
+    _n = sys.argv[sys.argv.index("--devices") + 1]
+    os.environ["XLA_FLAGS"] = os.environ.get("XLA_FLAGS", "") + f" --xla_force_host_platform_device_count={_n}"
 
 import jax
 import jax.random as jr
@@ -44,6 +50,7 @@ def main(argv=None):
     ap.add_argument("--lbfgs-steps", type=int, default=0)
     ap.add_argument("--width", type=int, default=20)
     ap.add_argument("--depth", type=int, default=4)
+    ap.add_argument("--devices", type=int, default=1, help="CPU devices to expose (seeds are sharded over them)")
     ap.add_argument("--json")
     args = ap.parse_args(argv)
 
@@ -76,6 +83,18 @@ def main(argv=None):
     ens = train_seeds(loss_fn, make, data, keys=list(range(args.seeds)), **opts)
     t_vmap = time.perf_counter() - t
 
+    # the same again, compiled: the steady-state cost
+    t = time.perf_counter()
+    train(loss_fn, make(jr.PRNGKey(0)), data, key=0, **opts)
+    t1_warm = time.perf_counter() - t
+    t = time.perf_counter()
+    for k in range(args.seeds):
+        train(loss_fn, make(jr.PRNGKey(k)), data, key=k, **opts)
+    t_seq_warm = time.perf_counter() - t
+    t = time.perf_counter()
+    train_seeds(loss_fn, make, data, keys=list(range(args.seeds)), **opts)
+    t_vmap_warm = time.perf_counter() - t
+
     final_seq = np.array([r.history["total"][-1] for r in seq])
     final_vmap = ens.history["total"][:, -1]
     out = {
@@ -83,6 +102,9 @@ def main(argv=None):
         "net": f"{args.depth}x{args.width} tanh",
         "t_one_seed_s": t1, "t_sequential_s": t_seq, "t_vmap_s": t_vmap,
         "vmap_over_one_seed": t_vmap / t1, "sequential_over_vmap": t_seq / t_vmap,
+        "warm_t_one_seed_s": t1_warm, "warm_t_sequential_s": t_seq_warm, "warm_t_vmap_s": t_vmap_warm,
+        "warm_vmap_over_one_seed": t_vmap_warm / t1_warm, "warm_sequential_over_vmap": t_seq_warm / t_vmap_warm,
+        "devices": len(jax.devices()),
         "final_loss_sequential": final_seq.tolist(), "final_loss_vmap": final_vmap.tolist(),
         "max_rel_diff_final_loss": float(np.max(np.abs(final_vmap - final_seq) / np.abs(final_seq))),
         "one_seed_matches_seq0": bool(np.array_equal(one.history["total"], seq[0].history["total"])),

@@ -332,8 +332,17 @@ class _Run:
             return model
         return jax.tree.map(lambda x: x[seed] if eqx.is_array(x) else x, model)
 
+    def shard(self, tree):
+        """Spread the seed axis over the devices (no-op for one device or a single run)."""
+        sharding = getattr(self, "sharding", None)
+        if sharding is None:
+            return tree
+        return jax.tree.map(lambda x: jax.device_put(x, sharding) if eqx.is_array(x) else x, tree)
+
     def run_chunk(self, phase, length, opt, state, start):
         fn = _adam_chunk if phase == "adam" else _lbfgs_chunk
+        self.params, self.static, state = self.shard((self.params, self.static, state))
+        self.data_leaves = self.shard(self.data_leaves)
         return fn(self.params, self.static, state, self.batch(), jnp.asarray(start), self.loss_fn, opt, length,
                   self.cfg["log_every"], self.ensemble)
 
@@ -603,6 +612,7 @@ def train_seeds(
     data: Any = None,
     *,
     keys: Sequence[int] | PRNGKeyArray,
+    devices: Sequence[jax.Device] | None = None,
     **kwargs,
 ) -> TrainResult:
     """Train one model per key together, ``vmap``-ed in one compiled program.
@@ -612,6 +622,11 @@ def train_seeds(
     leading seed axis on its arrays (``eqx.filter_vmap`` or index with
     ``jax.tree.map(lambda x: x[i], ...)`` on the arrays); history terms are
     ``(n_seeds, n_logged)`` and ``converged`` a boolean array.
+
+    The seed axis is sharded over ``devices`` (default: all devices of the default
+    backend; the largest number of them that divides the number of seeds), so seeds run in
+    parallel on several GPUs, or on several CPU cores exposed as devices with
+    ``XLA_FLAGS=--xla_force_host_platform_device_count=N``. Other options as :func:`train`.
     """
     if "key" in kwargs:
         raise TypeError("train_seeds takes keys=..., not key=...")
@@ -629,7 +644,17 @@ def train_seeds(
     model = eqx.combine(stacked, statics[0])
     cfg = _config({**_defaults(), **kwargs, "key": None})
     run = _Run(loss_fn, model, data, jnp.stack([jnp.asarray(k) for k in keys]), ensemble=True, cfg=cfg)
+    run.sharding = _seed_sharding(len(keys), devices)
     return _drive(run, cfg)
+
+
+def _seed_sharding(n_seeds, devices):
+    devices = list(jax.devices() if devices is None else devices)
+    n_dev = max(d for d in range(1, len(devices) + 1) if n_seeds % d == 0)
+    if n_dev == 1:
+        return None
+    mesh = jax.sharding.Mesh(np.asarray(devices[:n_dev]), ("seeds",))
+    return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("seeds"))
 
 
 def _defaults():

@@ -104,10 +104,12 @@ def test_resume_refuses_a_different_configuration(tmp_path):
 
 
 def _check_vmap_seeds(opts, n_logged):
-    keys = [0, 1, 2]
+    keys = [0, 1, 2, 3]  # sharded over the two fake CPU devices of conftest.py, when present
     ens = train_seeds(loss_fn, make_model, make_data(), keys=keys, **opts)
-    assert ens.history["total"].shape == (3, n_logged)
-    assert ens.converged.shape == (3,)
+    assert ens.history["total"].shape == (4, n_logged)
+    assert ens.converged.shape == (4,)
+    n_dev = max(d for d in range(1, min(len(jax.devices()), 4) + 1) if 4 % d == 0)
+    assert len(jax.tree.leaves(eqx.filter(ens.model, eqx.is_array))[0].sharding.device_set) == n_dev
     for i, k in enumerate(keys):
         single = train(loss_fn, make_model(jr.PRNGKey(k)), make_data(), key=k, **opts)
         for name in ("total", "fit", "anchor"):
