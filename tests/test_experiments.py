@@ -410,3 +410,21 @@ def _cli(*argv, timeout=120):
     env = dict(os.environ, PYTHONPATH=str(ROOT), JAX_PLATFORMS="cpu")
     return subprocess.run([sys.executable, "-m", "liepinn.cli", *argv], env=env, capture_output=True,
                           text=True, timeout=timeout)
+
+
+@pytest.mark.slow
+def test_tiny_ic_conditioned_sweep(tmp_path):
+    """The IC-conditioned DeepONet path: training ICs fixed, errors on test and training ICs."""
+    sweep = Sweep(problems=("heat_sines",), samples=(16,), n_ics=(2,), seeds=2,
+                  variants=("residual", "evolutionary"), generators="1", steps=10, lbfgs_steps=0,
+                  width=8, depth=1, n_initial=8, n_boundary=0,
+                  options={"eval_nx": 16, "eval_nt": 5, "n_test_ics": 2, "sensors": 8, "n_basis": 4,
+                           "log_every": 5})
+    out = run_sweep(sweep, tmp_path, progress=None)
+    assert out.trained == 4
+    for r in out.records:
+        f = r.result["rel_l2_fields"]
+        assert len(f["per_test_ic"]) == 2 and len(f["per_train_ic"]) == 2
+        assert r.rel_l2 == pytest.approx(sum(f["per_test_ic"]) / 2)
+        assert r.result["network"] == "deeponet"
+    assert len(list((tmp_path / "references").glob("*.npz"))) == 4  # 2 test + 2 training ICs

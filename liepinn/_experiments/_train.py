@@ -488,27 +488,39 @@ class TrainRunner:
                 errs.append(_rel_l2(pred, ref))
                 fields.append(per)
             return errs, fields
-        fam, coefs = _ic_family(problem, int(c.option("n_test_ics")), _TEST_IC_KEY)
+        errs = self._conditioned_errors(problem, c, seed_model, n, _TEST_IC_KEY, int(c.option("n_test_ics")))
+        # the same on (up to n_test_ics of) the training ICs: separates fitting the PDE on the
+        # ICs seen in training from generalising to new ones
+        n_train = min(int(c.n_ics), int(c.option("n_test_ics")))
+        train = self._conditioned_errors(problem, c, seed_model, n, _TRAIN_IC_KEY, int(c.n_ics), n_train)
+        d = problem.dependent[0]
+        fields = [{d: float(np.mean(e)), "per_test_ic": e, "train_ics": float(np.mean(tr)), "per_train_ic": tr}
+                  for e, tr in zip(errs, train)]
+        return [float(np.mean(e)) for e in errs], fields
+
+    def _conditioned_errors(self, problem, c, seed_model, n, key, n_draw, n_use=None):
+        """Per seed, the rel. L2 error on each of the first `n_use` of `n_draw` ICs drawn with `key`."""
+        import jax
+        import jax.numpy as jnp
+
+        nx, nt = int(c.option("eval_nx")), int(c.option("eval_nt"))
+        dtype = jnp.float64 if jax.config.jax_enable_x64 else jnp.float32
+        fam, coefs = _ic_family(problem, n_draw, key)
+        n_use = n_draw if n_use is None else n_use
+        coefs = tuple(np.asarray(a)[:n_use] for a in coefs)
         amp, ell, phase = coefs
         d = problem.dependent[0]
-        refs = []
-        for j in range(amp.shape[0]):
-            init = {d: fam.expression(amp[j], ell[j], phase[j])}
-            refs.append(self.references.get(problem, nx, nt, initial=init))
+        refs = [self.references.get(problem, nx, nt, initial={d: fam.expression(amp[j], ell[j], phase[j])})
+                for j in range(n_use)]
         x, t = refs[0][0], refs[0][1]
         pts = jnp.asarray(_grid_points(problem, x, t), dtype)
-        sensors = _sensors(problem, int(c.option("sensors")))
-        branch = jnp.asarray(fam.evaluate(coefs, sensors), dtype)
-        errs, fields = [], []
+        branch = jnp.asarray(fam.evaluate(coefs, _sensors(problem, int(c.option("sensors")))), dtype)
+        out = []
         for k in range(n):
             model = seed_model(k)
-            per_ic = []
-            for j, (_, _, ref) in enumerate(refs):
-                pred = np.asarray(model(pts, branch[j]), float).T.reshape(ref.shape)
-                per_ic.append(_rel_l2(pred, ref))
-            errs.append(float(np.mean(per_ic)))
-            fields.append({d: float(np.mean(per_ic)), "per_test_ic": per_ic})
-        return errs, fields
+            out.append([_rel_l2(np.asarray(model(pts, branch[j]), float).T.reshape(ref.shape), ref)
+                        for j, (_, _, ref) in enumerate(refs)])
+        return out
 
 
 def _initial_scales(loss, model, points):
