@@ -47,6 +47,8 @@ class Row:
     wall_std: float
     converged: int
     non_finite: int
+    train_ics_mean: float = math.nan  # IC-conditioned runs: error on (some of) the training ICs
+    train_ics_std: float = math.nan
 
     @property
     def setting(self) -> tuple[str, int | None]:
@@ -90,6 +92,8 @@ def summarise(records: Iterable[RunRecord]) -> list[Row]:
         wall = np.array([r.wall_time for r in recs], dtype=float)
         wall = wall[np.isfinite(wall)]
         nan = math.nan
+        tr = np.array([float((r.result.get("rel_l2_fields") or {}).get("train_ics", nan)) for r in recs])
+        tr = tr[np.isfinite(tr)]
         rows.append(Row(
             problem=problem, n_ics=n_ics, label=label, variant=variant, samples=samples,
             n_collocation=recs[0].config.n_collocation, steps=recs[0].config.steps,
@@ -104,6 +108,8 @@ def summarise(records: Iterable[RunRecord]) -> list[Row]:
             wall_std=_std(wall) if wall.size else nan,
             converged=sum(r.converged for r in recs),
             non_finite=int(err.size - fin.size),
+            train_ics_mean=float(tr.mean()) if tr.size else nan,
+            train_ics_std=_std(tr) if tr.size else nan,
         ))
     rows.sort(key=lambda r: (r.problem, -1 if r.n_ics is None else r.n_ics, r.samples,
                              _arm_sort_key(r.label, r.variant)))
@@ -171,14 +177,21 @@ def markdown_report(rows: Sequence[Row], comparisons: Sequence[Comparison], *,
     settings = sorted({r.setting for r in rows}, key=lambda s: (s[0], -1 if s[1] is None else s[1]))
     for setting in settings:
         sub = [r for r in rows if r.setting == setting]
+        train = any(math.isfinite(r.train_ics_mean) for r in sub)
+        head = "| samples | arm | seeds | rel. L2 error (mean ± std) | median |"
+        rule = "|---:|---|---:|---|---:|"
+        if train:
+            head += " on training ICs |"
+            rule += "---|"
         lines += [f"## {_setting_name(*setting)}", "",
-                  "| samples | arm | seeds | rel. L2 error (mean ± std) | median | wall time per run, s (mean ± std) | converged | points used | Adam steps |",
-                  "|---:|---|---:|---|---:|---|---:|---:|---:|"]
+                  head + " wall time per run, s (mean ± std) | converged | points used | Adam steps |",
+                  rule + "---|---:|---:|---:|"]
         for r in sub:
             nf = f" ({r.non_finite} diverged)" if r.non_finite else ""
+            tr = f" {_fmt(r.train_ics_mean, r.train_ics_std)} |" if train else ""
             lines.append(
                 f"| {r.samples} | {r.label} | {r.seeds} | {_fmt(r.rel_l2_mean, r.rel_l2_std)}{nf} | "
-                f"{r.rel_l2_median:.3g} | {_fmt(r.wall_mean, r.wall_std)} | {r.converged}/{r.seeds} | "
+                f"{r.rel_l2_median:.3g} |{tr} {_fmt(r.wall_mean, r.wall_std)} | {r.converged}/{r.seeds} | "
                 f"{r.n_collocation} | {r.steps} |"
             )
         lines.append("")
@@ -218,7 +231,7 @@ def _statement(comps: Sequence[Comparison]) -> list[str]:
 def write_csv(rows: Sequence[Row], path: str | os.PathLike) -> None:
     fields = ["problem", "n_ics", "arm", "variant", "samples", "n_collocation", "steps", "seeds",
               "rel_l2_mean", "rel_l2_std", "rel_l2_median", "rel_l2_min", "rel_l2_max",
-              "wall_mean_s", "wall_std_s", "converged", "non_finite"]
+              "wall_mean_s", "wall_std_s", "converged", "non_finite", "train_ics_mean", "train_ics_std"]
     with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(fields)
@@ -226,7 +239,7 @@ def write_csv(rows: Sequence[Row], path: str | os.PathLike) -> None:
             w.writerow([r.problem, "" if r.n_ics is None else r.n_ics, r.label, r.variant, r.samples,
                         r.n_collocation, r.steps, r.seeds, r.rel_l2_mean, r.rel_l2_std,
                         r.rel_l2_median, r.rel_l2_min, r.rel_l2_max, r.wall_mean, r.wall_std,
-                        r.converged, r.non_finite])
+                        r.converged, r.non_finite, r.train_ics_mean, r.train_ics_std])
 
 
 def write_runs_csv(records: Sequence[RunRecord], path: str | os.PathLike) -> None:
