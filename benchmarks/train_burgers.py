@@ -5,10 +5,32 @@
 
 Hard constraint u = -sin(pi x) + t (1 - x^2) N(x, t) satisfies the initial and boundary
 conditions exactly, so the loss is the mean squared residual on the collocation points.
-The error is the relative L2 error on the 256 x 100 grid of burgers_shock.mat.
+The error is the relative L2 error on the 256 x 100 grid of burgers_shock.mat. The recipe
+is ``liepinn.train.RECIPES["burgers"]``; any field can be overridden from the command line
+(``--width 32 --depth 6 --lbfgs-steps 12000 --max-time 3000 ...``).
 
-Run (the recorded figures in benchmarks/README.md come from this command):
-    PYTHONPATH=. .venv/bin/python benchmarks/train_burgers.py [--steps 1000 --lbfgs-steps 5000 ...]
+Run:
+    PYTHONPATH=. .venv/bin/python benchmarks/train_burgers.py [--seed 0] [--json out.json]
+
+Measured on this project's machine (2 shared cores, jax 0.10.2; "load" is the load average
+from other jobs; times include compilation; error traces every 500 steps in the JSON):
+
+- Obvious setup for scale (soft IC/BC terms not tried here; hard constraint, 10,000 Sobol
+  points, no RAD, 1000 Adam + L-BFGS float64): 1.6e-3 after 3,000 steps, 6.5e-4 after 5,000
+  (prototype, ~340 s).
+- Recipe (8 x 20 tanh, 4,096 Sobol points + RAD at steps 500 and 1000, 1000 Adam float32 +
+  L-BFGS float64, memory 50), rel. L2 after 10,000 steps: seed 0 7.0e-4 (186 s, quiet
+  machine; 6.0e-4 with the Forward strategy, 516 s at load 3-5), seed 1 4.3e-4, seed 2
+  3.7e-4 (Forward strategy, ~1,150 s at load ~10 with two runs at once); seed 0 continued:
+  6.5e-4 at 12,000 steps.
+- Variants, seed 0: 6,144 points: 5.6e-4 at 10,000 and 3.1e-4 at 13,600 steps (stopped by
+  max_time at 571 s, load ~5); seed 1: 8.1e-4 at 10,000. 8,192 points: no better per step,
+  twice the cost. RAD every 1,000 steps through L-BFGS (restarting it): better early
+  (1.2e-3 at 6,000), worse late (1.5e-3 at 8,000). Dense BFGS instead of L-BFGS: the same
+  error per iteration (4.1e-3 after 1,000), dearer per iteration. Adam 2,000 steps at 2e-3
+  with RAD every 500: no gain. 6 x 32 tanh: 4.2e-4 at 10,000, 2.9e-4 at 12,000 steps.
+- Derivative strategy (value_and_grad of the loss, float64, N = 4096, 8 x 20, one core):
+  MultiTaylor 41 ms, Forward 58 ms, Taylor 75 ms, NestedReverse 78 ms.
 """
 
 from __future__ import annotations
@@ -27,16 +49,17 @@ import numpy as np
 import scipy.io
 
 from liepinn._train_recipe import RECIPES, Recipe
-from liepinn.derivatives import Forward, NestedReverse, Taylor, derivatives
+from liepinn.derivatives import Forward, MultiTaylor, NestedReverse, Taylor, derivatives
 
 NU = 0.01 / np.pi
 LOWER, UPPER = (-1.0, 0.0), (1.0, 0.99)
 REFERENCE = os.environ.get("LIEPINN_BURGERS_MAT", "/work/shared/reference/burgers_shock.mat")
 _REQ = [(0, (0, 0)), (0, (1, 0)), (0, (2, 0)), (0, (0, 1))]
-# Measured (float64, 8 x 20 tanh, N = 4096, value_and_grad, CPU time under load): Forward
-# 66 ms, Taylor 84 ms, a hand-written per-point nested jvp 65 ms: Forward for this network.
-STRATEGIES = {"forward": Forward(), "taylor": Taylor(), "reverse": NestedReverse()}
-STRATEGY = STRATEGIES["forward"]
+# value_and_grad of the mean squared residual, float64, 8 x 20 tanh, N = 4096, one core:
+# MultiTaylor 38-41 ms, Forward 57-60 ms, Taylor 75 ms, NestedReverse 77-79 ms.
+STRATEGIES = {"multitaylor": MultiTaylor(fallback=None), "forward": Forward(), "taylor": Taylor(),
+              "reverse": NestedReverse()}
+STRATEGY = STRATEGIES["multitaylor"]
 
 
 def transform(z, n):
@@ -98,7 +121,7 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", help="write the result here")
     ap.add_argument("--progress", action="store_true")
-    ap.add_argument("--strategy", choices=sorted(STRATEGIES), default="forward")
+    ap.add_argument("--strategy", choices=sorted(STRATEGIES), default="multitaylor")
     for f in Recipe.__dataclass_fields__.values():
         flag = "--" + f.name.replace("_", "-")
         if f.type in ("bool",):
