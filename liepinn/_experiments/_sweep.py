@@ -81,7 +81,7 @@ def _describe(chunk: Sequence[RunConfig]) -> str:
     seed_txt = f"seed {seeds[0]}" if len(seeds) == 1 else f"seeds {seeds[0]}..{seeds[-1]}"
     ics = f" n_ics={c.n_ics}" if c.n_ics is not None else ""
     pts = f"n={c.samples}" + (f" (uses {c.n_collocation})" if c.n_collocation != c.samples else "")
-    steps = f" steps={c.steps}" if c.steps != chunk[0].steps or c.match == "steps" else ""
+    steps = f" steps={c.steps}" if c.match == "steps" else ""
     return f"{c.problem} {pts}{ics} {c.label}{steps} {seed_txt}"
 
 
