@@ -59,6 +59,7 @@ def sweep_for(problem: str, args, samples=None) -> Sweep:
     kw["steps"] = args.steps
     kw["lbfgs_steps"] = args.lbfgs_steps
     kw["weights"] = tuple(float(w) for w in args.weights.split(","))
+    kw["n_ics"] = tuple(int(n) for n in args.n_ics.split(","))
     return Sweep(problems=(problem,), **kw)
 
 
@@ -71,6 +72,8 @@ def main(argv=None) -> int:
     ap.add_argument("--steps", type=int, default=PROTOCOL["steps"])
     ap.add_argument("--lbfgs-steps", type=int, default=PROTOCOL["lbfgs_steps"])
     ap.add_argument("--weights", default=",".join(map(str, PROTOCOL["weights"])))
+    ap.add_argument("--n-ics", default=",".join(map(str, PROTOCOL["n_ics"])),
+                    help="numbers of training initial conditions (comma-separated)")
     ap.add_argument("--report-only", action="store_true")
     args = ap.parse_args(argv)
 
@@ -97,8 +100,11 @@ def main(argv=None) -> int:
         notes = [
             f"`python examples/paper_setting.py` ({problem}): {len(records)} of {n_all} runs stored; "
             f"{sweep.steps} Adam + {sweep.lbfgs_steps} L-BFGS steps, IC-conditioned DeepONet "
-            f"{sweep.width} x {sweep.depth}, {sweep.n_ics[0]} training ICs, error averaged over "
-            f"{sweep.options['n_test_ics']} test ICs against diffrax references."
+            f"{sweep.width} x {sweep.depth}, {'/'.join(map(str, sweep.n_ics))} training ICs, error averaged over "
+            f"{sweep.options['n_test_ics']} test ICs against diffrax references. Trained with "
+            + ", ".join(sorted({f"jax {r.versions.get('jax')} on {r.versions.get('jax_backend')}"
+                                for r in records}))
+            + "."
         ]
         rep = write_report(records, d, title=f"Paper setting: {problem}", notes=notes)
         print(rep.text)
