@@ -13,7 +13,7 @@ DIR/checkpoint.eqx  (+ .json) while training: a rerun resumes from it; removed a
 DIR/ref-*.npz       the reference on the evaluation grid (diffrax runs are cached here)
 ```
 
-The pieces are those of the sweep runner (`liepinn._experiments._train`): the interior loss
+The pieces are shared with the sweep runner (`liepinn._setup`): the interior loss
 (`build_interior_loss`: residual, symmetry terms in prolonged or evolutionary form, gPINN),
 the initial/boundary points and the reference solutions; the network, collocation and
 optimiser settings are a `liepinn.train.Recipe` (hard constraints, residual-adaptive
@@ -262,11 +262,11 @@ def build(settings: RunSettings) -> Setup:
     import jax.numpy as jnp
     import jax.random as jr
 
-    from ._experiments._train import (
-        _CALIBRATION_KEY,
-        _bc_points,
-        _ic_points,
-        _initial_scales,
+    from ._setup import (
+        CALIBRATION_KEY,
+        boundary_points,
+        initial_points,
+        initial_scales,
         build_interior_loss,
     )
     from ._losses import dirichlet_loss, neumann_loss
@@ -322,11 +322,11 @@ def build(settings: RunSettings) -> Setup:
     bc = problem.boundary
     neumann = isinstance(bc, Neumann)
     if not hard:
-        ic_pts = _ic_points(problem, settings.n_initial)
+        ic_pts = initial_points(problem, settings.n_initial)
         data["ic_points"] = array(ic_pts)
         data["ic_values"] = array(problem.initial_values(ic_pts).T)
     if isinstance(bc, (Dirichlet, Neumann)) and settings.n_boundary > 0 and (neumann or not hard):
-        left, right = _bc_points(problem, settings.n_boundary)
+        left, right = boundary_points(problem, settings.n_boundary)
         pts = np.concatenate([left, right])
         data["bc_points"] = array(pts)
         data["bc_values"] = array(problem.boundary_values(pts).T)
@@ -336,8 +336,8 @@ def build(settings: RunSettings) -> Setup:
 
     if variant != "residual" and settings.normaliser == "initial":
         # as the sweeps: every extra term equals the residual term on a fixed calibration network
-        key = jr.PRNGKey(_CALIBRATION_KEY)
-        loss = _initial_scales(loss, make_model(key), colloc.init(key))
+        key = jr.PRNGKey(CALIBRATION_KEY)
+        loss = initial_scales(loss, make_model(key), colloc.init(key))
 
     def loss_fn(model, batch):
         total, terms = loss(model, batch["interior"])
@@ -410,9 +410,9 @@ def reference_for(settings: RunSettings, problem, cache_dir: str | os.PathLike |
                              f"{list(problem.dependent)}")
         u = np.stack([np.asarray(ref.fields[d], float) for d in problem.dependent])
         return np.asarray(ref.x), np.asarray(ref.t), u, {"kind": "file", "path": os.path.abspath(path)}
-    from ._experiments._train import _References
+    from ._setup import References
 
-    x, t, u = _References(cache_dir).get(problem, settings.eval_nx, settings.eval_nt)
+    x, t, u = References(cache_dir).get(problem, settings.eval_nx, settings.eval_nt)
     kind = "exact" if problem.exact is not None else "diffrax"
     return x, t, u, {"kind": kind, "nx": settings.eval_nx, "nt": settings.eval_nt}
 
@@ -433,19 +433,19 @@ def predict(model, problem, x, t) -> np.ndarray:
     import jax
     import jax.numpy as jnp
 
-    from ._experiments._train import _grid_points
+    from ._setup import grid_points
 
-    pts = _grid_points(problem, x, t)
+    pts = grid_points(problem, x, t)
     with jax.enable_x64(True):
         out = eqx.filter_jit(lambda m, z: m(z))(model, jnp.asarray(pts, jnp.float64))
         out = np.asarray(out, np.float64)
     return out.T.reshape(len(problem.dependent), len(x), len(t))
 
 
-def _rel_l2(pred, ref) -> float:
-    from ._experiments._train import _rel_l2
+def rel_l2(pred, ref) -> float:
+    from ._setup import rel_l2
 
-    return float(_rel_l2(pred, ref))
+    return float(rel_l2(pred, ref))
 
 
 # ------------------------------------------------------------------------------------------
@@ -610,8 +610,8 @@ def train_run(
     t_eval = time.perf_counter()
     n = len(settings.seeds)
     preds = [predict(_seed_model(result.model, n, k), problem, x, t) for k in range(n)]
-    errs = [_rel_l2(pr, ref) for pr in preds]
-    fields = [{d: _rel_l2(pr[a], ref[a]) for a, d in enumerate(problem.dependent)} for pr in preds]
+    errs = [rel_l2(pr, ref) for pr in preds]
+    fields = [{d: rel_l2(pr[a], ref[a]) for a, d in enumerate(problem.dependent)} for pr in preds]
     eval_time = time.perf_counter() - t_eval
     converged = np.broadcast_to(np.asarray(result.converged, bool), (n,))
     hist = result.history

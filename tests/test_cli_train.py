@@ -59,12 +59,12 @@ def test_tiny_run_writes_the_training_directory(tiny_run):
 
 
 def test_load_run_rebuilds_the_model_and_reproduces_the_metric(tiny_run):
-    from liepinn._experiments._train import _References
+    from liepinn._setup import References
     from liepinn._rundir import load_run
 
     run = load_run(tiny_run)
     assert run.seeds == (0,) and run.settings.recipe.width == 8
-    x, t, ref = _References(tiny_run).get(run.problem, 32, 9)
+    x, t, ref = References(tiny_run).get(run.problem, 32, 9)
     pred = run.predict(x, t)
     err = np.linalg.norm(pred - ref) / np.linalg.norm(ref)
     assert err == pytest.approx(run.metrics["rel_l2"], rel=1e-6)

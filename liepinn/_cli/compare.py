@@ -100,7 +100,7 @@ def build_sweep(args):
         n_ics = (base["n_ics"],)
     if any(v in ("prolonged", "evolutionary") for v in variants) or args.match_to != "gpinn":
         from .._experiments._problems import load_problem
-        from .._experiments._train import select_generators
+        from .._setup import select_generators
 
         select_generators(load_problem(args.problem), args.generators)  # ValueError if out of range
     kw = {k: base[k] for k in ("steps", "lbfgs_steps", "lr", "width", "depth", "network", "n_initial", "n_boundary")}

@@ -32,23 +32,32 @@ with rel_l2 = nan, converged = false and the error message.
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import math
 import os
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .._setup import (
+    CALIBRATION_KEY,
+    TEST_IC_KEY,
+    TRAIN_IC_KEY,
+    References,
+    boundary_points,
+    build_interior_loss,
+    grid_points,
+    ic_family,
+    initial_points,
+    initial_scales,
+    is_float64,
+    rel_l2,
+    select_generators,
+)
 from ._problems import fingerprint, is_conditioned, load_problem
 from ._spec import DEFAULT_OPTIONS, RunConfig
 
-_TRAIN_IC_KEY = 7_001  # fixed keys: training and test ICs, calibration network
-_TEST_IC_KEY = 9_002
-_CALIBRATION_KEY = 31_337
 
 
 # ------------------------------------------------------------------------------------------
@@ -74,72 +83,6 @@ def recipe(problem: str) -> dict[str, Any]:
 
 # ------------------------------------------------------------------------------------------
 # symmetries and losses
-
-
-@functools.lru_cache(maxsize=32)
-def _algebra(problem_key: str, problem_name: str):
-    from ..symmetry import symmetries
-
-    return symmetries(load_problem(problem_name).pde)
-
-
-def select_generators(problem, spec: str = "all") -> tuple[list, list[str] | None]:
-    """(basis of the problem's derived algebra, names v<k> of the selected ones or None for all).
-
-    `spec` is "all" or 1-based generator numbers like "1,2,5" (the numbering of
-    `liepinn symmetries`, kept in the loss-term names: sym:v1, sym:v2, sym:v5).
-    """
-    basis = list(_algebra(fingerprint(problem), problem.name).basis)
-    if spec == "all":
-        return basis, None
-    try:
-        idx = [int(s) for s in spec.split(",") if s.strip()]
-    except ValueError:
-        raise ValueError(f"generators must be 'all' or 1-based numbers like 1,2,5, got {spec!r}") from None
-    bad = [i for i in idx if not 1 <= i <= len(basis)]
-    if bad or not idx:
-        raise ValueError(f"generator numbers {bad or spec!r} out of range: the algebra has {len(basis)} (1..{len(basis)})")
-    return basis, [f"v{i}" for i in sorted(set(idx))]
-
-
-def _parameter_values(problem) -> dict[str, float]:
-    return {k: float(v) for k, v in problem.parameters.items()}
-
-
-def _u_scale(problem) -> float:
-    """Typical size of u: max |u0| on the spatial domain (a sample of the family's members)."""
-    lo, hi = (float(b) for b in problem.domain[problem.space[0]])
-    x = np.linspace(lo, hi, 257)
-    if problem.initial is not None:
-        vals = problem.initial_values(x[:, None])
-    else:
-        fam = problem.initial_family
-        vals = fam.evaluate(fam.sample_coefficients(_TRAIN_IC_KEY, 64), x)
-    scale = float(np.max(np.abs(vals)))
-    return scale if scale > 0 and math.isfinite(scale) else 1.0
-
-
-def build_interior_loss(problem, variant: str, generators: str = "all", *, weight: float | None = 1.0,
-                        normaliser: str | None = "coefficients"):
-    """The `PINNLoss` of a variant (before any "initial" calibration); `generators` as in
-    `select_generators`."""
-    from .._losses import PINNLoss
-
-    params = _parameter_values(problem)
-    box = problem.box
-    if variant in ("residual", "matched"):
-        return PINNLoss(problem.pde, (), normalisation="none", parameter_values=params)
-    if normaliser not in ("coefficients", "initial", "none"):
-        raise ValueError(f"normaliser must be 'coefficients', 'initial' or 'none', got {normaliser!r}")
-    norm = "none" if normaliser == "none" else "coefficients"
-    if variant == "gpinn":
-        return PINNLoss(problem.pde, (), gpinn=float(weight), normalisation=norm, domain=box,
-                        parameter_values=params)
-    if variant not in ("prolonged", "evolutionary"):
-        raise ValueError(f"unknown variant {variant!r}")
-    basis, select = select_generators(problem, generators)
-    return PINNLoss(problem.pde, basis, form=variant, weights=float(weight), normalisation=norm, select=select,
-                    domain=box, u_scale=_u_scale(problem), parameter_values=params)
 
 
 # ------------------------------------------------------------------------------------------
@@ -199,99 +142,8 @@ def _make_model_fn(problem, c: RunConfig):
     return kind, make
 
 
-def _ic_points(problem, n: int) -> np.ndarray:
-    """n points on t = t0, uniform in x (periodic: the right end left out)."""
-    lo, hi = (float(b) for b in problem.domain[problem.space[0]])
-    x = lo + (hi - lo) * np.arange(n) / n if problem.periodic else np.linspace(lo, hi, n)
-    pts = np.zeros((n, len(problem.independent)))
-    pts[:, problem.independent.index(problem.space[0])] = x
-    pts[:, problem.time_index] = problem.t_span[0]
-    return pts
-
-
-def _bc_points(problem, n: int) -> tuple[np.ndarray, np.ndarray]:
-    t0, t1 = problem.t_span
-    t = np.linspace(t0, t1, n)
-    xi, ti = problem.independent.index(problem.space[0]), problem.time_index
-    ends = []
-    for b in (0, 1):
-        pts = np.zeros((n, len(problem.independent)))
-        pts[:, ti] = t
-        pts[:, xi] = float(problem.domain[problem.space[0]][b])
-        ends.append(pts)
-    return ends[0], ends[1]
-
-
-def _ic_family(problem, n: int, key: int):
-    fam = problem.initial_family
-    coefs = fam.sample_coefficients(key, n)
-    return fam, coefs
-
-
 # ------------------------------------------------------------------------------------------
 # references
-
-
-class _References:
-    """Reference solutions on the evaluation grid, cached in memory and (optionally) on disk."""
-
-    def __init__(self, cache_dir: str | os.PathLike | None):
-        self.cache_dir = None if cache_dir is None else Path(cache_dir)
-        self.memory: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-
-    def get(self, problem, nx: int, nt: int, initial=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(x (nx,), t (nt,), u (q, nx, nt))."""
-        import sympy as sp
-
-        tag = json.dumps([fingerprint(problem), nx, nt, None if initial is None else
-                          {k: sp.srepr(v) for k, v in initial.items()}], sort_keys=True)
-        key = hashlib.sha256(tag.encode()).hexdigest()[:24]
-        if key in self.memory:
-            return self.memory[key]
-        path = None if self.cache_dir is None else self.cache_dir / f"ref-{problem.name}-{key}.npz"
-        if path is not None and path.exists():
-            with np.load(path, allow_pickle=False) as z:
-                out = (z["x"], z["t"], z["u"])
-        else:
-            out = self._compute(problem, nx, nt, initial)
-            if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_name(path.name + f".tmp{os.getpid()}.npz")
-                np.savez(tmp, x=out[0], t=out[1], u=out[2])
-                os.replace(tmp, path)
-        self.memory[key] = out
-        return out
-
-    @staticmethod
-    def _compute(problem, nx, nt, initial):
-        from .._reference._solve import output_grid, solve_reference
-
-        if problem.exact is not None and initial is None:
-            x = output_grid(problem, nx)
-            t = np.linspace(*problem.t_span, nt)
-            X, T = np.meshgrid(x, t, indexing="ij")
-            pts = np.zeros((X.size, len(problem.independent)))
-            pts[:, problem.independent.index(problem.space[0])] = X.ravel()
-            pts[:, problem.time_index] = T.ravel()
-            u = problem.exact_values(pts).reshape(len(problem.dependent), nx, nt)
-            return x, t, u
-        ref = solve_reference(problem, nx=nx, nt=nt, initial=initial)
-        u = np.stack([np.asarray(ref.fields[d]) for d in problem.dependent])
-        return np.asarray(ref.x), np.asarray(ref.t), u
-
-
-def _grid_points(problem, x, t) -> np.ndarray:
-    X, T = np.meshgrid(x, t, indexing="ij")
-    pts = np.zeros((X.size, len(problem.independent)))
-    pts[:, problem.independent.index(problem.space[0])] = X.ravel()
-    pts[:, problem.time_index] = T.ravel()
-    return pts
-
-
-def _rel_l2(pred: np.ndarray, ref: np.ndarray) -> float:
-    num = float(np.sum((pred - ref) ** 2))
-    den = float(np.sum(ref**2))
-    return math.sqrt(num / den) if den > 0 else math.sqrt(num)
 
 
 # ------------------------------------------------------------------------------------------
@@ -307,7 +159,7 @@ class TrainRunner:
     """
 
     def __init__(self, cache_dir: str | os.PathLike | None = None, *, progress: bool = False):
-        self.references = _References(cache_dir)
+        self.references = References(cache_dir)
         self.progress = progress
 
     def __call__(self, configs: Sequence[RunConfig]) -> list[dict[str, Any]]:
@@ -365,12 +217,12 @@ class TrainRunner:
         lo, hi = problem.bounds
         colloc = Collocation(lo, hi, c.n_collocation, Sobol())
         f32 = jnp.float64 if c.float64 else jnp.float32
-        ic_pts = jnp.asarray(_ic_points(problem, c.n_initial), f32)
+        ic_pts = jnp.asarray(initial_points(problem, c.n_initial), f32)
         ic_w, bc_w = float(c.option("ic_weight")), float(c.option("bc_weight"))
         data: dict[str, Any] = {"interior": colloc, "ic_points": ic_pts}
         bc = problem.boundary
         if isinstance(bc, (Dirichlet, Neumann)) and c.n_boundary > 0:
-            left, right = _bc_points(problem, c.n_boundary)
+            left, right = boundary_points(problem, c.n_boundary)
             pts = np.concatenate([left, right])
             data["bc_points"] = jnp.asarray(pts, f32)
             data["bc_values"] = jnp.asarray(problem.boundary_values(pts).T, f32)
@@ -379,7 +231,7 @@ class TrainRunner:
         normal[problem.independent.index(problem.space[0])] = 1.0
 
         if conditioned:
-            fam, coefs = _ic_family(problem, c.n_ics, _TRAIN_IC_KEY)
+            fam, coefs = ic_family(problem, c.n_ics, TRAIN_IC_KEY)
             sensors = _sensors(problem, int(c.option("sensors")))
             data["branch"] = jnp.asarray(fam.evaluate(coefs, sensors), f32)
             xi = problem.independent.index(problem.space[0])
@@ -388,11 +240,11 @@ class TrainRunner:
             data["ic_values"] = jnp.asarray(problem.initial_values(np.asarray(ic_pts)).T, f32)
 
         if c.normaliser == "initial":
-            calib = make_model(jr.PRNGKey(_CALIBRATION_KEY))
-            pts = colloc.init(jr.PRNGKey(_CALIBRATION_KEY))
+            calib = make_model(jr.PRNGKey(CALIBRATION_KEY))
+            pts = colloc.init(jr.PRNGKey(CALIBRATION_KEY))
             if conditioned:
                 calib = calib.condition(data["branch"][0])
-            loss = _initial_scales(loss, calib, pts)
+            loss = initial_scales(loss, calib, pts)
 
         def single(model, batch, ic_values):
             total, terms = loss(model, batch["interior"])
@@ -444,7 +296,10 @@ class TrainRunner:
             converged = np.array([Plateau()(totals[k]) for k in range(n)])
             hist = more.history
         t_eval = time.perf_counter()
-        errors, fields = self._evaluate(problem, c, models, n, conditioned)
+        # a model trained to float64 (the L-BFGS phase) is evaluated in float64: outside x64
+        # mode JAX would compute (and warn) in float32
+        with jax.enable_x64(is_float64(models)):
+            errors, fields = self._evaluate(problem, c, models, n, conditioned)
         eval_time = time.perf_counter() - t_eval
         final = {k: np.asarray(hist[k])[..., -1] for k in hist.names}
         out = []
@@ -471,28 +326,27 @@ class TrainRunner:
         return out
 
     def _evaluate(self, problem, c: RunConfig, models, n: int, conditioned: bool):
-        import jax
         import jax.numpy as jnp
 
         seed_model = lambda k: _index(models, k)  # noqa: E731
 
         nx, nt = int(c.option("eval_nx")), int(c.option("eval_nt"))
-        dtype = jnp.float64 if jax.config.jax_enable_x64 else jnp.float32
+        dtype = jnp.float64 if is_float64(seed_model(0)) else jnp.float32
         if not conditioned:
             x, t, ref = self.references.get(problem, nx, nt)
-            pts = jnp.asarray(_grid_points(problem, x, t), dtype)
+            pts = jnp.asarray(grid_points(problem, x, t), dtype)
             errs, fields = [], []
             for k in range(n):
                 pred = np.asarray(seed_model(k)(pts), float).T.reshape(ref.shape)
-                per = {d: _rel_l2(pred[a], ref[a]) for a, d in enumerate(problem.dependent)}
-                errs.append(_rel_l2(pred, ref))
+                per = {d: rel_l2(pred[a], ref[a]) for a, d in enumerate(problem.dependent)}
+                errs.append(rel_l2(pred, ref))
                 fields.append(per)
             return errs, fields
-        errs = self._conditioned_errors(problem, c, seed_model, n, _TEST_IC_KEY, int(c.option("n_test_ics")))
+        errs = self._conditioned_errors(problem, c, seed_model, n, TEST_IC_KEY, int(c.option("n_test_ics")))
         # the same on (up to n_test_ics of) the training ICs: separates fitting the PDE on the
         # ICs seen in training from generalising to new ones
         n_train = min(int(c.n_ics), int(c.option("n_test_ics")))
-        train = self._conditioned_errors(problem, c, seed_model, n, _TRAIN_IC_KEY, int(c.n_ics), n_train)
+        train = self._conditioned_errors(problem, c, seed_model, n, TRAIN_IC_KEY, int(c.n_ics), n_train)
         d = problem.dependent[0]
         fields = [{d: float(np.mean(e)), "per_test_ic": e, "train_ics": float(np.mean(tr)), "per_train_ic": tr}
                   for e, tr in zip(errs, train)]
@@ -500,12 +354,11 @@ class TrainRunner:
 
     def _conditioned_errors(self, problem, c, seed_model, n, key, n_draw, n_use=None):
         """Per seed, the rel. L2 error on each of the first `n_use` of `n_draw` ICs drawn with `key`."""
-        import jax
         import jax.numpy as jnp
 
         nx, nt = int(c.option("eval_nx")), int(c.option("eval_nt"))
-        dtype = jnp.float64 if jax.config.jax_enable_x64 else jnp.float32
-        fam, coefs = _ic_family(problem, n_draw, key)
+        dtype = jnp.float64 if is_float64(seed_model(0)) else jnp.float32
+        fam, coefs = ic_family(problem, n_draw, key)
         n_use = n_draw if n_use is None else n_use
         coefs = tuple(np.asarray(a)[:n_use] for a in coefs)
         amp, ell, phase = coefs
@@ -513,34 +366,14 @@ class TrainRunner:
         refs = [self.references.get(problem, nx, nt, initial={d: fam.expression(amp[j], ell[j], phase[j])})
                 for j in range(n_use)]
         x, t = refs[0][0], refs[0][1]
-        pts = jnp.asarray(_grid_points(problem, x, t), dtype)
+        pts = jnp.asarray(grid_points(problem, x, t), dtype)
         branch = jnp.asarray(fam.evaluate(coefs, _sensors(problem, int(c.option("sensors")))), dtype)
         out = []
         for k in range(n):
             model = seed_model(k)
-            out.append([_rel_l2(np.asarray(model(pts, branch[j]), float).T.reshape(ref.shape), ref)
+            out.append([rel_l2(np.asarray(model(pts, branch[j]), float).T.reshape(ref.shape), ref)
                         for j, (_, _, ref) in enumerate(refs)])
         return out
-
-
-def _initial_scales(loss, model, points):
-    r"""Rescale every extra term (symmetry or gPINN) to equal the residual term on `model`:
-    $s \leftarrow s\sqrt{T / T_\mathrm{res}}$ (terms that vanish keep their scale)."""
-    import equinox as eqx
-    import jax.numpy as jnp
-
-    if loss.names:
-        loss = loss.with_initial_scales(model, points)
-    if loss.gpinn_weight is None:
-        return loss
-    _, terms = loss(model, points)
-    res = float(sum(v for k, v in terms.items() if k.startswith("residual")))
-    scales = []
-    for i, x in enumerate(loss.independent):
-        t = float(sum(v for k, v in terms.items() if k.startswith(f"gpinn:{x}")))
-        s = float(loss.gpinn_scales[i])
-        scales.append(s * math.sqrt(t / res) if res > 0 and t / res > 1e-30 else s)
-    return eqx.tree_at(lambda l: l.gpinn_scales, loss, jnp.asarray(scales, dtype=float))
 
 
 def _index(models, k: int):
