@@ -37,6 +37,7 @@ from ._generator import (
     _simplify_zero,
     json_str,
 )
+from ._linear import SPECIAL, special_reduce
 
 
 class SymmetryVerificationError(RuntimeError):
@@ -77,6 +78,8 @@ def _normal(expr: sp.Expr) -> sp.Expr:
     and sin(a)**2 written as 1 - cos(a)**2 (a polynomial in cos, at most linear in sin)."""
     if expr.has(sp.sinh, sp.cosh, sp.tanh, sp.coth, sp.sech, sp.csch):
         expr = expr.rewrite(sp.exp)
+    if expr.has(*SPECIAL):
+        expr = special_reduce(expr)
     if not expr.has(sp.sin, sp.cos, sp.tan):
         return sp.expand(expr)
     if expr.has(sp.tan):

@@ -59,6 +59,94 @@ def is_monomial(c) -> bool:
     return True
 
 
+_BESSEL = (sp.besselj, sp.bessely, sp.besseli, sp.besselk)
+# functions with the identities of `special_reduce`
+SPECIAL = _BESSEL + (sp.airyaiprime,)
+
+
+def special_reduce(c):
+    """Bessel functions of orders nu + k (k integer) written with orders nu and nu + 1 only
+    (three-term recurrences), so that the derivatives sympy produces (orders nu - 1, nu + 1)
+    cancel when they should. nu is the order without its integer part (0 for integer
+    orders). Then the Wronskian identities (`_wronskians`)."""
+    atoms = [a for a in c.atoms(*_BESSEL)]
+    reps = {}
+    for a in atoms:
+        order, z = a.args
+        k, rest = order.as_coeff_Add() if not order.is_Number else (order, sp.Integer(0))
+        if order.is_Number:
+            if not order.is_Rational:
+                continue
+            k = sp.floor(order)
+            rest = order - k
+        if not k.is_Integer:
+            rest, k = order, sp.Integer(0)
+        if k in (0, 1):
+            continue
+        f = type(a)
+        # C_{m+1} = s (2m/z) C_m + t C_{m-1}: J, Y: (1, -1); I: (-1, 1); K: (1, 1)
+        s_, t_ = {sp.besselj: (1, -1), sp.bessely: (1, -1), sp.besseli: (-1, 1), sp.besselk: (1, 1)}[f]
+        lo, hi = f(rest, z), f(rest + 1, z)
+        if k > 1:
+            prev, cur = lo, hi
+            for m in range(1, int(k)):
+                prev, cur = cur, s_ * 2 * (rest + m) / z * cur + t_ * prev
+            reps[a] = cur
+        else:
+            # C_{m-1} = (C_{m+1} - s (2m/z) C_m) / t, downwards from orders 1, 0
+            nxt, cur = hi, lo
+            for m in range(0, int(k), -1):
+                nxt, cur = cur, (nxt - s_ * 2 * (rest + m) / z * cur) / t_
+            reps[a] = cur
+    if reps:
+        c = c.xreplace(reps)
+    return _wronskians(c)
+
+
+def _wronskian_pairs(c):
+    """(A, B, value of A*B) from the Wronskian identities of the special-function pairs in `c`:
+    J_{nu+1} Y_nu = J_nu Y_{nu+1} + 2/(pi z), I_{nu+1} K_nu = 1/z - I_nu K_{nu+1},
+    Ai' Bi = Ai Bi' - 1/pi (the products on the right are the canonical ones)."""
+    out = []
+    for a in c.atoms(sp.besselj, sp.besseli):
+        nu, z = a.args
+        other = sp.bessely if isinstance(a, sp.besselj) else sp.besselk
+        lo = type(a)(nu - 1, z)
+        if isinstance(a, sp.besselj):
+            out.append((a, other(nu - 1, z), lo * other(nu, z) + 2 / (sp.pi * z)))
+        else:
+            out.append((a, other(nu - 1, z), 1 / z - lo * other(nu, z)))
+    for a in c.atoms(sp.airyaiprime):
+        z = a.args[0]
+        out.append((a, sp.airybi(z), sp.airyai(z) * sp.airybiprime(z) - 1 / sp.pi))
+    # (sympy evaluates some orders, e.g. K_{-1} = K_1: such a B is not the pair's partner)
+    return [(A, B, v) for A, B, v in out
+            if c.has(B) and (not isinstance(A, _BESSEL) or B.args[0] == A.args[0] - 1)]
+
+
+def _wronskians(c):
+    pairs = _wronskian_pairs(c)
+    if not pairs:
+        return c
+    c = sp.expand(c)
+    for _ in range(100):
+        changed = False
+        terms = []
+        for t in sp.Add.make_args(c):
+            for A, B, v in pairs:
+                pw = t.as_powers_dict()
+                ka, kb = sp.S(pw.get(A, 0)), sp.S(pw.get(B, 0))
+                if ka.is_Integer and kb.is_Integer and ka >= 1 and kb >= 1:
+                    t = t / (A * B) * v
+                    changed = True
+                    break
+            terms.append(t)
+        c = sp.expand(sp.Add(*terms))
+        if not changed:
+            break
+    return c
+
+
 def normal(c) -> sp.Expr:
     """Canonical form of a coefficient: expanded polynomial, or a cancelled fraction.
 
@@ -69,6 +157,8 @@ def normal(c) -> sp.Expr:
         return c
     if c.has(*_HYPERBOLIC):
         c = c.rewrite(sp.exp)
+    if c.has(*SPECIAL):
+        c = special_reduce(c)
     if _is_simple_poly(c):
         return sp.expand(c)
     cancel = _needs_cancel(c)

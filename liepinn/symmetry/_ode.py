@@ -114,6 +114,14 @@ def homogeneous_basis(a, z, assume=None):
     if n == 1:
         y1 = sp.exp(-integrate(a[0], z, assume))
         return [sp.powsimp(y1)]
+    if a[0] == 0:
+        # no y term: y' solves an equation of order n - 1
+        lower = homogeneous_basis(a[1:], z, assume)
+        return [sp.Integer(1)] + [integrate(v, z, assume) for v in lower]
+    if n == 3:
+        sq = _symmetric_square(a, z, assume)
+        if sq is not None:
+            return sq
     y = sp.Function("y")
     ode = sp.Add(*[c * sp.Derivative(y(z), (z, k)) if k else c * y(z) for k, c in enumerate(a)])
     try:
@@ -125,9 +133,28 @@ def homogeneous_basis(a, z, assume=None):
     rhs = sol.rhs
     consts = sorted((s for s in rhs.free_symbols if s.name.startswith("C") and s.name[1:].isdigit()),
                     key=lambda s: int(s.name[1:]))
-    if len(consts) != n or rhs.has(sp.Integral):
+    if len(consts) != n or rhs.has(sp.Integral) or rhs.has(sp.Order):
+        # (a truncated power series is no solution)
         raise ODEFailure("dsolve did not return a closed-form general solution")
     return [sp.diff(rhs, c) for c in consts]
+
+
+def _symmetric_square(a, z, assume):
+    r"""Basis w1^2, w1 w2, w2^2 if the monic third-order equation
+    $y^{(3)} + a_2 y'' + a_1 y' + a_0 y = 0$ is the symmetric square of
+    $w'' + p w' + q w = 0$, that is $a_2 = 3p$, $a_1 = 2p^2 + p' + 4q$, $a_0 = 4pq + 2q'$
+    (products of two solutions of the second-order equation solve it); else None."""
+    p = normal(a[2] / 3)
+    q = normal((a[1] - 2 * p**2 - sp.diff(p, z)) / 4)
+    if normal(a[0] - 4 * p * q - 2 * sp.diff(q, z)) != 0:
+        return None
+    try:
+        w = homogeneous_basis([q, p, sp.Integer(1)], z, assume)
+    except ODEFailure:
+        return None
+    if len(w) != 2:
+        return None
+    return [w[0] ** 2, w[0] * w[1], w[1] ** 2]
 
 
 def particular(a, basis, rhs, z, assume=None):

@@ -173,6 +173,8 @@ class _Solver:
                 continue
             if self.step_ode(level=2):
                 continue
+            if self.step_exact():
+                continue
             if not self.space.elimination and any(u.args for u in self.space.unknowns.values()):
                 # stuck with functions left: complete with respect to an elimination ranking
                 self.log("switching to an elimination ranking")
@@ -375,6 +377,70 @@ class _Solver:
             g = self.space.new_unknown(None, rest)
             expr[(g.name, self.space.zero_alpha())] = y
         return clean(expr)
+
+    # -- 4b. exact equations -----------------------------------------------------------------------
+    def _antiderivative(self, e: Form, i: int) -> Form | None:
+        r"""R with D_z R = e (z the i-th variable), or None if `e` is not a total z-derivative.
+
+        Exactness is the vanishing of the Euler operator $\sum_j (-D_z)^j a_j$ for each
+        unknown derivative $\partial^\beta f$ free of z; then
+        $a\,\partial_z^j g = D_z \sum_{m<j} (-1)^m (\partial_z^m a)\,\partial_z^{j-1-m} g
+        + (-1)^j (\partial_z^j a)\, g$ and the last terms cancel.
+        """
+        z = self.space.vars[i]
+        groups: dict = {}
+        for (name, al), c in e.items():
+            beta = al[:i] + (0,) + al[i + 1:]
+            groups.setdefault((name, beta), []).append((al[i], c))
+        R: Form = {}
+        for (name, beta), terms in groups.items():
+            euler = sp.Add(*[(-1) ** j * sp.diff(c, z, j) for j, c in terms])
+            if normal(euler) != 0:
+                return None
+            for j, c in terms:
+                for m in range(j):
+                    k = (name, beta[:i] + (j - 1 - m,) + beta[i + 1:])
+                    R[k] = R.get(k, sp.Integer(0)) + (-1) ** m * sp.diff(c, z, m)
+        return clean(R)
+
+    def step_exact(self) -> bool:
+        """An equation that is a total derivative, D_z R = 0 (possibly after division by one of
+        its coefficients), becomes R = g with g a new unknown of the other variables, when R can
+        then be solved algebraically for one unknown (which the next step does): e.g.
+        xi'' - 2 phi' = 0 gives phi = xi'/2 + g."""
+        U = self.space.unknowns
+        for n, e in enumerate(self.eqs):
+            uv = self.space.unknown_vars(e)
+            if not self.space.coef_vars(e) <= uv:
+                continue
+            divisors = [sp.Integer(1)] + sorted(
+                {c for c in e.values() if not c.is_Number}, key=default_sort_key)
+            for i in sorted(uv):
+                if any(i not in U[k[0]].args for k in e):
+                    continue
+                for c in divisors:
+                    R = self._antiderivative(e if c == 1 else clean({k: v / c for k, v in e.items()}), i)
+                    if R and self._solvable(R, uv):
+                        break
+                else:
+                    continue
+                self.assume(c)
+                g = self.space.new_unknown(None, sorted(uv - {i}))
+                self.log(f"exact: ({self.space.form_expr(e)})/({c}) = D_{self.space.vars[i]}"
+                         f"({self.space.form_expr(R)}), integrated with {g.name}")
+                R[(g.name, self.space.zero_alpha())] = sp.Integer(-1)
+                self.eqs[n] = R
+                return True
+        return False
+
+    def _solvable(self, R: Form, uv: set) -> bool:
+        """Some unknown of all the variables `uv` occurs in R underived, and only so."""
+        U = self.space.unknowns
+        for name in {k[0] for k in R}:
+            keys = [k for k in R if k[0] == name]
+            if len(keys) == 1 and not any(keys[0][1]) and set(U[name].args) >= uv:
+                return True
+        return False
 
     # -- 5. completion ---------------------------------------------------------------------------
     def step_rif(self) -> bool:
