@@ -894,6 +894,20 @@ class SymmetryAlgebra:
             self._constants = out
         return self._constants
 
+    def _closing_brackets(self):
+        """The structure constants of the brackets that lie in the span, and the pairs (i, j)
+        whose bracket does not."""
+        out, open_ = {}, []
+        n = len(self.basis)
+        for i in range(n):
+            for j in range(i + 1, n):
+                coeffs = self.coordinates(self.basis[i].bracket(self.basis[j]))
+                if coeffs is None:
+                    open_.append((i, j))
+                else:
+                    out[(i, j)] = {k: c for k, c in enumerate(coeffs) if c != 0}
+        return out, open_
+
     def commutator(self, i: int, j: int) -> dict[int, sp.Expr]:
         """Coefficients of $[v_i, v_j]$ (0-based, any order)."""
         if i == j:
@@ -1029,10 +1043,21 @@ class SymmetryAlgebra:
             entry["functions"] = [json_str(f) for f in fam.functions]
             entry["constraints"] = [json_str(c) for c in fam.constraints]
             out["infinite"].append(entry)
-        for (i, j), coeffs in self.structure_constants().items():
+        warnings = list(self.warnings)
+        try:
+            constants = self.structure_constants()
+        except ValueError:
+            if not self.infinite:
+                raise
+            # with an infinite part the finite basis spans a complement of it, not always a
+            # subalgebra: brackets may have components in the infinite families
+            constants, open_ = self._closing_brackets()
+            warnings.append("brackets with components in the infinite part (left out of commutators): "
+                            + ", ".join(f"[v{i + 1}, v{j + 1}]" for i, j in open_))
+        for (i, j), coeffs in constants.items():
             out["commutators"][f"{i + 1},{j + 1}"] = {str(k + 1): json_str(c) for k, c in coeffs.items()}
-        if self.warnings:
-            out["warnings"] = list(self.warnings)
+        if warnings:
+            out["warnings"] = warnings
         for key, values in self.annotations.items():
             out[key] = [v.to_dict() if hasattr(v, "to_dict") else v for v in values]
         return out
