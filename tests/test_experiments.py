@@ -295,6 +295,22 @@ def test_report_from_tiny_sweep(tmp_path):
     assert len(lines) == 1 + 12
 
 
+def test_report_plots_error_against_training_ics(tmp_path):
+    def by_ics(configs):  # error falls with the number of training ICs
+        return [{"rel_l2": 1.0 / c.n_ics * (1 + 0.1 * c.seed), "wall_time_s": 1.0, "converged": True,
+                 "rel_l2_fields": {"train_ics": 0.1 / c.n_ics}} for c in configs]
+
+    out = run_sweep(small_sweep(samples=(100,), n_ics=(4, 16), variants=("residual", "evolutionary")),
+                    tmp_path, runner=by_ics, progress=None)
+    rep = write_report(out.records, tmp_path)
+    names = sorted(p.name for p in rep.plots)
+    assert "error_vs_ics_toy_n100.png" in names
+    assert names.count("error_vs_ics_toy_n100.png") == 1 and len(names) == 2 * 2 + 1
+    one = run_sweep(small_sweep(samples=(100,), n_ics=(4,), variants=("residual",)), tmp_path / "one",
+                    runner=by_ics, progress=None)
+    assert not any(p.name.startswith("error_vs_ics") for p in write_report(one.records, tmp_path / "one").plots)
+
+
 def test_report_says_when_nothing_exceeds_the_spread(tmp_path):
     def same_spread(configs):  # both arms: errors 0.1, 0.2 (by seed)
         return [{"rel_l2": 0.1 * (1 + c.seed), "wall_time_s": 1.0, "converged": True} for c in configs]

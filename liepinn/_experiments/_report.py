@@ -337,6 +337,46 @@ def plot_setting(rows: Sequence[Row], out_dir: str | os.PathLike, problem: str,
     return paths
 
 
+def plot_ics(rows: Sequence[Row], out_dir: str | os.PathLike, problem: str, samples: int) -> list[Path]:
+    """IC-conditioned sweeps with several numbers of training ICs: error vs training ICs, one
+    colour per arm; solid: test ICs, dotted: training ICs (the gap is the generalisation error)."""
+    plt = _plt()
+    sub = [r for r in rows if r.problem == problem and r.samples == samples and r.n_ics is not None
+           and math.isfinite(r.rel_l2_mean)]
+    ics = sorted({r.n_ics for r in sub})
+    if len(ics) < 2:
+        return []
+    arms = sorted({(r.variant, r.label) for r in sub}, key=lambda vl: _arm_sort_key(vl[1], vl[0]))
+    markers = "osD^vP*X"
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    for k, (variant, label) in enumerate(arms):
+        pts = sorted((r for r in sub if r.label == label), key=lambda r: r.n_ics)
+        x = np.array([r.n_ics for r in pts], float) * (1 + 0.025 * (k - (len(arms) - 1) / 2))
+        m = np.array([r.rel_l2_mean for r in pts])
+        s = np.array([r.rel_l2_std for r in pts])
+        line = ax.errorbar(x, m, yerr=[np.minimum(s, m * 0.999), s], marker=markers[k % len(markers)],
+                           capsize=3, label=label, linestyle="--" if variant == "matched" else "-")
+        tr = np.array([r.train_ics_mean for r in pts])
+        if np.all(np.isfinite(tr)):
+            ax.plot(x, tr, linestyle=":", marker=markers[k % len(markers)], markersize=3,
+                    color=line[0].get_color(), alpha=0.7)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xticks(ics)
+    ax.set_xticklabels([str(n) for n in ics])
+    ax.minorticks_off()
+    ax.set_xlabel("training initial conditions")
+    ax.set_ylabel("relative L2 error (solid: test ICs, dotted: training ICs)")
+    ax.set_title(f"{problem}, {samples} interior points: error vs training ICs")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    p = Path(out_dir) / f"error_vs_ics_{problem}_n{samples}.png"
+    fig.savefig(p, dpi=120)
+    plt.close(fig)
+    return [p]
+
+
 @dataclass(frozen=True)
 class Report:
     """Paths of a written report and its statistics."""
@@ -376,4 +416,6 @@ def write_report(records: Sequence[RunRecord], out_dir: str | os.PathLike, *,
     if plots:
         for setting in sorted({r.setting for r in rows}, key=lambda s: (s[0], -1 if s[1] is None else s[1])):
             pngs += plot_setting(rows, out_dir, *setting)
+        for problem, samples in sorted({(r.problem, r.samples) for r in rows if r.n_ics is not None}):
+            pngs += plot_ics(rows, out_dir, problem, samples)
     return Report(md, summary, runs, tuple(pngs), tuple(rows), tuple(comps), text)
