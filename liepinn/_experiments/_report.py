@@ -293,21 +293,9 @@ def plot_setting(rows: Sequence[Row], out_dir: str | os.PathLike, problem: str,
         lower = np.minimum(s, m * 0.999)  # log axis: keep the lower bar above zero
         ax.errorbar(x, m, yerr=[lower, s], marker=markers[k % len(markers)], capsize=3, label=label,
                     linestyle="--" if variant == "matched" else "-")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xticks(samples)
-    ax.set_xticklabels([str(n) for n in samples])
-    ax.minorticks_off()
-    ax.set_xlabel("interior collocation points (nominal)")
-    ax.set_ylabel("relative L2 error (mean ± std over seeds)")
-    ax.set_title(f"{name}: error vs samples")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    p = out_dir / f"error_vs_samples_{slug}.png"
-    fig.savefig(p, dpi=120)
-    plt.close(fig)
-    paths.append(p)
+    paths.append(_finish(plt, fig, ax, samples, "interior collocation points (nominal)",
+                         "relative L2 error (mean ± std over seeds)", f"{name}: error vs samples",
+                         out_dir / f"error_vs_samples_{slug}.png"))
 
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     for k, (variant, label) in enumerate(arms):
@@ -360,21 +348,28 @@ def plot_ics(rows: Sequence[Row], out_dir: str | os.PathLike, problem: str, samp
         if np.all(np.isfinite(tr)):
             ax.plot(x, tr, linestyle=":", marker=markers[k % len(markers)], markersize=3,
                     color=line[0].get_color(), alpha=0.7)
+    return [_finish(plt, fig, ax, ics, "training initial conditions",
+                    "relative L2 error (solid: test ICs, dotted: training ICs)",
+                    f"{problem}, {samples} interior points: error vs training ICs",
+                    Path(out_dir) / f"error_vs_ics_{problem}_n{samples}.png")]
+
+
+def _finish(plt, fig, ax, ticks, xlabel: str, ylabel: str, title: str, path: Path) -> Path:
+    """Log-log axes with `ticks` labelled on x, grid, legend; saved to `path` and closed."""
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xticks(ics)
-    ax.set_xticklabels([str(n) for n in ics])
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([str(n) for n in ticks])
     ax.minorticks_off()
-    ax.set_xlabel("training initial conditions")
-    ax.set_ylabel("relative L2 error (solid: test ICs, dotted: training ICs)")
-    ax.set_title(f"{problem}, {samples} interior points: error vs training ICs")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    p = Path(out_dir) / f"error_vs_ics_{problem}_n{samples}.png"
-    fig.savefig(p, dpi=120)
+    fig.savefig(path, dpi=120)
     plt.close(fig)
-    return [p]
+    return path
 
 
 @dataclass(frozen=True)
