@@ -111,6 +111,11 @@ CASES = {
     ),
 }
 SLOW_CASES = {
+    "legendre_1": (
+        # solutions x and x*atanh(x) - 1 (dsolve: through the normal form)
+        "(1 - x**2)*u_xx - 2*x*u_x + 2*u = 0", "x", "u", 8, False, 0,
+        [({}, {"u": "x"}), ({}, {"u": "x*atanh(x) - 1"}), ({}, {"u": "u"})],
+    ),
     "bessel_n": ("x**2*u_xx + x*u_x + (x**2 - n**2)*u = 0", "x", "u", 8, False, 0,
                  [({}, {"u": "u"})]),
 }

@@ -122,6 +122,23 @@ def homogeneous_basis(a, z, assume=None):
         sq = _symmetric_square(a, z, assume)
         if sq is not None:
             return sq
+    try:
+        return _dsolve_basis(a, z)
+    except ODEFailure:
+        if n != 2 or a[1] == 0:
+            raise
+    # y'' + p y' + q y = 0 through its normal form: y = exp(-int p/2) w, w'' + I w = 0
+    p, q = a[1], a[0]
+    m = sp.exp(-integrate(p / 2, z, assume))
+    inv = normal(q - sp.diff(p, z) / 2 - p**2 / 4)
+    w = homogeneous_basis([inv, sp.Integer(0), sp.Integer(1)], z, assume)
+    basis = [_tidy_solution(sp.powsimp(m * v), z) for v in w]
+    _check_basis(a, basis, z)
+    return basis
+
+
+def _dsolve_basis(a, z):
+    n = len(a) - 1
     y = sp.Function("y")
     ode = sp.Add(*[c * sp.Derivative(y(z), (z, k)) if k else c * y(z) for k, c in enumerate(a)])
     try:
@@ -136,7 +153,59 @@ def homogeneous_basis(a, z, assume=None):
     if len(consts) != n or rhs.has(sp.Integral) or rhs.has(sp.Order):
         # (a truncated power series is no solution)
         raise ODEFailure("dsolve did not return a closed-form general solution")
-    return [sp.diff(rhs, c) for c in consts]
+    basis = [_tidy_solution(sp.diff(rhs, c), z) for c in consts]
+    _check_basis(a, basis, z)
+    return basis
+
+
+def _tidy_solution(y, z):
+    """Hypergeometric functions expanded, and powers of z denested for z > 0 (dsolve writes
+    e.g. (z**2)**(3/4)/sqrt(z) for z): one branch, a solution on an interval."""
+    if y.has(sp.hyper, sp.meijerg):
+        y = sp.hyperexpand(y)
+    zp = sp.Dummy("z", positive=True)
+    yp = y.xreplace({z: zp})
+    if any(a.base.has(zp) and not a.base.is_Symbol and not a.exp.is_Integer for a in yp.atoms(sp.Pow)):
+        yp = sp.powdenest(yp, force=True)
+        try:
+            yp = sp.simplify(yp)
+        except Exception:  # simplification only tidies
+            pass
+    return yp.xreplace({zp: z})
+
+
+def _check_basis(a, basis, z):
+    """Each element solves sum_k a[k] y^(k) = 0 and the Wronskian does not vanish (checked
+    exactly where possible, else at random points); ODEFailure otherwise."""
+    import random
+
+    rng = random.Random(1)
+    syms = sorted(set().union(*[c.free_symbols for c in a], *[y.free_symbols for y in basis]) - {z},
+                  key=sp.default_sort_key)
+
+    def numeric_zero(e, scale):
+        for _ in range(3):
+            vals = {s: sp.Rational(rng.randint(11, 29), 10) for s in syms}
+            vals[z] = sp.Rational(rng.randint(11, 29), 10)
+            try:
+                v = complex(sp.N(e.xreplace(vals), 30))
+                m = max(1.0, abs(complex(sp.N(scale.xreplace(vals), 30))))
+            except (TypeError, ValueError):
+                return False
+            if abs(v) > 1e-15 * m:
+                return False
+        return True
+
+    for y in basis:
+        terms = [c * sp.diff(y, z, k) for k, c in enumerate(a)]
+        res = sp.Add(*terms)
+        if normal(res) == 0:
+            continue
+        if not numeric_zero(res, sp.Add(*[abs(t) for t in terms])):
+            raise ODEFailure(f"dsolve returned {y}, which does not solve the equation")
+    W = sp.Matrix([[sp.diff(y, z, k) for y in basis] for k in range(len(basis))]).det()
+    if numeric_zero(W, sp.Integer(1)):
+        raise ODEFailure("dsolve returned dependent solutions")
 
 
 def _symmetric_square(a, z, assume):
