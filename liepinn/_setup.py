@@ -26,6 +26,7 @@ from ._experiments._problems import fingerprint, load_problem
 TRAIN_IC_KEY = 7_001  # fixed keys: training and test ICs, calibration network
 TEST_IC_KEY = 9_002
 CALIBRATION_KEY = 31_337
+HELD_OUT_KEY = 47_711  # held-out residual points (convergence check of extra L-BFGS rounds)
 
 
 @functools.lru_cache(maxsize=32)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -444,3 +445,45 @@ def test_tiny_ic_conditioned_sweep(tmp_path):
         assert r.rel_l2 == pytest.approx(sum(f["per_test_ic"]) / 2)
         assert r.result["network"] == "deeponet"
     assert len(list((tmp_path / "references").glob("*.npz"))) == 4  # 2 test + 2 training ICs
+
+
+def _extra_rounds_sweep(problem, **kw):
+    args = dict(problems=(problem,), samples=(16,), seeds=2, variants=("residual",), steps=20,
+                lbfgs_steps=5, width=8, depth=1, n_initial=8, n_boundary=0)
+    opts = {"eval_nx": 16, "eval_nt": 5, "log_every": 5, "extra_lbfgs_rounds": 4}
+    opts.update(kw.pop("options", {}))
+    args.update(kw)
+    return Sweep(options=opts, **args)
+
+
+def _check_extra_rounds(records, rounds_max):
+    for r in records:
+        res = r.result
+        rounds = res["extra_lbfgs_rounds_done"]
+        h = res["held_out_residual"]
+        assert 1 <= rounds <= rounds_max and len(h) == rounds + 1
+        assert all(math.isfinite(v) and v >= 0 for v in h)
+        assert res["converged_by"] in (None, "loss", "held-out residual")
+        assert res["converged"] == (res["converged_by"] is not None)
+        if res["converged_by"] == "held-out residual":  # the last round did not improve by 1 %
+            assert h[-1] >= 0.99 * min(h[:-1])
+        assert res["lbfgs_steps_done"] == 5 * (1 + rounds)
+    # rounds stop only when every seed of the group has converged, or at the maximum
+    rounds = {r.result["extra_lbfgs_rounds_done"] for r in records}
+    assert len(rounds) == 1
+    if rounds.pop() < rounds_max:
+        assert all(r.result["converged"] for r in records)
+
+
+def test_extra_lbfgs_rounds_stop_on_plateau_or_held_out_residual(tmp_path):
+    out = run_sweep(_extra_rounds_sweep("heat"), tmp_path, progress=None)
+    assert out.trained == 2
+    _check_extra_rounds(out.records, 4)
+
+
+@pytest.mark.slow
+def test_extra_lbfgs_rounds_ic_conditioned(tmp_path):
+    sweep = _extra_rounds_sweep("heat_sines", n_ics=(2,),
+                                options={"n_test_ics": 1, "sensors": 8, "n_basis": 4})
+    out = run_sweep(sweep, tmp_path, progress=None)
+    _check_extra_rounds(out.records, 4)

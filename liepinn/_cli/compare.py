@@ -45,9 +45,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="cost ratio of the matched arm: 'derivatives' (Taylor coefficients per point "
                         "of the two losses' derivative plans) or a fixed number >= 1")
     p.add_argument("--until-plateau", type=int, default=0, metavar="R",
-                   help="up to R further L-BFGS rounds of --lbfgs-steps while a seed has not reached the "
-                        "loss plateau (default 0: the fixed budget; the report's 'converged' column says "
-                        "which runs plateaued)")
+                   help="up to R further L-BFGS rounds of --lbfgs-steps while a seed has not converged: "
+                        "its loss reached a plateau, or its residual on fixed held-out points improved by "
+                        "< 1%% in the last round (overfitting its points). Default 0: the fixed budget; the "
+                        "report's 'converged' column says which runs converged")
     p.add_argument("--width", type=int, default=None, help="network width (default: the recipe)")
     p.add_argument("--depth", type=int, default=None, help="network hidden layers (default: the recipe)")
     p.add_argument("--float64", action="store_true", help="train in float64")

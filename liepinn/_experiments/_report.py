@@ -245,7 +245,7 @@ def write_csv(rows: Sequence[Row], path: str | os.PathLike) -> None:
 def write_runs_csv(records: Sequence[RunRecord], path: str | os.PathLike) -> None:
     """One line per run: the raw numbers behind the summary."""
     fields = ["key", "problem", "n_ics", "arm", "variant", "samples", "n_collocation", "steps",
-              "lbfgs_steps", "seed", "rel_l2", "wall_time_s", "converged"]
+              "lbfgs_steps", "lbfgs_steps_done", "seed", "rel_l2", "wall_time_s", "converged", "converged_by"]
     recs = sorted(records, key=lambda r: (r.config.problem, r.config.n_ics or 0, r.config.samples,
                                           _arm_sort_key(r.config.label, r.config.variant), r.config.seed))
     with open(path, "w", newline="", encoding="utf-8") as f:
@@ -254,8 +254,9 @@ def write_runs_csv(records: Sequence[RunRecord], path: str | os.PathLike) -> Non
         for r in recs:
             c = r.config
             w.writerow([r.key, c.problem, "" if c.n_ics is None else c.n_ics, c.label, c.variant,
-                        c.samples, c.n_collocation, c.steps, c.lbfgs_steps, c.seed, r.rel_l2,
-                        r.wall_time, r.converged])
+                        c.samples, c.n_collocation, c.steps, c.lbfgs_steps,
+                        r.result.get("lbfgs_steps_done", ""), c.seed, r.rel_l2, r.wall_time,
+                        r.converged, r.result.get("converged_by") or ""])
 
 
 def _plt():

@@ -25,6 +25,11 @@ Per run, from the problem (`liepinn.problem.Problem`) and the config:
   IC-conditioned problems, averaged over `n_test_ics` test ICs (fixed key, disjoint from the
   training ICs' key).
 
+- convergence (`extra_lbfgs_rounds` > 0): further L-BFGS rounds while a seed has not
+  converged, i.e. neither its loss history reached the `Plateau` criterion nor its mean
+  squared residual on fixed held-out points (no solution data) improved by 1 % or more in
+  the last round; each result records `converged_by` and the held-out residual per round.
+
 A group whose training hits NaN/Inf is retrained seed by seed; diverged seeds are stored
 with rel_l2 = nan, converged = false and the error message.
 """
@@ -42,6 +47,7 @@ import numpy as np
 
 from .._setup import (
     CALIBRATION_KEY,
+    HELD_OUT_KEY,
     TEST_IC_KEY,
     TRAIN_IC_KEY,
     References,
@@ -57,6 +63,11 @@ from .._setup import (
 )
 from ._problems import fingerprint, is_conditioned, load_problem
 from ._spec import DEFAULT_OPTIONS, RunConfig
+
+# extra L-BFGS rounds stop for a seed whose held-out residual improved by less than this
+# (relative) over the best before, on this many fixed points
+_HELD_OUT_RTOL = 1e-2
+_HELD_OUT_POINTS = 2048
 
 
 
@@ -282,10 +293,18 @@ class TrainRunner:
         models, wall = res.model, res.wall_time
         totals = np.asarray(res.history["total"], float).reshape(n, -1)
         converged = np.broadcast_to(np.asarray(res.converged, bool), (n,)).copy()
+        by = np.where(converged, "loss", None).astype(object)
         lbfgs_done, rounds = int(res.lbfgs_steps), 0
         hist = res.history
-        while (c.lbfgs_steps > 0 and rounds < int(c.option("extra_lbfgs_rounds"))
-               and not bool(np.all(converged))):
+        extra = int(c.option("extra_lbfgs_rounds"))
+        held_out = None
+        if extra > 0 and c.lbfgs_steps > 0:
+            # held-out criterion: the mean squared residual on fixed points not trained on
+            # (no solution data) stops improving -- it stalls or rises once the network
+            # overfits its collocation points, while the training loss may keep falling
+            heldout_residual = self._held_out(problem, data, conditioned, lo, hi, f32)
+            held_out = [heldout_residual(models, n)]
+        while c.lbfgs_steps > 0 and rounds < extra and not bool(np.all(converged)):
             # continue L-BFGS from where it stopped (fresh memory), same data, every seed
             previous = iter([_index(models, k) for k in range(n)])
             more = train_seeds(loss_fn, lambda key: next(previous), data, keys=keys, steps=0,
@@ -293,7 +312,14 @@ class TrainRunner:
             models, wall, rounds = more.model, wall + more.wall_time, rounds + 1
             lbfgs_done += int(more.lbfgs_steps)
             totals = np.concatenate([totals, np.asarray(more.history["total"], float).reshape(n, -1)[:, 1:]], axis=1)
-            converged = np.array([Plateau()(totals[k]) for k in range(n)])
+            held_out.append(heldout_residual(models, n))
+            for k in range(n):
+                if converged[k]:
+                    continue
+                if Plateau()(totals[k]):
+                    converged[k], by[k] = True, "loss"
+                elif held_out[-1][k] >= (1 - _HELD_OUT_RTOL) * min(h[k] for h in held_out[:-1]):
+                    converged[k], by[k] = True, "held-out residual"
             hist = more.history
         t_eval = time.perf_counter()
         # a model trained to float64 (the L-BFGS phase) is evaluated in float64: outside x64
@@ -315,6 +341,8 @@ class TrainRunner:
                 "steps_done": int(res.steps),
                 "lbfgs_steps_done": lbfgs_done,
                 "extra_lbfgs_rounds_done": rounds,
+                "converged_by": by[k],
+                "held_out_residual": None if held_out is None else [float(h[k]) for h in held_out],
                 "final_total_loss": float(totals[k, -1]),
                 "stopped": res.stopped,
                 "final_loss": {name: float(np.asarray(v).reshape(n, -1)[k, 0]) if np.ndim(v) else float(v)
@@ -324,6 +352,30 @@ class TrainRunner:
                 "problem": problem.describe(),
             })
         return out
+
+    @staticmethod
+    def _held_out(problem, data, conditioned: bool, lo, hi, dtype):
+        """`(models, n) -> (n,)`: each seed's mean squared residual on `_HELD_OUT_POINTS` fixed
+        Sobol points (key `HELD_OUT_KEY`; for IC-conditioned runs averaged over the training ICs)."""
+        import jax
+        import jax.numpy as jnp
+        import jax.random as jr
+
+        from ..sampling import Sobol
+
+        res_loss = build_interior_loss(problem, "residual")
+        pts = Sobol().sample(_HELD_OUT_POINTS, lo, hi, key=jr.PRNGKey(HELD_OUT_KEY), dtype=dtype)
+
+        def one(model):
+            if not conditioned:
+                return res_loss(model, pts)[0]
+            return jnp.mean(jax.vmap(lambda b: res_loss(model.condition(b), pts)[0])(data["branch"]))
+
+        def evaluate(models, n):
+            with jax.enable_x64(is_float64(models)):
+                return np.array([float(one(_index(models, k))) for k in range(n)])
+
+        return evaluate
 
     def _evaluate(self, problem, c: RunConfig, models, n: int, conditioned: bool):
         import jax.numpy as jnp
