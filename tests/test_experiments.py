@@ -465,8 +465,11 @@ def _check_extra_rounds(records, rounds_max):
         assert all(math.isfinite(v) and v >= 0 for v in h)
         assert res["converged_by"] in (None, "loss", "held-out residual")
         assert res["converged"] == (res["converged_by"] is not None)
-        if res["converged_by"] == "held-out residual":  # the last round did not improve by 1 %
-            assert h[-1] >= 0.99 * min(h[:-1])
+        used = res["lbfgs_steps_used"]
+        assert 5 <= used <= res["lbfgs_steps_done"] and used % 5 == 0
+        if res["converged_by"] == "held-out residual":  # early stopping: the best model so far
+            i = used // 5 - 1
+            assert h[i] == min(h[: i + 1])
         assert res["lbfgs_steps_done"] == 5 * (1 + rounds)
     # rounds stop only when every seed of the group has converged, or at the maximum
     rounds = {r.result["extra_lbfgs_rounds_done"] for r in records}

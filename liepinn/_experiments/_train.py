@@ -304,6 +304,12 @@ class TrainRunner:
             # overfits its collocation points, while the training loss may keep falling
             heldout_residual = self._held_out(problem, data, conditioned, lo, hi, f32)
             held_out = [heldout_residual(models, n)]
+        # the model each seed is evaluated with: the vmapped group trains on until every seed
+        # has converged, but a converged seed keeps the model it converged with (early
+        # stopping: on a stalled held-out residual, the one with the lowest held-out residual)
+        kept: list[Any] = [None] * n
+        best = [(_index(models, k), lbfgs_done) for k in range(n)]
+        used = [lbfgs_done] * n
         while c.lbfgs_steps > 0 and rounds < extra and not bool(np.all(converged)):
             # continue L-BFGS from where it stopped (fresh memory), same data, every seed
             previous = iter([_index(models, k) for k in range(n)])
@@ -316,16 +322,27 @@ class TrainRunner:
             for k in range(n):
                 if converged[k]:
                     continue
+                previous_best = min(h[k] for h in held_out[:-1])
+                if held_out[-1][k] < previous_best:
+                    best[k] = (_index(models, k), lbfgs_done)
                 if Plateau()(totals[k]):
                     converged[k], by[k] = True, "loss"
-                elif held_out[-1][k] >= (1 - _HELD_OUT_RTOL) * min(h[k] for h in held_out[:-1]):
+                    kept[k], used[k] = _index(models, k), lbfgs_done
+                elif held_out[-1][k] >= (1 - _HELD_OUT_RTOL) * previous_best:
                     converged[k], by[k] = True, "held-out residual"
+                    kept[k], used[k] = best[k]
+                else:
+                    used[k] = lbfgs_done
             hist = more.history
+
+        def seed_model(k):
+            return kept[k] if kept[k] is not None else _index(models, k)
+
         t_eval = time.perf_counter()
         # a model trained to float64 (the L-BFGS phase) is evaluated in float64: outside x64
         # mode JAX would compute (and warn) in float32
         with jax.enable_x64(is_float64(models)):
-            errors, fields = self._evaluate(problem, c, models, n, conditioned)
+            errors, fields = self._evaluate(problem, c, seed_model, n, conditioned)
         eval_time = time.perf_counter() - t_eval
         final = {k: np.asarray(hist[k])[..., -1] for k in hist.names}
         out = []
@@ -340,6 +357,7 @@ class TrainRunner:
                 "converged": bool(converged[k]),
                 "steps_done": int(res.steps),
                 "lbfgs_steps_done": lbfgs_done,
+                "lbfgs_steps_used": used[k],  # L-BFGS steps of the model evaluated
                 "extra_lbfgs_rounds_done": rounds,
                 "converged_by": by[k],
                 "held_out_residual": None if held_out is None else [float(h[k]) for h in held_out],
@@ -377,10 +395,9 @@ class TrainRunner:
 
         return evaluate
 
-    def _evaluate(self, problem, c: RunConfig, models, n: int, conditioned: bool):
+    def _evaluate(self, problem, c: RunConfig, seed_model, n: int, conditioned: bool):
+        """Errors of `seed_model(k)` for k < n against the references."""
         import jax.numpy as jnp
-
-        seed_model = lambda k: _index(models, k)  # noqa: E731
 
         nx, nt = int(c.option("eval_nx")), int(c.option("eval_nt"))
         dtype = jnp.float64 if is_float64(seed_model(0)) else jnp.float32
