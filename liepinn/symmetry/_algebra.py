@@ -38,6 +38,7 @@ from ._generator import (
     json_str,
 )
 from ._linear import SPECIAL, special_reduce
+from ._linear import normal as _linear_normal
 
 
 class SymmetryVerificationError(RuntimeError):
@@ -80,6 +81,9 @@ def _normal(expr: sp.Expr) -> sp.Expr:
         expr = expr.rewrite(sp.exp)
     if expr.has(*SPECIAL):
         expr = special_reduce(expr)
+    if any(not p.exp.is_Number and p.base.free_symbols for p in expr.atoms(sp.Pow)):
+        # symbolic powers: cancelled first (x**2/x**a over x**a - ... would hide the atoms)
+        expr = _linear_normal(expr)
     if not expr.has(sp.sin, sp.cos, sp.tan):
         return sp.expand(expr)
     if expr.has(sp.tan):
@@ -385,6 +389,11 @@ def _verify_with_functions(gen: Generator, pde: PDE, constraints: Sequence[sp.Ex
     residuals = [sp.expand(pde.reduce(gen.prolong(eq))) for eq in pde.equations]
     if all(r == 0 for r in residuals):
         return SYMBOLIC
+    hyperbolic = (sp.sinh, sp.cosh, sp.tanh, sp.coth, sp.sech, sp.csch)
+    if any(r.has(*hyperbolic) for r in residuals) or any(c.has(*hyperbolic) for c in constraints):
+        # the solver writes hyperbolic functions as exponentials: one form for the reduction
+        residuals = [sp.expand(r.rewrite(sp.exp)) for r in residuals]
+        constraints = [c.rewrite(sp.exp) for c in constraints]
     if not constraints:
         return SYMBOLIC if all(_simplify_zero(r) == 0 for r in residuals) else FAILED
     try:

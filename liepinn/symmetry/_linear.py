@@ -177,6 +177,15 @@ def normal(c) -> sp.Expr:
             back[g] = sp.Pow(base, rest)
         return g
 
+    # one generator b^(e0/D) per base and symbolic exponent e0 (D: the common denominator of
+    # the rational multiples of e0 met), so that x^(s/2 + 1/2)/x^s = x^(1/2 - s/2)
+    dens: dict = {}
+    for p in pows:
+        n, rest = p.exp.as_coeff_Add()
+        c0, e0 = rest.as_coeff_Mul()
+        if c0.is_Rational and n.is_Rational:
+            dens[(p.base, e0)] = sp.ilcm(dens.get((p.base, e0), 1), c0.q)
+
     def rep(p):
         e = p.exp
         if e.is_Number:
@@ -184,9 +193,11 @@ def normal(c) -> sp.Expr:
         n, rest = e.as_coeff_Add()
         k = sp.floor(n) if n.is_Rational else sp.Integer(0)
         c, e0 = rest.as_coeff_Mul()
-        if c.is_Integer and (n - k) == 0:
-            # b^(k + c e0) = b^k [b^e0]^c
-            return gen_for(p.base, e0) ** c * p.base**k
+        D = dens.get((p.base, e0))
+        if D is not None and c.is_Rational and n.is_Rational:
+            # b^(n + c e0) = b^k b^(n - k) [b^(e0/D)]^(c D)
+            out = gen_for(p.base, e0 / D) ** (c * D) * p.base**k
+            return out * p.base ** (n - k) if n != k else out
         return gen_for(p.base, rest + (n - k)) * p.base**k
 
     if pows:

@@ -43,7 +43,7 @@ from ._linear import (
     normal,
     substitute,
 )
-from ._ode import ODEFailure, homogeneous_basis, particular
+from ._ode import ODEFailure, homogeneous_basis, integrate, particular
 from ._rif import Completion, ExprOps, RingOps
 from ._split import split_form, split_imaginary
 
@@ -93,6 +93,7 @@ class _Solver:
         self.unsplittable: set = set()
         self.failed_odes: set = set()
         self.done_pairs: set = set()
+        self._pending: list = []
         self.steps = 0
 
     # -- bookkeeping -----------------------------------------------------------------------
@@ -161,19 +162,21 @@ class _Solver:
                 continue
             if self.step_single(mixed=False):
                 continue
-            if self.step_algebraic():
+            if self.step_algebraic(derivatives=False):
                 continue
             if self.step_ode(level=0):
                 continue
             if self.step_ode(level=1):
+                continue
+            if self.step_exact():
+                continue
+            if self.step_algebraic(derivatives=True):
                 continue
             if self.step_rif():
                 continue
             if self.step_single(mixed=True):
                 continue
             if self.step_ode(level=2):
-                continue
-            if self.step_exact():
                 continue
             if not self.space.elimination and any(u.args for u in self.space.unknowns.values()):
                 # stuck with functions left: complete with respect to an elimination ranking
@@ -264,11 +267,16 @@ class _Solver:
         return True
 
     # -- 3. algebraic -------------------------------------------------------------------------------
-    def step_algebraic(self) -> bool:
+    def step_algebraic(self, derivatives: bool) -> bool:
+        """Solve an equation for an unknown occurring in it underived. Without `derivatives`,
+        only when the other terms are underived too: replacing an unknown by derivatives of
+        others raises the order of the system, so easy ODEs go first."""
         U = self.space.unknowns
         best = None
         for n, e in enumerate(self.eqs):
             cv = self.space.coef_vars(e)
+            if not derivatives and any(any(al) for _, al in e):
+                continue
             for (name, al), c in e.items():
                 if any(al):
                     continue
@@ -389,10 +397,14 @@ class _Solver:
         """
         z = self.space.vars[i]
         groups: dict = {}
+        free = []
+        R: Form = {}
         for (name, al), c in e.items():
+            if i not in self.space.unknowns[name].args:
+                free.append(((name, al), c))
+                continue
             beta = al[:i] + (0,) + al[i + 1:]
             groups.setdefault((name, beta), []).append((al[i], c))
-        R: Form = {}
         for (name, beta), terms in groups.items():
             euler = sp.Add(*[(-1) ** j * sp.diff(c, z, j) for j, c in terms])
             if normal(euler) != 0:
@@ -401,6 +413,12 @@ class _Solver:
                 for m in range(j):
                     k = (name, beta[:i] + (j - 1 - m,) + beta[i + 1:])
                     R[k] = R.get(k, sp.Integer(0)) + (-1) ** m * sp.diff(c, z, m)
+        for k, c in free:
+            # c g with g free of z: D_z (int c dz) g
+            try:
+                R[k] = integrate(c, z, self._pending.append)
+            except (ODEFailure, NotImplementedError):
+                return None
         return clean(R)
 
     def step_exact(self) -> bool:
@@ -416,15 +434,24 @@ class _Solver:
             divisors = [sp.Integer(1)] + sorted(
                 {c for c in e.values() if not c.is_Number}, key=default_sort_key)
             for i in sorted(uv):
-                if any(i not in U[k[0]].args for k in e):
+                if all(i not in U[k[0]].args for k in e):
+                    continue
+                # R has an unknown of all of uv underived only if e has it as d_z f (or f) only
+                zi = self.space.unit(i)
+                if not any(set(U[f].args) >= uv and (f, zi) in e
+                           and all(al in (zi, self.space.zero_alpha()) for g, al in e if g == f)
+                           for f in {k[0] for k in e}):
                     continue
                 for c in divisors:
+                    self._pending = []
                     R = self._antiderivative(e if c == 1 else clean({k: v / c for k, v in e.items()}), i)
                     if R and self._solvable(R, uv):
                         break
                 else:
                     continue
                 self.assume(c)
+                for cond in self._pending:
+                    self.assume(cond)
                 g = self.space.new_unknown(None, sorted(uv - {i}))
                 self.log(f"exact: ({self.space.form_expr(e)})/({c}) = D_{self.space.vars[i]}"
                          f"({self.space.form_expr(R)}), integrated with {g.name}")
