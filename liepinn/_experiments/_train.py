@@ -308,11 +308,14 @@ class TrainRunner:
         # has converged, but a converged seed keeps the model it converged with (early
         # stopping: on a stalled held-out residual, the one with the lowest held-out residual)
         kept: list[Any] = [None] * n
-        best = [(_index(models, k), lbfgs_done) for k in range(n)]
+        best: list[Any] = [None] * n  # (model, L-BFGS steps) of each seed's lowest held-out residual
         used = [lbfgs_done] * n
+        first, first_steps = None, lbfgs_done
         while c.lbfgs_steps > 0 and rounds < extra and not bool(np.all(converged)):
             # continue L-BFGS from where it stopped (fresh memory), same data, every seed
-            previous = iter([_index(models, k) for k in range(n)])
+            starts = [_index(models, k) for k in range(n)]
+            first = starts if first is None else first
+            previous = iter(starts)
             more = train_seeds(loss_fn, lambda key: next(previous), data, keys=keys, steps=0,
                                learning_rate=c.lr, lbfgs_steps=c.lbfgs_steps, **common)
             models, wall, rounds = more.model, wall + more.wall_time, rounds + 1
@@ -323,6 +326,8 @@ class TrainRunner:
                 if converged[k]:
                     continue
                 previous_best = min(h[k] for h in held_out[:-1])
+                if best[k] is None and held_out[0][k] == previous_best:
+                    best[k] = (first[k], first_steps)
                 if held_out[-1][k] < previous_best:
                     best[k] = (_index(models, k), lbfgs_done)
                 if Plateau()(totals[k]):
@@ -375,6 +380,7 @@ class TrainRunner:
     def _held_out(problem, data, conditioned: bool, lo, hi, dtype):
         """`(models, n) -> (n,)`: each seed's mean squared residual on `_HELD_OUT_POINTS` fixed
         Sobol points (key `HELD_OUT_KEY`; for IC-conditioned runs averaged over the training ICs)."""
+        import equinox as eqx
         import jax
         import jax.numpy as jnp
         import jax.random as jr
@@ -388,6 +394,8 @@ class TrainRunner:
             if not conditioned:
                 return res_loss(model, pts)[0]
             return jnp.mean(jax.vmap(lambda b: res_loss(model.condition(b), pts)[0])(data["branch"]))
+
+        one = eqx.filter_jit(one)
 
         def evaluate(models, n):
             with jax.enable_x64(is_float64(models)):
