@@ -19,7 +19,7 @@ time under vmap instead of to the batched model.
 Run:  PYTHONPATH=. .venv/bin/python benchmarks/derivatives.py [--n 10000] [--repeats 7] [--json out.json]
 
 Results on this project's CPU machine (2 shared cores; jax 0.10.2): recorded in `RESULTS`
-below and in the module docstring of `liepinn/_derivatives.py`.
+below and in the module docstring of `liepinn/derivatives/_strategies.py`.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import jax
 import jax.numpy as jnp
 
 from liepinn.derivatives import Box, Forward, MultiTaylor, NestedReverse, Taylor, derivatives
-from liepinn._derivatives import _leq, _join
+from liepinn.derivatives._strategies import _leq, _join
 
 ORDER2 = ((0, 0), (1, 0), (0, 1), (2, 0))
 ORDER3 = ((0, 0), (1, 0), (0, 1), (2, 0), (1, 1), (0, 2), (3, 0), (2, 1))

@@ -6,7 +6,7 @@
 Hard constraint u = -sin(pi x) + t (1 - x^2) N(x, t) satisfies the initial and boundary
 conditions exactly, so the loss is the mean squared residual on the collocation points.
 The error is the relative L2 error on the 256 x 100 grid of burgers_shock.mat. The recipe
-is ``liepinn.train.RECIPES["burgers"]``; any field can be overridden from the command line
+is ``liepinn.runs.RECIPES["burgers"]``; any field can be overridden from the command line
 (``--width 32 --depth 6 --lbfgs-steps 12000 --max-time 3000 ...``).
 
 Run:
@@ -48,7 +48,7 @@ import jax.random as jr
 import numpy as np
 import scipy.io
 
-from liepinn._train_recipe import RECIPES, Recipe
+from liepinn.runs import RECIPES, Recipe
 from liepinn.derivatives import Forward, MultiTaylor, NestedReverse, Taylor, derivatives
 
 NU = 0.01 / np.pi

@@ -37,8 +37,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from train_burgers import LOWER, UPPER, loss_fn, transform  # noqa: E402
 
-from liepinn._train import _adam, _lbfgs  # noqa: E402
-from liepinn._train_recipe import Recipe  # noqa: E402
+from liepinn.train._loop import _adam, _lbfgs  # noqa: E402
+from liepinn.runs import Recipe  # noqa: E402
 from liepinn.train import train, train_seeds  # noqa: E402
 
 

@@ -81,7 +81,7 @@ def main(argv=None) -> int:
     problems = args.problems.split(",")
     samples = [int(n) for n in args.samples.split(",")]
     if not args.report_only:
-        from liepinn._experiments._sweep import enable_compilation_cache
+        from liepinn.experiments._sweep import enable_compilation_cache
 
         enable_compilation_cache(out / ".jax-cache")
         # cheapest first, all problems at one sample count before the next: partial results

@@ -27,7 +27,7 @@ import sympy as sp
 
 import liepinn
 from liepinn.experiments import Sweep, run_sweep, write_report
-from liepinn.problem import Periodic, Problem
+from liepinn.problems import Periodic, Problem
 
 def build_pde() -> liepinn.PDE:
     x, t, c, nu = sp.symbols("x t c nu")

@@ -13,23 +13,23 @@ __version__ = "0.1.0"
 # public name -> private module that defines it
 _EXPORTS: dict[str, str] = {
     # symbolic layer (sympy only)
-    "JetSpace": "._jet",
-    "PDE": "._pde",
-    "PDEInputError": "._parse",
-    "parse_expression": "._parse",
-    "parse_value": "._parse",
+    "JetSpace": ".symbolic",
+    "PDE": ".symbolic",
+    "PDEInputError": ".symbolic",
+    "parse_expression": ".symbolic",
+    "parse_value": ".symbolic",
     # symmetry engine
     "Generator": ".symmetry",
     "SymmetryAlgebra": ".symmetry",
     "symmetries": ".symmetry",
     "determining_equations": ".symmetry",
     # catalogue of problems in pdes/
-    "load_entry": "._catalogue",
-    "list_entries": "._catalogue",
+    "load_entry": ".problems",
+    "list_entries": ".problems",
     # numeric layer (JAX)
-    "lower": ".codegen",
-    "Lowered": ".codegen",
-    # derivative engine (issue 5)
+    "lower": ".losses",
+    "Lowered": ".losses",
+  
     "derivatives": ".derivatives",
     "Box": ".derivatives",
     "AbstractStrategy": ".derivatives",
@@ -38,31 +38,31 @@ _EXPORTS: dict[str, str] = {
     "Taylor": ".derivatives",
     "MultiTaylor": ".derivatives",
     "DEFAULT_STRATEGY": ".derivatives",
-    # losses (issue 5); the degeneracy report is symbolic (no JAX)
-    "PINNLoss": "._losses",
-    "dirichlet_loss": "._losses",
-    "initial_loss": "._losses",
-    "neumann_loss": "._losses",
-    "periodic_loss": "._losses",
-    "degeneracy": ".symmetry._degeneracy",
-    "Degeneracy": ".symmetry._degeneracy",
-    # problems (issue 6, part 1): sympy + numpy only
-    "Problem": "._problem",
-    "Periodic": "._problem",
-    "Dirichlet": "._problem",
-    "Neumann": "._problem",
-    "SineSeries": "._problem",
-    # reference solutions (issue 4)
-    "solve_reference": "._reference._solve",
-    "Reference": "._reference._result",
-    "load_mat": "._reference._result",
-    "Fourier": "._reference._grid",
-    "Chebyshev": "._reference._grid",
-    # training directories of `liepinn train` (issue 6, evaluation + command line)
-    "load_run": "._rundir",
-    "TrainedRun": "._rundir",
-    "RunSettings": "._rundir",
-    # sample-efficiency experiments (issue 7): sweeps, result store, reports
+  
+    "PINNLoss": ".losses",
+    "dirichlet_loss": ".losses",
+    "initial_loss": ".losses",
+    "neumann_loss": ".losses",
+    "periodic_loss": ".losses",
+    "degeneracy": ".losses",
+    "Degeneracy": ".losses",
+  
+    "Problem": ".problems",
+    "Periodic": ".problems",
+    "Dirichlet": ".problems",
+    "Neumann": ".problems",
+    "SineSeries": ".problems",
+  
+    "solve_reference": ".reference",
+    "Reference": ".reference",
+    "load_mat": ".reference",
+    "Fourier": ".reference",
+    "Chebyshev": ".reference",
+  
+    "load_run": ".runs",
+    "TrainedRun": ".runs",
+    "RunSettings": ".runs",
+  
     "Sweep": ".experiments",
     "RunConfig": ".experiments",
     "RunRecord": ".experiments",

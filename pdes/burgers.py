@@ -18,7 +18,7 @@ literature = dict(
 )
 
 # -- problem: domain, conditions and parameter values (Raissi et al. 2019, burgers_shock.mat) --
-from liepinn.problem import Dirichlet, Problem  # noqa: E402
+from liepinn.problems import Dirichlet, Problem  # noqa: E402
 
 problem = Problem(
     name="burgers",

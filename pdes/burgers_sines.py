@@ -1,6 +1,6 @@
 """Burgers' equation u_t + u u_x = nu u_xx with random sums of sines as initial conditions."""
 
-from liepinn.problem import Periodic, Problem, SineSeries
+from liepinn.problems import Periodic, Problem, SineSeries
 from pdes.burgers import literature, pde
 
 __all__ = ["pde", "problem", "literature"]

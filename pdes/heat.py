@@ -19,7 +19,7 @@ literature = dict(
 )
 
 # -- problem: a periodic heat problem with an exact solution (two Fourier modes) -------------
-from liepinn.problem import Periodic, Problem  # noqa: E402
+from liepinn.problems import Periodic, Problem  # noqa: E402
 
 problem = Problem(
     name="heat",

@@ -1,6 +1,6 @@
 """The heat equation u_t = mu u_xx with random sums of sines as initial conditions (IC-conditioned)."""
 
-from liepinn.problem import Periodic, Problem, SineSeries
+from liepinn.problems import Periodic, Problem, SineSeries
 from pdes.heat import literature, pde
 
 __all__ = ["pde", "problem", "literature"]

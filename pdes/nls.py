@@ -22,7 +22,7 @@ literature = dict(
 )
 
 # -- problem: domain, conditions and parameter values (Raissi et al. 2019, NLS.mat) -----------
-from liepinn.problem import Periodic, Problem  # noqa: E402
+from liepinn.problems import Periodic, Problem  # noqa: E402
 
 problem = Problem(
     name="nls",

@@ -142,7 +142,7 @@ def test_system_and_problem_parameters(capsys):
 
 @needs_solver
 def test_annotation_hook(capsys, monkeypatch):
-    from liepinn._cli import symmetries as cli
+    from liepinn.cli import _symmetries as cli
 
     class Note:
         def __init__(self, k):

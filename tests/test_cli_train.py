@@ -59,8 +59,8 @@ def test_tiny_run_writes_the_training_directory(tiny_run):
 
 
 def test_load_run_rebuilds_the_model_and_reproduces_the_metric(tiny_run):
-    from liepinn._setup import References
-    from liepinn._rundir import load_run
+    from liepinn.runs._assemble import References
+    from liepinn.runs._directory import load_run
 
     run = load_run(tiny_run)
     assert run.seeds == (0,) and run.settings.recipe.width == 8
@@ -97,7 +97,7 @@ def test_overwrite_replaces_a_different_run(tmp_path, capsys):
 
 
 def test_interrupted_run_resumes_to_the_uninterrupted_result(tmp_path, monkeypatch, capsys):
-    from liepinn import _rundir
+    from liepinn.runs import _directory as _rundir
 
     args = ["train", "heat", *TINY, "--steps", "20", "--checkpoint-every", "5", "--no-plots"]
     assert cli.main([*args, "--out", str(tmp_path / "whole")]) == 0
@@ -137,7 +137,7 @@ def test_evolutionary_symmetry_soft_constraints_two_seeds_report_every_term(tmp_
     assert [g["name"] for g in m["loss"]["generators"]] == ["v1", "v4"]
     rows = _history(out / "history.csv")
     assert {r["seed"] for r in rows} == {"0", "1"} and set(terms) <= set(rows[0])
-    from liepinn._rundir import load_run
+    from liepinn.runs._directory import load_run
 
     run = load_run(out)
     assert run.predict([0.0, 0.5], [0.0, 1.0], k=1).shape == (1, 2, 2)
@@ -147,8 +147,8 @@ def test_hard_constraint_holds_exactly_for_burgers():
     import jax.numpy as jnp
     import jax.random as jr
 
-    from liepinn._cli.train import settings_from_args
-    from liepinn._rundir import build
+    from liepinn.cli._train import settings_from_args
+    from liepinn.runs._directory import build
 
     args = cli.build_parser("train").parse_args(["train", "burgers", "--width", "8", "--depth", "2",
                                                            "--out", "unused"])
@@ -164,7 +164,7 @@ def test_hard_constraint_holds_exactly_for_burgers():
 
 
 def test_seed_options_match_what_the_recipe_passes_to_train(monkeypatch):
-    from liepinn import _rundir, _train_recipe
+    from liepinn.runs import _directory as _rundir, _recipe as _train_recipe
 
     seen = {}
 

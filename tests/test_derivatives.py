@@ -18,7 +18,7 @@ from liepinn.derivatives import (
     Taylor,
     derivatives,
 )
-from liepinn._derivatives import _plan
+from liepinn.derivatives._strategies import _plan
 
 STRATEGIES = {
     "Forward": Forward(),

@@ -16,7 +16,7 @@ import functools
 import pytest
 import sympy as sp
 
-from liepinn._pde import PDE
+from liepinn.symbolic._pde import PDE
 from liepinn.symmetry import Generator, symmetries
 from liepinn.symmetry._algebra import numeric_rank
 

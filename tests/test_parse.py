@@ -1,4 +1,4 @@
-"""The safe PDE text parser (liepinn._parse): valid forms, exact numbers, bad input."""
+"""The safe PDE text parser (liepinn.symbolic._parse): valid forms, exact numbers, bad input."""
 
 import pytest
 import sympy as sp

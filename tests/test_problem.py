@@ -8,7 +8,7 @@ import pytest
 import sympy as sp
 
 from liepinn import PDE, PDEInputError, load_entry
-from liepinn.problem import AbstractBoundary, Dirichlet, Neumann, Periodic, Problem, SineSeries
+from liepinn.problems import AbstractBoundary, Dirichlet, Neumann, Periodic, Problem, SineSeries
 
 x, t = sp.symbols("x t")
 

@@ -11,7 +11,7 @@ import pytest
 import sympy as sp
 
 from liepinn import PDE, PDEInputError, load_entry
-from liepinn.problem import AbstractBoundary, Dirichlet, Neumann, Periodic, Problem
+from liepinn.problems import AbstractBoundary, Dirichlet, Neumann, Periodic, Problem
 from liepinn.reference import Chebyshev, Fourier, Reference, load_mat, output_grid, solve_reference
 
 DATA = Path(__file__).parent / "data"
@@ -223,7 +223,7 @@ def test_initial_override_and_family():
     p = load_entry("burgers_sines").problem.replace(domain={"x": (0, 2 * sp.pi), "t": (0, sp.Rational(1, 2))})
     with pytest.raises(ValueError, match="initial="):
         solve_reference(p, nx=16, nt=2)
-    from liepinn._reference._solve import _RUN_CACHE
+    from liepinn.reference._solve import _RUN_CACHE
 
     u0, u1 = p.initial_family.sample(0, 2)
     ref = solve_reference(p, nx=32, nt=3, initial={"u": u0}, resolution=64)
@@ -275,7 +275,7 @@ def test_bad_inputs():
 
 
 def test_reflection_check():
-    from liepinn._reference._symbolic import reflection_compatible
+    from liepinn.reference._symbolic import reflection_compatible
 
     jet = load_entry("burgers").pde.jet
     u, ux, uxx, uxxx = sp.symbols("u u_x u_xx u_xxx")

@@ -5,7 +5,7 @@ import jax.random as jr
 import numpy as np
 import pytest
 
-from liepinn.sampling import (
+from liepinn.train import (
     RAD,
     RAR,
     Collocation,

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from liepinn._pde import PDE
+from liepinn.symbolic._pde import PDE
 from liepinn.symmetry._determining import determining_equations
 from liepinn.symmetry._prolong import characteristic, prolong
 from liepinn.symmetry._solve import solve_symmetries
@@ -338,7 +338,7 @@ def test_superposition_constraint_is_the_equation():
 # determinism
 # ---------------------------------------------------------------------------------------
 _SCRIPT = """
-from liepinn._pde import PDE
+from liepinn.symbolic import PDE
 from liepinn.symmetry._solve import solve_symmetries
 for eq in ["u_t + u*u_x + u_xxx = 0", "u_t = u**m*u_xx + m*u**(m-1)*u_x**2", "u_t = u_xx"]:
     r = solve_symmetries(PDE.from_text([eq], independent="x,t", dependent="u"))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from liepinn.nn import MLP
-from liepinn.sampling import RAD, Collocation, Sobol
+from liepinn.train import RAD, Collocation, Sobol
 from liepinn.train import NonFiniteLossError, Plateau, train, train_seeds
 
 
@@ -194,7 +194,7 @@ def test_bad_inputs():
 def test_dense_bfgs_minimises_rosenbrock(x64):
     import optax
 
-    from liepinn._train_bfgs import bfgs
+    from liepinn.train._bfgs import bfgs
 
     def rosen(p):
         x = p["x"]
@@ -230,7 +230,7 @@ def test_train_with_bfgs_phase():
 
 
 def test_recipe_builds_and_trains_a_hard_constrained_pinn():
-    from liepinn._train_recipe import RECIPES, Recipe
+    from liepinn.runs import RECIPES, Recipe
 
     recipe = Recipe(width=8, depth=2, n_collocation=64, steps=40, lbfgs_steps=0, log_every=20,
                     refinement="rad", refine_every=20, refine_candidates=256, fourier_features=4)

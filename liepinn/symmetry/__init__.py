@@ -8,7 +8,7 @@ from ._algebra import (
     SymmetryVerificationError as SymmetryVerificationError,
     symmetries as symmetries,
 )
-from ._generator import Generator as Generator, Verification as Verification
+from ._generator import Generator, Verification
 
 
 def __getattr__(name: str):

@@ -24,7 +24,7 @@ import mpmath
 import sympy as sp
 from sympy.core.sorting import default_sort_key
 
-from .._pde import PDE
+from ..symbolic._pde import PDE
 from ._generator import (
     FAILED,
     NUMERIC,
@@ -1080,7 +1080,7 @@ class SymmetryAlgebra:
         """Inverse of `to_json` (expressions are parsed with sympy: trusted input only)."""
         if isinstance(data, str):
             data = json.loads(data)
-        from .._jet import JetSpace
+        from ..symbolic._jet import JetSpace
 
         try:
             jet = JetSpace(list(data["independent"]), list(data["dependent"]))

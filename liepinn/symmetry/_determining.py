@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 import sympy as sp
 from sympy.core.sorting import default_sort_key
 
-from .._jet import JetSpace
-from .._pde import PDE
+from ..symbolic._jet import JetSpace
+from ..symbolic._pde import PDE
 from ._linear import Form, Space, add_into, clean
 
 # A D_J Q term: (unknown index, beta over base variables, jet monomial) -> integer.
@@ -183,7 +183,7 @@ def _integrability_conditions(pde: PDE) -> list:
     For `v_x = u, v_t = u_x - u^2/2` the two ways to v_xt give u_t = u_xx - u u_x, an
     equation the solution manifold satisfies but the solved form does not show.
     """
-    from .._pde import _is_derivative_of
+    from ..symbolic._pde import _is_derivative_of
 
     jet = pde.jet
     rhs = pde.solved_form()

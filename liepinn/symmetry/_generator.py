@@ -14,7 +14,7 @@ import sympy as sp
 from sympy.core.sorting import default_sort_key
 from sympy.printing.str import StrPrinter
 
-from .._jet import JetSpace
+from ..symbolic._jet import JetSpace
 
 # Methods by which a generator can have been checked, strongest first.
 SYMBOLIC = "symbolic"

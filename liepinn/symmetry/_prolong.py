@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 import sympy as sp
 
-from .._jet import JetSpace
+from ..symbolic._jet import JetSpace
 
 
 def _component(jet: JetSpace, table: Mapping | None, variables, what: str) -> tuple:

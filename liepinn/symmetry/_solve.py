@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 from sympy.core.sorting import default_sort_key
 
-from .._pde import PDE
+from ..symbolic._pde import PDE
 from ._determining import DeterminingSystem, determining_equations
 from ._linear import (
     Derivatives,

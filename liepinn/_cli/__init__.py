@@ -1,1 +1,0 @@
-"""Subcommands of the `liepinn` command line, one module each."""

@@ -1,1 +1,0 @@
-"""Implementation of `liepinn.experiments` (sweeps, result store, reports)."""

@@ -1,1 +1,0 @@
-"""Reference solutions: method of lines in diffrax (see `liepinn.reference`)."""

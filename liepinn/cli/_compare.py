@@ -1,0 +1,150 @@
+"""`liepinn compare PROBLEM --samples 250,500,1000 --seeds 5 --out DIR`: a resumable sweep.
+
+Every finished run is stored at once (DIR/runs/<key>.json, atomically); rerunning the same
+command skips what is stored and continues. At the end (and with --report-only) it writes
+DIR/report.md, DIR/summary.csv, DIR/runs.csv and the PNG plots.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+DEFAULT_VARIANTS = "residual,prolonged,evolutionary,gpinn,matched"
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    from .. import cli
+
+    p = subparsers.add_parser(
+        "compare",
+        help=cli.SUBCOMMANDS["compare"],
+        description=__doc__.splitlines()[0],
+    )
+    p.add_argument("problem", metavar="PROBLEM", help="a problem of pdes/ (e.g. heat, burgers, heat_sines)")
+    p.add_argument("--samples", default="250,500,1000",
+                   help="numbers of interior collocation points, comma-separated (default 250,500,1000)")
+    p.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 per arm (default 5)")
+    p.add_argument("--variants", default=DEFAULT_VARIANTS,
+                   help=f"comma-separated subset of {DEFAULT_VARIANTS} (default: all)")
+    p.add_argument("--steps", type=int, default=None, help="Adam steps (default: the problem's recipe)")
+    p.add_argument("--lbfgs-steps", type=int, default=None, help="L-BFGS steps after Adam (default: the recipe)")
+    p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default: the recipe)")
+    p.add_argument("--weight", default="1", help="weight(s) of the symmetry / gPINN terms, comma-separated")
+    p.add_argument("--normaliser", default="initial",
+                   help="scaling of the extra terms, comma-separated: initial (each equals the residual "
+                        "term on a fixed calibration network; default), coefficients (by the generator's "
+                        "coefficients on the domain), none")
+    p.add_argument("--generators", default="all", help="'all' or 1-based generator numbers like 1,2,5")
+    p.add_argument("--n-ics", default=None,
+                   help="numbers of training initial conditions (IC-conditioned problems), comma-separated")
+    p.add_argument("--match", choices=("points", "steps"), default="points",
+                   help="what the compute-matched arm gets more of (default points)")
+    p.add_argument("--match-to", default="evolutionary", choices=("evolutionary", "prolonged", "gpinn"),
+                   help="the arm whose cost the matched arm matches (default evolutionary)")
+    p.add_argument("--cost", default="derivatives",
+                   help="cost ratio of the matched arm: 'derivatives' (Taylor coefficients per point "
+                        "of the two losses' derivative plans) or a fixed number >= 1")
+    p.add_argument("--until-plateau", type=int, default=0, metavar="R",
+                   help="up to R further L-BFGS rounds of --lbfgs-steps while a seed has not converged: "
+                        "its loss reached a plateau, or its residual on fixed held-out points improved by "
+                        "< 1%% in the last round (overfitting its points). Default 0: the fixed budget; the "
+                        "report's 'converged' column says which runs converged")
+    p.add_argument("--width", type=int, default=None, help="network width (default: the recipe)")
+    p.add_argument("--depth", type=int, default=None, help="network hidden layers (default: the recipe)")
+    p.add_argument("--float64", action="store_true", help="train in float64")
+    p.add_argument("--max-vmap", type=int, default=None, help="at most this many seeds in one vmapped program")
+    p.add_argument("--alpha", type=float, default=0.05, help="level of the Welch t-tests (default 0.05)")
+    p.add_argument("--report-only", action="store_true", help="only (re)write the report of stored runs")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--no-compilation-cache", action="store_true",
+                   help="do not keep compiled XLA programs in DIR/.jax-cache (kept by default: a "
+                        "resumed sweep then skips most compilation)")
+    p.add_argument("--out", required=True, metavar="DIR", help="results directory (resumable)")
+    return p
+
+
+def build_sweep(args):
+    """The `Sweep` that the arguments describe (ValueError with a clear message if bad)."""
+    from ..experiments._spec import (
+        VARIANTS,
+        Sweep,
+        parse_float_list,
+        parse_int_list,
+        parse_str_list,
+    )
+    from ..experiments._runner import recipe
+
+    variants = parse_str_list(args.variants, "variants", VARIANTS)
+    samples = parse_int_list(args.samples, "--samples")
+    weights = parse_float_list(args.weight, "--weight")
+    normalisers = parse_str_list(args.normaliser, "--normaliser", ("coefficients", "initial", "none"))
+    n_ics = (None,) if args.n_ics is None else parse_int_list(args.n_ics, "--n-ics")
+    if args.cost == "derivatives":
+        cost: str | float = "derivatives"
+    else:
+        try:
+            cost = float(args.cost)
+        except ValueError:
+            raise ValueError(f"--cost must be 'derivatives' or a number >= 1, got {args.cost!r}") from None
+    for name in ("steps", "lbfgs_steps", "width", "depth", "max_vmap"):
+        v = getattr(args, name)
+        if v is not None and v < (0 if name.endswith("steps") else 1):
+            raise ValueError(f"--{name.replace('_', '-')} must be {'>= 0' if name.endswith('steps') else '>= 1'}, got {v}")
+    if args.seeds < 1:
+        raise ValueError(f"--seeds must be >= 1, got {args.seeds}")
+    if args.until_plateau < 0:
+        raise ValueError(f"--until-plateau must be >= 0, got {args.until_plateau}")
+    base = recipe(args.problem)  # ValueError for an unknown problem
+    if n_ics != (None,) and not base.get("conditioned", False):
+        raise ValueError(f"--n-ics applies to IC-conditioned problems only; {args.problem!r} has one initial condition")
+    if n_ics == (None,) and base.get("conditioned", False):
+        n_ics = (base["n_ics"],)
+    if any(v in ("prolonged", "evolutionary") for v in variants) or args.match_to != "gpinn":
+        from ..problems._registry import load_problem
+        from ..runs._assemble import select_generators
+
+        select_generators(load_problem(args.problem), args.generators)  # ValueError if out of range
+    kw = {k: base[k] for k in ("steps", "lbfgs_steps", "lr", "width", "depth", "network", "n_initial", "n_boundary")}
+    for name in ("steps", "lbfgs_steps", "lr", "width", "depth"):
+        if getattr(args, name) is not None:
+            kw[name] = getattr(args, name)
+    return Sweep(
+        problems=(args.problem,), samples=samples, variants=variants, seeds=args.seeds, n_ics=n_ics,
+        weights=weights, normalisers=normalisers, generators=args.generators, match=args.match,
+        match_to=args.match_to, cost=cost, float64=bool(args.float64),
+        options={"extra_lbfgs_rounds": args.until_plateau}, **kw,
+    )
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from ..experiments._report import write_report
+    from ..experiments._store import ResultStore
+    from ..experiments._sweep import run_sweep
+
+    sweep = build_sweep(args)
+    if args.max_vmap is not None and args.max_vmap < 1:
+        raise ValueError(f"--max-vmap must be >= 1, got {args.max_vmap}")
+    say = (lambda m: None) if args.quiet else (lambda m: print(m, flush=True))
+    if args.report_only:
+        keys = {c.key for c in sweep.expand()}
+        records = ResultStore(args.out).records(keys)
+        if not records:
+            raise ValueError(f"no stored runs of this sweep in {args.out!r}; run without --report-only first")
+    else:
+        if not args.no_compilation_cache:
+            from ..experiments._sweep import enable_compilation_cache
+
+            enable_compilation_cache(Path(args.out) / ".jax-cache")
+        records = run_sweep(sweep, args.out, max_vmap=args.max_vmap, progress=say).records
+    n_expected = len(sweep.expand())
+    notes = [f"Sweep of `liepinn compare {args.problem}`: {len(records)} of {n_expected} runs stored in "
+             f"`{Path(args.out)}`; arms share learning rate, steps, network and points (the "
+             "`matched` arm excepted, as its label says)."]
+    rep = write_report(records, args.out, title=f"liepinn compare {args.problem}", alpha=args.alpha, notes=notes)
+    say(f"report: {rep.markdown}  table: {rep.csv}  plots: {', '.join(str(p) for p in rep.plots)}")
+    if not args.quiet:
+        print()
+        print(rep.text)
+    return 0

@@ -1,0 +1,196 @@
+"""`liepinn symmetries`: derive and verify the Lie point symmetry algebra of a PDE.
+
+    liepinn symmetries --pde TEXT [--pde TEXT ...] --indep x,t --dep u [--param nu=0.1] [--json]
+    liepinn symmetries PROBLEM [--param NAME=VALUE ...] [--json]
+    liepinn symmetries --list
+
+Bad input gives one line on stderr naming the equation or token, and exit status 2.
+Never imports JAX.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import sys
+from collections.abc import Callable, Sequence
+
+
+def _degeneracy(algebra) -> Sequence:
+    """What each generator gives as a loss term (prolonged / evolutionary form)."""
+    from ..symmetry._degeneracy import degeneracy_column
+
+    return degeneracy_column(algebra)
+
+
+# Extra per-generator columns: name -> function(algebra) -> one entry per basis generator
+# (strings, dicts, or objects with .summary() for the table and .to_dict() for the JSON).
+# Each column is printed in the table and added to the JSON under its name.
+ANNOTATORS: dict[str, Callable[[object], Sequence]] = {"degeneracy": _degeneracy}
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "symmetries",
+        help="Derive and verify the Lie point symmetry algebra of a PDE.",
+        description="Derive and verify the Lie point symmetry algebra of a PDE given as text or "
+        "as a problem from pdes/. Parameters are generic nonzero constants unless given a value.",
+    )
+    p.add_argument("problem", nargs="?", metavar="PROBLEM",
+                   help="a problem from pdes/ (see --list), instead of --pde")
+    p.add_argument("--pde", action="append", metavar="TEXT",
+                   help="an equation, e.g. 'u_t = nu*u_xx - u*u_x' (repeat for a system)")
+    p.add_argument("--indep", metavar="VARS", help="independent variables, e.g. x,t")
+    p.add_argument("--dep", metavar="VARS", help="dependent variables, e.g. u or u,v")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="give a parameter an exact value, e.g. nu=0.01/pi (repeatable)")
+    p.add_argument("--json", action="store_true", help="print the algebra as JSON")
+    p.add_argument("--list", action="store_true", help="list the problems in the catalogue")
+    p.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="give up (exit status 1) after this many seconds")
+    p.add_argument("-v", "--verbose", action="store_true", help="report the solver's steps on stderr")
+    p.add_argument("--no-degeneracy", action="store_true",
+                   help="leave out the degeneracy column (what each generator gives as a loss term)")
+
+
+class _InputError(ValueError):
+    pass
+
+
+def _parse_params(items: Sequence[str]) -> dict:
+    from ..symbolic._parse import parse_value
+
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name or not value.strip():
+            raise _InputError(f"--param {item!r}: expected NAME=VALUE, e.g. nu=0.01/pi")
+        if not name.isidentifier():
+            raise _InputError(f"--param {item!r}: {name!r} is not a parameter name")
+        if name in out:
+            raise _InputError(f"--param {item!r}: {name} given twice")
+        out[name] = parse_value(value, where=f"--param {name}")
+    return out
+
+
+def _build_pde(args):
+    """The PDE from the arguments, plus the catalogue entry (or None)."""
+    from ..problems._catalogue import load_entry
+    from ..symbolic._pde import PDE
+
+    params = _parse_params(args.param)
+    entry = None
+    if args.problem is not None:
+        if args.pde or args.indep or args.dep:
+            raise _InputError("give either PROBLEM or --pde/--indep/--dep, not both")
+        entry = load_entry(args.problem)
+        pde = entry.pde
+        if params:
+            pde = PDE(pde.equations, pde.jet, {**{s.name: v for s, v in pde.parameters.items()}, **params},
+                      source=pde.source)
+    else:
+        if not args.pde:
+            raise _InputError("no equation: give a PROBLEM (see --list) or --pde TEXT with --indep and --dep")
+        if not args.indep:
+            raise _InputError("--indep is required with --pde, e.g. --indep x,t")
+        if not args.dep:
+            raise _InputError("--dep is required with --pde, e.g. --dep u")
+        pde = PDE.from_text(args.pde, independent=args.indep, dependent=args.dep, parameters=params)
+    used = {s for e in pde.equations for s in e.free_symbols}
+    unused = sorted(s.name for s in pde.parameters if s not in used)
+    if unused:
+        raise _InputError(
+            f"--param {unused[0]}: {unused[0]!r} does not occur in the equations (their parameters: "
+            f"{', '.join(s.name for s in pde.parameters if s in used) or 'none'})"
+        )
+    pde.solved_form()  # a system without principal derivatives is bad input, reported here
+    return pde, entry
+
+
+def run(args) -> int:
+    from ..problems._catalogue import list_entries
+    from ..symbolic._parse import PDEInputError
+
+    if args.list:
+        from ..problems._catalogue import load_entry
+
+        for name in list_entries():
+            try:
+                e = load_entry(name)
+                print(f"{name:22s} {e.description}")
+            except Exception as exc:  # a broken module must not hide the others
+                print(f"{name:22s} (cannot load: {exc})")
+        return 0
+    try:
+        pde, entry = _build_pde(args)
+    except (PDEInputError, _InputError, ValueError) as e:
+        print(f"liepinn symmetries: error: {_one_line(e)}", file=sys.stderr)
+        return 2
+
+    from ..symmetry import SymmetryVerificationError, symmetries
+
+    progress = (lambda msg: print(f"  {msg}", file=sys.stderr, flush=True)) if args.verbose else None
+    try:
+        with _time_limit(args.timeout):
+            algebra = symmetries(pde, progress=progress)
+        for key, fn in ANNOTATORS.items():
+            if key == "degeneracy" and args.no_degeneracy:
+                continue
+            algebra.annotations[key] = list(fn(algebra))
+        text = json.dumps(algebra.to_json(), indent=2) if args.json else str(algebra)
+    except PDEInputError as e:
+        print(f"liepinn symmetries: error: {_one_line(e)}", file=sys.stderr)
+        return 2
+    except _TimeLimit:
+        print(f"liepinn symmetries: gave up after {args.timeout:g} s (--timeout)", file=sys.stderr)
+        return 1
+    except SymmetryVerificationError as e:
+        print(f"liepinn symmetries: verification failed: {_one_line(e)}", file=sys.stderr)
+        return 1
+    except Exception as e:  # noqa: BLE001 - one line for the user, traceback on request
+        if os.environ.get("LIEPINN_DEBUG"):
+            raise
+        print(f"liepinn symmetries: failed: {type(e).__name__}: {_one_line(e)} "
+              "(set LIEPINN_DEBUG=1 for a traceback)", file=sys.stderr)
+        return 1
+    try:
+        print(text)
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stdout = open(os.devnull, "w")
+        return 0
+    if entry is not None and entry.literature and not args.json:
+        lit = entry.literature
+        got = algebra.dimension
+        verdict = "matches" if got == lit["dimension"] else f"DIFFERS from the {got} found"
+        print(f"Literature: dimension {lit['dimension']} ({verdict}); {lit.get('reference', '')}")
+    return 0
+
+
+class _TimeLimit(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float | None):
+    """Raise `_TimeLimit` in the main thread after `seconds` (POSIX; no limit elsewhere)."""
+    if not seconds or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def handler(signum, frame):
+        raise _TimeLimit()
+
+    old = signal.signal(signal.SIGALRM, handler)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(str(e).split()) or type(e).__name__

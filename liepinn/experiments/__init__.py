@@ -1,0 +1,47 @@
+"""Sample-efficiency experiments: sweep specifications, a crash-safe result store, reports.
+
+    sweep = Sweep(problems=("heat",), samples=(250, 500, 1000), seeds=3, steps=2000)
+    outcome = run_sweep(sweep, "results/heat")          # resumable: skips stored runs
+    report = write_report(outcome.records, "results/heat")   # report.md, CSVs, PNG plots
+
+`run_sweep` trains with `TrainRunner` (liepinn's losses and trainer, seeds vmapped) unless
+given another runner: any callable mapping a group of `RunConfig`s (same config, different
+seeds) to one dict of metrics per run (`rel_l2`, `wall_time_s`, `converged`, ...).
+"""
+
+from ._report import (
+    Comparison as Comparison,
+    Report as Report,
+    Row as Row,
+    compare_arms as compare_arms,
+    summarise as summarise,
+    write_report as write_report,
+)
+from ._spec import (
+    MATCH_MODES as MATCH_MODES,
+    SYMMETRY_VARIANTS as SYMMETRY_VARIANTS,
+    VARIANTS as VARIANTS,
+    RunConfig as RunConfig,
+    Sweep as Sweep,
+)
+from ..problems._registry import register_problem as register_problem
+from ._store import (
+    ResultStore as ResultStore,
+    RunRecord as RunRecord,
+    atomic_write_json as atomic_write_json,
+)
+from ._sweep import (
+    Runner as Runner,
+    SweepOutcome as SweepOutcome,
+    enable_compilation_cache as enable_compilation_cache,
+    group_configs as group_configs,
+    run_sweep as run_sweep,
+)
+from ._runner import TrainRunner as TrainRunner
+
+__all__ = [
+    "Comparison", "MATCH_MODES", "Report", "ResultStore", "Row", "RunConfig", "RunRecord",
+    "Runner", "SYMMETRY_VARIANTS", "Sweep", "SweepOutcome", "VARIANTS", "atomic_write_json",
+    "TrainRunner", "compare_arms", "enable_compilation_cache", "group_configs", "register_problem",
+    "run_sweep", "summarise", "write_report",
+]

@@ -1,0 +1,381 @@
+"""Sweep specifications: a typed grid of training runs, each with a reproducible key.
+
+A `Sweep` is the product problems x samples (x training initial conditions) x variants x
+seeds x symmetry weights x normalisers; `Sweep.expand()` lists its `RunConfig`s. Everything
+that can change a run's numbers is a field of `RunConfig`, so the SHA-256 of its canonical
+JSON (`RunConfig.key`) identifies the run: a sweep rerun on the same results directory skips
+every key already stored.
+
+Variants (all share learning rate, steps, network, points and everything else):
+
+- `residual`: plain PINN, residual + initial/boundary terms.
+- `prolonged`: + one term per generator, ||pr v(Delta)[u_theta]||^2 (order n).
+- `evolutionary`: + one term per generator, ||L_Delta[Q][u_theta]||^2 (order n + 1).
+- `gpinn`: + ||D_i Delta[u_theta]||^2 for every independent variable (no generator weights).
+- `matched`: plain PINN given the extra compute that `match_to` costs, as more collocation
+  points (`match="points"`) or more Adam steps (`match="steps"`), scaled by a RECORDED cost
+  ratio (never a live clock, so reruns give the same runs): the ratio of the derivative
+  values per point that the two variants' losses need (Taylor coefficients of the derivative
+  plan, `cost="derivatives"`), or a number given by the user (e.g. a step-cost ratio from
+  `benchmarks/step_cost.py`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+VARIANTS: tuple[str, ...] = ("residual", "prolonged", "evolutionary", "gpinn", "matched")
+SYMMETRY_VARIANTS: tuple[str, ...] = ("prolonged", "evolutionary")
+# variants whose loss has an extra term scaled by `weight`
+WEIGHTED_VARIANTS: tuple[str, ...] = ("prolonged", "evolutionary", "gpinn")
+MATCH_MODES: tuple[str, ...] = ("points", "steps")
+NORMALISERS: tuple[str, ...] = ("coefficients", "initial", "none")
+
+# Settings of a run besides the grid axes, with their defaults. Every run records all of them
+# (defaults included), so a later change of a default never reuses stored runs. Adding a key
+# here changes every run key (stored results would no longer be found): extend with care.
+DEFAULT_OPTIONS: dict[str, Any] = {
+    "eval_nx": 128,  # evaluation grid (reference or exact solution): nx x nt
+    "eval_nt": 65,
+    "n_test_ics": 8,  # IC-conditioned problems: test initial conditions (fixed, shared)
+    "sensors": 64,  # DeepONet branch sensors (fixed uniform grid)
+    "n_basis": 32,  # DeepONet basis size
+    "ic_weight": 1.0,  # weights of the initial and boundary loss terms
+    "bc_weight": 1.0,
+    "harmonics": 4,  # periodic embedding: harmonics of the exact periodic input features
+    "log_every": 100,
+    "lbfgs_float64": True,  # L-BFGS phase in float64
+    # until a plateau: up to this many further L-BFGS rounds of `lbfgs_steps` each, while any
+    # seed of the group has not converged: the trainer's Plateau criterion on the whole loss
+    # history, or its residual on fixed held-out points improved by < 1 % in the last round
+    "extra_lbfgs_rounds": 0,
+}
+
+
+def _check_int(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r} ({type(value).__name__})")
+    return value
+
+
+def _check_float(name: str, value: Any, *, positive: bool = False, nonneg: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r} ({type(value).__name__})")
+    if positive and value <= 0:
+        raise ValueError(f"{name} must be > 0, got {value!r}")
+    if nonneg and value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value!r}")
+    return float(value)
+
+
+def _tuple(name: str, value: Any) -> tuple:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise ValueError(f"{name} must be a sequence, got {value!r} ({type(value).__name__})")
+    out = tuple(value)
+    if not out:
+        raise ValueError(f"{name} must not be empty")
+    if len(set(out)) != len(out):
+        raise ValueError(f"{name} has repeated entries: {list(out)}")
+    return out
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that determines one training run (and nothing that does not).
+
+    `samples` is the nominal number of interior collocation points (the x-axis of the sample
+    efficiency plots); `n_collocation` and `steps` are what the run actually uses (they differ
+    from the nominal values only in the compute-matched arm, which records how they were
+    obtained in `match`, `matched_to`, `cost_model` and `cost_ratio`).
+    """
+
+    problem: str
+    samples: int
+    n_collocation: int
+    variant: str
+    seed: int
+    steps: int
+    lbfgs_steps: int
+    lr: float
+    n_ics: int | None = None
+    weight: float | None = None
+    normaliser: str | None = None
+    generators: str = "all"
+    network: str = "auto"
+    width: int = 32
+    depth: int = 3
+    n_initial: int = 128
+    n_boundary: int = 128
+    sampler: str = "sobol"
+    float64: bool = False
+    match: str | None = None
+    matched_to: str | None = None
+    cost_model: str | None = None
+    cost_ratio: float | None = None
+    problem_id: str | None = None
+    options: tuple[tuple[str, Any], ...] = ()
+
+    def option(self, name: str) -> Any:
+        """A setting of `options` (DEFAULT_OPTIONS fills what the run does not record)."""
+        return dict(self.options).get(name, DEFAULT_OPTIONS.get(name))
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["options"] = {k: v for k, v in self.options}
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> RunConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"unknown RunConfig fields {unknown}")
+        d = dict(d)
+        d["options"] = tuple(sorted(dict(d.get("options") or {}).items()))
+        return cls(**d)
+
+    @property
+    def key(self) -> str:
+        """Hex SHA-256 (first 20 digits) of the canonical JSON of the config."""
+        return _hash(self.to_dict())
+
+    @property
+    def group(self) -> str:
+        """Key of the config without its seed: runs that train together, vmapped over seeds."""
+        d = self.to_dict()
+        d.pop("seed")
+        return _hash(d)
+
+    @property
+    def label(self) -> str:
+        """Short human label of the arm (variant and, where they apply, weight and normaliser)."""
+        parts = [self.variant]
+        if self.variant == "matched":
+            parts.append(f"{self.match} x{self.cost_ratio:.3g} of {self.matched_to}")
+        if self.weight is not None:
+            parts.append(f"w={self.weight:g}")
+        if self.normaliser is not None:
+            parts.append(f"norm={self.normaliser}")
+        if self.generators != "all" and self.variant in SYMMETRY_VARIANTS:
+            parts.append(f"gens={self.generators}")
+        return parts[0] if len(parts) == 1 else f"{parts[0]} ({', '.join(parts[1:])})"
+
+
+def _hash(d: Mapping[str, Any]) -> str:
+    text = json.dumps(d, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+CostFn = Callable[[str, str, str], float]
+"""cost_fn(problem, variant, generators) -> cost of one step's derivatives, in any unit."""
+
+
+@dataclass(frozen=True)
+class Sweep:
+    r"""A grid of runs: problems x samples x n_ics x variants x weights x normalisers x seeds.
+
+    **Main arguments:**
+
+    - `problems`: problem names (entries of `pdes/`, or names a custom runner knows).
+    - `samples`: numbers of interior collocation points.
+    - `variants`: a subset of `VARIANTS`.
+    - `seeds`: a number n (seeds 0..n-1) or explicit seeds.
+
+    **Other arguments:**
+
+    - `n_ics`: numbers of training initial conditions (IC-conditioned problems only; `(None,)`
+      otherwise).
+    - `weights`: weights of the extra terms (symmetry variants and gpinn).
+    - `normalisers`: scaling of the extra terms (symmetry variants and gpinn): "coefficients"
+      (the losses' rule: divide by the largest coefficient on the domain; for gpinn the rule
+      applied to d/dx^i, i.e. multiply D_i Delta by the domain length), "initial" (each extra
+      term equals the residual term on a fixed calibration network) or "none".
+    - `steps`, `lbfgs_steps`, `lr`: Adam steps, L-BFGS steps and Adam learning rate (all arms).
+    - `match`, `match_to`, `cost`: how the `matched` arm is matched ("points" or "steps"; the
+      variant whose cost it matches; "derivatives" or a fixed ratio >= 1).
+    - the rest: network and data settings passed to every run.
+    """
+
+    problems: tuple[str, ...]
+    samples: tuple[int, ...]
+    variants: tuple[str, ...] = ("residual", "prolonged", "evolutionary", "gpinn", "matched")
+    seeds: int | tuple[int, ...] = 5
+    n_ics: tuple[int | None, ...] = (None,)
+    weights: tuple[float, ...] = (1.0,)
+    normalisers: tuple[str, ...] = ("initial",)
+    generators: str = "all"
+    steps: int = 2000
+    lbfgs_steps: int = 500
+    lr: float = 1e-3
+    network: str = "auto"
+    width: int = 32
+    depth: int = 3
+    n_initial: int = 128
+    n_boundary: int = 128
+    sampler: str = "sobol"
+    float64: bool = False
+    match: str = "points"
+    match_to: str = "evolutionary"
+    cost: str | float = "derivatives"
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        set_ = lambda name, v: object.__setattr__(self, name, v)
+        problems = []
+        for p in _tuple("problems", self.problems):
+            if not isinstance(p, str):
+                from ..problems._registry import register_problem
+
+                try:
+                    p = register_problem(p)
+                except TypeError:
+                    raise ValueError(f"problems must be names or liepinn Problems, got {p!r}") from None
+            if not p:
+                raise ValueError("problem names must be non-empty")
+            problems.append(p)
+        set_("problems", tuple(problems))
+        set_("samples", tuple(_check_int("samples", n, 1) for n in _tuple("samples", self.samples)))
+        variants = _tuple("variants", self.variants)
+        bad = [v for v in variants if v not in VARIANTS]
+        if bad:
+            raise ValueError(f"unknown variant(s) {bad}; choose from {list(VARIANTS)}")
+        set_("variants", variants)
+        if isinstance(self.seeds, int) and not isinstance(self.seeds, bool):
+            set_("seeds", tuple(range(_check_int("seeds", self.seeds, 1))))
+        else:
+            set_("seeds", tuple(_check_int("seed", s, 0) for s in _tuple("seeds", self.seeds)))
+        n_ics = _tuple("n_ics", self.n_ics)
+        set_("n_ics", tuple(None if n is None else _check_int("n_ics", n, 1) for n in n_ics))
+        set_("weights", tuple(_check_float("weight", w, nonneg=True) for w in _tuple("weights", self.weights)))
+        normalisers = _tuple("normalisers", self.normalisers)
+        bad = [nm for nm in normalisers if nm not in NORMALISERS]
+        if bad:
+            raise ValueError(f"unknown normaliser(s) {bad}; choose from {list(NORMALISERS)}")
+        set_("normalisers", normalisers)
+        _check_int("steps", self.steps, 0)
+        _check_int("lbfgs_steps", self.lbfgs_steps, 0)
+        if self.steps + self.lbfgs_steps == 0:
+            raise ValueError("steps + lbfgs_steps must be > 0")
+        set_("lr", _check_float("lr", self.lr, positive=True))
+        _check_int("width", self.width, 1)
+        _check_int("depth", self.depth, 1)
+        _check_int("n_initial", self.n_initial, 0)
+        _check_int("n_boundary", self.n_boundary, 0)
+        if self.match not in MATCH_MODES:
+            raise ValueError(f"match must be one of {list(MATCH_MODES)}, got {self.match!r}")
+        if self.match_to not in SYMMETRY_VARIANTS + ("gpinn",):
+            raise ValueError(
+                f"match_to must be one of {list(SYMMETRY_VARIANTS + ('gpinn',))}, got {self.match_to!r}"
+            )
+        if isinstance(self.cost, str):
+            if self.cost != "derivatives":
+                raise ValueError(f"cost must be 'derivatives' or a number >= 1, got {self.cost!r}")
+        else:
+            c = _check_float("cost", self.cost)
+            if c < 1:
+                raise ValueError(f"a fixed cost ratio must be >= 1, got {c!r}")
+            set_("cost", c)
+        if not isinstance(self.generators, str) or not self.generators:
+            raise ValueError(f"generators must be 'all' or a list like '1,2,4', got {self.generators!r}")
+        unknown = sorted(set(self.options) - set(DEFAULT_OPTIONS))
+        if unknown:
+            raise ValueError(f"unknown option(s) {unknown}; known: {sorted(DEFAULT_OPTIONS)}")
+        set_("options", {**DEFAULT_OPTIONS, **dict(self.options)})
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["options"] = dict(self.options)
+        return d
+
+    def cost_ratio(self, problem: str, cost_fn: CostFn | None = None) -> float:
+        """The recorded cost ratio of `match_to` to `residual` for `problem` (>= 1)."""
+        if not isinstance(self.cost, str):
+            return float(self.cost)
+        if cost_fn is None:
+            from ..runs._cost import derivative_cost
+
+            cost_fn = derivative_cost
+        ratio = cost_fn(problem, self.match_to, self.generators) / cost_fn(problem, "residual", self.generators)
+        return max(1.0, float(ratio))
+
+    def expand(self, cost_fn: CostFn | None = None) -> list[RunConfig]:
+        """All runs of the sweep, in execution order (cheapest sample counts first)."""
+        from ..problems._registry import problem_id
+
+        out: list[RunConfig] = []
+        ids = {p: problem_id(p) for p in self.problems}
+        ratios = {p: self.cost_ratio(p, cost_fn) for p in self.problems} if "matched" in self.variants else {}
+        common = dict(
+            steps=self.steps, lbfgs_steps=self.lbfgs_steps, lr=self.lr, network=self.network,
+            width=self.width, depth=self.depth, n_initial=self.n_initial,
+            n_boundary=self.n_boundary, sampler=self.sampler, float64=bool(self.float64),
+            options=tuple(sorted(self.options.items())),
+        )
+        for problem in self.problems:
+            for n_ics in self.n_ics:
+                for n in sorted(self.samples):
+                    for variant in self.variants:
+                        for arm in self._arms(variant, ratios.get(problem)):
+                            for seed in self.seeds:
+                                kw = dict(common)
+                                kw.update(arm)
+                                if arm.get("match") == "points":
+                                    kw["n_collocation"] = int(round(n * arm["cost_ratio"]))
+                                else:
+                                    kw["n_collocation"] = n
+                                if arm.get("match") == "steps":
+                                    kw["steps"] = int(round(self.steps * arm["cost_ratio"]))
+                                out.append(RunConfig(problem=problem, problem_id=ids[problem],
+                                                     samples=n, n_ics=n_ics,
+                                                     variant=variant, seed=seed, **kw))
+        return out
+
+    def _arms(self, variant: str, ratio: float | None) -> list[dict[str, Any]]:
+        if variant == "residual":
+            return [{}]
+        if variant == "matched":
+            model = "derivatives" if isinstance(self.cost, str) else "fixed"
+            return [dict(match=self.match, matched_to=self.match_to, cost_model=model,
+                         cost_ratio=round(float(ratio), 6))]
+        if variant == "gpinn":
+            return [dict(weight=w, normaliser=nm) for w in self.weights for nm in self.normalisers]
+        return [dict(weight=w, normaliser=nm, generators=self.generators)
+                for w in self.weights for nm in self.normalisers]
+
+
+def parse_int_list(text: str, what: str) -> tuple[int, ...]:
+    """'250,500,1000' -> (250, 500, 1000), with a clear error."""
+    try:
+        out = tuple(int(s) for s in text.split(",") if s.strip())
+    except ValueError:
+        raise ValueError(f"{what} must be comma-separated integers like 250,500,1000, got {text!r}") from None
+    if not out:
+        raise ValueError(f"{what} is empty")
+    return out
+
+
+def parse_float_list(text: str, what: str) -> tuple[float, ...]:
+    try:
+        out = tuple(float(s) for s in text.split(",") if s.strip())
+    except ValueError:
+        raise ValueError(f"{what} must be comma-separated numbers like 0.1,1, got {text!r}") from None
+    if not out:
+        raise ValueError(f"{what} is empty")
+    return out
+
+
+def parse_str_list(text: str, what: str, choices: Sequence[str] | None = None) -> tuple[str, ...]:
+    out = tuple(s.strip() for s in text.split(",") if s.strip())
+    if not out:
+        raise ValueError(f"{what} is empty")
+    if choices is not None:
+        bad = [s for s in out if s not in choices]
+        if bad:
+            raise ValueError(f"unknown {what} {bad}; choose from {list(choices)}")
+    return out

@@ -1,0 +1,42 @@
+"""PINN losses: residual, symmetry terms (prolonged or evolutionary form), gPINN terms, and
+initial/boundary conditions. The degeneracy report (what each generator's term can add) is
+`liepinn.symmetry.degeneracy`, re-exported here."""
+
+from ._lower import Lowered as Lowered, lower as lower
+from ._pinn import (
+    EVOLUTIONARY as EVOLUTIONARY,
+    NORMALISATION_RULE as NORMALISATION_RULE,
+    PROLONGED as PROLONGED,
+    PINNLoss as PINNLoss,
+    dirichlet_loss as dirichlet_loss,
+    initial_loss as initial_loss,
+    neumann_loss as neumann_loss,
+    periodic_loss as periodic_loss,
+)
+from ..symmetry._degeneracy import (
+    NEW_INFORMATION as NEW_INFORMATION,
+    NO_SIGNAL as NO_SIGNAL,
+    REWEIGHTED_RESIDUAL as REWEIGHTED_RESIDUAL,
+    Degeneracy as Degeneracy,
+    degeneracy as degeneracy,
+    multiplier as multiplier,
+)
+
+__all__ = [
+    "Degeneracy",
+    "Lowered",
+    "lower",
+    "EVOLUTIONARY",
+    "NEW_INFORMATION",
+    "NORMALISATION_RULE",
+    "NO_SIGNAL",
+    "PINNLoss",
+    "PROLONGED",
+    "REWEIGHTED_RESIDUAL",
+    "degeneracy",
+    "dirichlet_loss",
+    "initial_loss",
+    "multiplier",
+    "neumann_loss",
+    "periodic_loss",
+]

@@ -1,0 +1,29 @@
+"""Problems: PDE + domain + initial/boundary conditions + parameter values; the catalogue of
+`pdes/` and the registry of user-defined problems, with their fingerprints.
+
+sympy and numpy only at import time.
+"""
+
+from ._catalogue import CatalogueEntry as CatalogueEntry
+from ._catalogue import UnknownEntryError as UnknownEntryError
+from ._catalogue import list_entries as list_entries
+from ._catalogue import load_entry as load_entry
+from ._problem import AbstractBoundary as AbstractBoundary
+from ._problem import AbstractInitialFamily as AbstractInitialFamily
+from ._problem import Bounds as Bounds
+from ._problem import Dirichlet as Dirichlet
+from ._problem import Neumann as Neumann
+from ._problem import Periodic as Periodic
+from ._problem import Problem as Problem
+from ._problem import SineSeries as SineSeries
+from ._registry import fingerprint as fingerprint
+from ._registry import is_conditioned as is_conditioned
+from ._registry import load_problem as load_problem
+from ._registry import problem_id as problem_id
+from ._registry import register_problem as register_problem
+
+__all__ = [
+    "AbstractBoundary", "AbstractInitialFamily", "Bounds", "CatalogueEntry", "Dirichlet", "Neumann",
+    "Periodic", "Problem", "SineSeries", "UnknownEntryError", "fingerprint", "is_conditioned",
+    "list_entries", "load_entry", "load_problem", "problem_id", "register_problem",
+]

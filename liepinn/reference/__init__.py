@@ -1,0 +1,15 @@
+"""Reference solutions by the method of lines in diffrax, and the external PINN data files.
+
+    ref = solve_reference(problem, nx=256, nt=100)     # Fourier / Chebyshev + diffrax
+    ref.save("ref.npz"); Reference.load("ref.npz")
+    ref.sample(x, t)                                   # spectral in x, Lagrange in t
+    load_mat("burgers_shock.mat").errors(ref)          # relative L2 per field
+"""
+
+from ._grid import AbstractDiscretisation as AbstractDiscretisation
+from ._grid import Chebyshev as Chebyshev
+from ._grid import Fourier as Fourier
+from ._result import Reference as Reference
+from ._result import load_mat as load_mat
+from ._solve import output_grid as output_grid
+from ._solve import solve_reference as solve_reference

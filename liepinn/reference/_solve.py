@@ -1,0 +1,481 @@
+"""`solve_reference`: method of lines in diffrax for u_t = F(x, u, u_x, ...) on a `Problem`."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import importlib.metadata
+import json
+import math
+import time as _time
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from ..problems._problem import Dirichlet, Neumann, Periodic, Problem
+from ._grid import AbstractDiscretisation, Chebyshev, ChebyshevGrid, Fourier, FourierGrid
+from ._result import Reference
+from ._symbolic import linear_expression, linear_part, reflection_compatible, spatial_orders
+
+_MIN_RESOLUTION = 8
+ALGEBRAIC = 8.0  # a tail that shrinks less than this per doubling of n decays algebraically
+
+
+def output_grid(problem: Problem, nx: int) -> np.ndarray:
+    """The default output grid: x = lo + L k / nx (k < nx) if periodic, else linspace(lo, hi, nx)."""
+    (lo, hi), = [problem.domain[v] for v in problem.space]
+    lo, hi = float(lo), float(hi)
+    if problem.periodic:
+        return lo + (hi - lo) * np.arange(nx) / nx
+    return np.linspace(lo, hi, nx)
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for pkg in ("liepinn", "jax", "diffrax", "equinox", "sympy", "numpy"):
+        try:
+            out[pkg] = importlib.metadata.version(pkg)
+        except importlib.metadata.PackageNotFoundError:
+            out[pkg] = "unknown"
+    return out
+
+
+class _Spec:
+    """What the solver needs from the problem, checked once."""
+
+    def __init__(self, problem: Problem):
+        if len(problem.space) != 1:
+            raise ValueError(f"problem {problem.name!r}: reference solutions support one spatial "
+                             f"variable, this problem has {list(problem.space)}")
+        self.problem = problem
+        pde = problem.pde_values()
+        self.jet = pde.jet
+        self.F = problem.evolution_form()  # raises PDEInputError if not in evolution form
+        self.xi = problem.independent.index(problem.space[0])
+        self.ti = problem.time_index
+        self.orders = spatial_orders(self.F, self.jet, self.xi)
+        self.lo, self.hi = (float(b) for b in problem.domain[problem.space[0]])
+        self.t0, self.t1 = problem.t_span
+        self.q = self.jet.q
+        self.linear = linear_part(self.F, self.jet, self.xi)
+        rest = [F - L for F, L in zip(self.F.values(), linear_expression(self.linear, self.jet, self.xi))]
+        self.nonlinear_derivatives = any(
+            self.jet.decode(s) is not None and sum(self.jet.decode(s)[1]) > 0
+            for r in rest for s in sp.expand(r).free_symbols)
+
+
+def _symmetric_parity(spec: _Spec) -> tuple[int, ...] | None:
+    """Parity per component for an odd/even reflected Fourier basis, or None if not applicable."""
+    bc = spec.problem.boundary
+    if not isinstance(bc, (Dirichlet, Neumann)):
+        return None
+    if any(sp.simplify(v) != 0 for v in bc.values.values()):
+        return None
+    s = -1 if isinstance(bc, Dirichlet) else 1
+    parity = (s,) * spec.q
+    centres = [sp.nsimplify(spec.problem.domain[spec.problem.space[0]][0]),
+               sp.nsimplify(spec.problem.domain[spec.problem.space[0]][1])]
+    if not reflection_compatible(spec.F, spec.jet, spec.xi, parity, centres):
+        return None
+    return parity
+
+
+def _choose(spec: _Spec, discretisation: AbstractDiscretisation | None):
+    bc = spec.problem.boundary
+    if not isinstance(bc, (Periodic, Dirichlet, Neumann)):
+        raise ValueError(f"problem {spec.problem.name!r}: unknown boundary condition {bc!r}; "
+                         "expected Periodic(), Dirichlet({...}) or Neumann({...})")
+    if discretisation is not None and not isinstance(discretisation, AbstractDiscretisation):
+        raise TypeError(f"discretisation must be Fourier(...) or Chebyshev(...), got "
+                        f"{discretisation!r} of type {type(discretisation).__name__}")
+    if isinstance(bc, Periodic):
+        if isinstance(discretisation, Chebyshev):
+            raise ValueError("Chebyshev collocation needs Dirichlet or Neumann data; this problem "
+                             "is periodic: use Fourier()")
+        return discretisation or Fourier(), None
+    parity = _symmetric_parity(spec)
+    if isinstance(discretisation, Fourier):
+        if parity is None:
+            raise ValueError(
+                f"problem {spec.problem.name!r}: Fourier() on a {bc.kind} problem needs zero boundary "
+                "data and an equation covariant under reflection about both ends (an odd/even "
+                "extension); use Chebyshev()")
+        return discretisation, parity
+    if discretisation is None and parity is not None:
+        return Fourier(), parity
+    return discretisation or Chebyshev(), None
+
+
+def _default_resolution(spec: _Spec, disc: AbstractDiscretisation, nx: int) -> int:
+    if isinstance(disc, Chebyshev):
+        return 32
+    return max(64, 1 << max(0, int(math.ceil(math.log2(max(nx, 1))))))
+
+
+def _boundary_fn(spec: _Spec, dtype):
+    """t -> (q, 2) boundary data at (lo, hi), through the code generator."""
+    import jax.numpy as jnp
+
+    from ..losses._lower import lower
+
+    bc = spec.problem.boundary
+    exprs = [sp.sympify(bc.values[d.name]).xreplace({sp.Symbol(v): s for v, s in
+                                                      zip(spec.problem.independent, spec.jet.independent)})
+             for d in spec.jet.dependent]
+    low = lower(exprs, spec.jet)
+
+    def fn(t):
+        cols = [None] * spec.jet.p
+        cols[spec.xi] = jnp.asarray([spec.lo, spec.hi], dtype)
+        cols[spec.ti] = jnp.full((2,), t, dtype)
+        return low(jnp.stack(cols, axis=1), {})
+
+    return fn
+
+
+def _build_grid(spec: _Spec, disc, parity, n: int, dtype):
+    if isinstance(disc, Fourier):
+        return FourierGrid(spec.lo, spec.hi, n, parity, disc.dealias)
+    return ChebyshevGrid(spec.lo, spec.hi, n, spec.problem.boundary.kind, _boundary_fn(spec, dtype))
+
+
+STIFF = 1e4  # explicit steps ~ rho (t1 - t0) / 3: beyond ~3000 steps an IMEX step pays off
+
+
+def stiffness(spec: _Spec, grid) -> tuple[float, float]:
+    r"""(dissipative, dispersive) stiffness $\rho\,(t_1 - t_0)$ of the constant-coefficient
+    linear terms of order >= 2 on a Fourier `grid`: $\rho$ the largest |eigenvalue| of the
+    Hermitian and of the anti-Hermitian part of their symbol $L(\kappa)$ ((0, 0) on other grids)."""
+    if not isinstance(grid, FourierGrid):
+        return 0.0, 0.0
+    lin = {k: c for k, c in spec.linear.items() if k[2] >= 2}
+    if not lin:
+        return 0.0, 0.0
+    L = np.zeros((len(grid.kappa), spec.q, spec.q), complex)
+    for (a, b, m), c in lin.items():
+        L[:, a, b] += c * grid.symbol(m)
+    LH = np.conj(np.swapaxes(L, 1, 2))
+    span = spec.t1 - spec.t0
+    herm = float(np.max(np.abs(np.linalg.eigvalsh(0.5 * (L + LH))))) * span
+    anti = float(np.max(np.abs(np.linalg.eigvalsh(-0.5j * (L - LH))))) * span
+    return herm, anti
+
+
+def _default_solver(spec: _Spec, grid):
+    r"""Kvaerno5 on Chebyshev grids. On Fourier grids Tsit5, except KenCarp5 (IMEX: the linear
+    terms implicit, solved spectrally) when dispersive terms are stiff and the nonlinear terms
+    contain x-derivatives (KdV).
+
+    Measured (benchmarks/reference.py): explicit steps on dissipative stiffness are cheap
+    (Burgers n = 1024: Tsit5 2.8 s CPU, KenCarp5 5.7 s); on dispersive stiffness they are
+    limited by the imaginary-axis stability of Tsit5 (KdV n = 256: 217,000 steps; KenCarp5
+    1,400 steps, 3.3 s). But when the data are not smooth (NLS: 2 sech(x) is not periodic to
+    all orders on [-5, 5)), the high modes carry energy that an implicit method must still
+    follow in time, and KenCarp5 loses (NLS n = 512: Tsit5 6.8 s, KenCarp5 25 s CPU).
+    """
+    import diffrax as dfx
+
+    if isinstance(grid, ChebyshevGrid):
+        return dfx.Kvaerno5()
+    _, dispersive = stiffness(spec, grid)
+    if dispersive > STIFF and spec.nonlinear_derivatives:
+        return dfx.KenCarp5()
+    return dfx.Tsit5()
+
+
+def _implicit_solver(solver) -> bool:
+    import diffrax as dfx
+
+    return isinstance(solver, dfx.AbstractImplicitSolver)
+
+
+def _imex_solver(solver) -> bool:
+    import diffrax as dfx
+
+    return isinstance(solver, (dfx.KenCarp3, dfx.KenCarp4, dfx.KenCarp5))
+
+
+class _System:
+    """The semi-discrete system y' = F(t, y) on one grid, through `codegen.lower`."""
+
+    def __init__(self, spec: _Spec, grid, dtype, *, imex: bool):
+        import jax.numpy as jnp
+
+        from ..losses._lower import lower
+
+        self.spec, self.grid, self.dtype = spec, grid, dtype
+        jet = spec.jet
+        self.lowered = lower(list(spec.F.values()), jet)
+        x = grid.state_nodes
+        self.n = len(x)
+        self._x = x
+        self.orders = sorted({al[spec.xi] for _, al in self.lowered.required})
+        self.imex = None
+        if imex:
+            lin = {k: v for k, v in spec.linear.items() if k[2] >= 2}
+            if not lin:
+                raise ValueError("an IMEX solver needs a stiff linear part (constant-coefficient "
+                                 "terms in u_xx or higher); this equation has none: use an explicit "
+                                 "or fully implicit solver")
+            self.imex = lower(linear_expression(lin, jet, spec.xi), jet)
+        self._jnp = jnp
+
+    def _points(self, t):
+        jnp = self._jnp
+        cols = [None] * self.spec.jet.p
+        cols[self.spec.xi] = jnp.asarray(self._x, self.dtype)
+        cols[self.spec.ti] = jnp.full((self.n,), t, self.dtype)
+        return jnp.stack(cols, axis=1)
+
+    def _eval(self, low, t, y):
+        d = self.grid.derivatives(y, self.orders, t)
+        derivs = {(a, al): d[al[self.spec.xi]][a] for a, al in low.required}
+        return low(self._points(t), derivs)
+
+    def rhs(self, t, y, args=None):
+        return self.grid.filter(self._eval(self.lowered, t, y))
+
+    def implicit(self, t, y, args=None):
+        return self._eval(self.imex, t, y)
+
+    def explicit(self, t, y, args=None):
+        return self.rhs(t, y) - self.implicit(t, y)
+
+
+def _solve_once(spec, grid, y0, t_eval, *, solver, rtol, atol, dt0, max_steps, progress, dtype,
+                step_to_outputs):
+    import diffrax as dfx
+    import equinox as eqx
+    import jax.numpy as jnp
+
+    # The compiled solve depends on the equation, grid, solver and options, not on the initial
+    # values: reuse it (references for many initial conditions of a family compile once).
+    key = json.dumps([[sp.srepr(f) for f in spec.F.values()], spec.problem.boundary.describe(),
+                      spec.problem.independent, spec.problem.time, spec.t0, float(t_eval[-1]),
+                      len(t_eval), grid.describe(), repr(solver), rtol, atol, dt0, max_steps,
+                      bool(progress), str(dtype), bool(step_to_outputs)], default=str)
+    hit = _RUN_CACHE.get(key)
+    if hit is None:
+        hit = _compile(spec, grid, t_eval, solver=solver, rtol=rtol, atol=atol, dt0=dt0,
+                       max_steps=max_steps, progress=progress, dtype=dtype,
+                       step_to_outputs=step_to_outputs)
+        _RUN_CACHE[key] = hit
+        while len(_RUN_CACHE) > _RUN_CACHE_SIZE:
+            _RUN_CACHE.pop(next(iter(_RUN_CACHE)))
+    system, run = hit
+    sol = run(jnp.asarray(y0, dtype), jnp.asarray(t_eval, dtype))
+    ys = np.asarray(sol.ys)  # (nt, q, n_state)
+    stats = {k: int(v) for k, v in sol.stats.items() if np.ndim(v) == 0}
+    if sol.result != dfx.RESULTS.successful:
+        msg = str(sol.result)
+        raise RuntimeError(f"diffrax failed at resolution {grid.n}: {msg} (steps {stats.get('num_steps')}); "
+                           "try a smaller resolution, a stiff solver or larger max_steps")
+    grid = system.grid
+    full = np.stack([np.asarray(grid.full(jnp.asarray(ys[j]), t_eval[j])) for j in range(len(t_eval))])
+    return np.moveaxis(full, 0, -1), stats, system  # (q, n_full, nt)
+
+
+_RUN_CACHE: dict = {}
+_RUN_CACHE_SIZE = 8
+
+
+def _compile(spec, grid, t_eval, *, solver, rtol, atol, dt0, max_steps, progress, dtype, step_to_outputs):
+    import diffrax as dfx
+    import equinox as eqx
+
+    imex = _imex_solver(solver)
+    system = _System(spec, grid, dtype, imex=imex)
+    if imex:
+        term = dfx.MultiTerm(dfx.ODETerm(system.explicit), dfx.ODETerm(system.implicit))
+        if isinstance(solver.root_finder, dfx.VeryChord):
+            # The implicit terms are linear: one Newton step solves a stage; on Fourier grids
+            # they are a Fourier multiplier, solved spectrally.
+            from ._spectral_solver import LinearChord, SpectralSolver
+
+            linear_solver = solver.root_finder.linear_solver
+            if isinstance(grid, FourierGrid):
+                linear_solver = SpectralSolver(grid, spec.q)
+            rf = LinearChord(rtol=rtol, atol=atol, linear_solver=linear_solver)
+            solver = eqx.tree_at(lambda s: s.root_finder, solver, rf)
+    else:
+        term = dfx.ODETerm(system.rhs)
+    meter = dfx.TqdmProgressMeter() if progress else dfx.NoProgressMeter()
+    controller = dfx.PIDController(rtol=rtol, atol=atol)
+
+    @eqx.filter_jit
+    def run(y0, ts):
+        # Step onto every output time: no dense-output interpolation error (the implicit
+        # solvers' interpolants are of low order).
+        clip = dfx.ClipStepSizeController(controller, step_ts=ts) if step_to_outputs else controller
+        return dfx.diffeqsolve(term, solver, spec.t0, float(t_eval[-1]), dt0, y0,
+                               saveat=dfx.SaveAt(ts=ts), stepsize_controller=clip,
+                               max_steps=max_steps, progress_meter=meter, throw=False)
+
+    return system, run
+
+
+def solve_reference(
+    problem: Problem,
+    *,
+    nx: int | None = None,
+    nt: int | None = None,
+    x_eval: Sequence[float] | np.ndarray | None = None,
+    t_eval: Sequence[float] | np.ndarray | None = None,
+    discretisation: AbstractDiscretisation | None = None,
+    resolution: int | None = None,
+    solver: Any = None,
+    rtol: float = 1e-10,
+    atol: float = 1e-12,
+    dt0: float | None = None,
+    max_steps: int = 2_000_000,
+    resolution_tol: float = 1e-6,
+    max_resolution: int | None = None,
+    initial: Mapping[str, Any] | Any | None = None,
+    float64: bool = True,
+    progress: bool = False,
+    keep_solver_grid: bool = True,
+    step_to_outputs: bool = True,
+) -> Reference:
+    r"""Solve $u_t = F(x, u, u_x, \dots)$ by the method of lines and return a `Reference`.
+
+    The right-hand side is the problem's PDE solved for $u_t$ and lowered by
+    `liepinn.losses.lower`; x-derivatives come from the discretisation. Periodic problems and
+    zero Dirichlet/Neumann problems covariant under reflection use Fourier (odd/even extension),
+    the rest Chebyshev collocation. The ODE system is integrated by diffrax with a PID step-size
+    controller.
+
+    **Main arguments:**
+    - `problem`: a `Problem` (one spatial variable).
+    - `nx`, `nt`: output grid sizes: x = lo + L k/nx on periodic problems, linspace(lo, hi, nx)
+      otherwise; t = linspace(t0, t1, nt). Or give the points: `x_eval`, `t_eval`.
+    - `discretisation`: `Fourier(resolution, dealias)` or `Chebyshev(resolution)`; None: chosen
+      from the boundary conditions. With resolution None the grid is refined (doubling, from the
+      power of two >= nx) until the top third of the spectrum is below `resolution_tol` relative
+      to its maximum at every output time; or until a doubling shrinks that tail by less than
+      `ALGEBRAIC` (non-smooth data: power-law spectrum), or `max_resolution` is reached (both
+      with a warning).
+    - `resolution`: shorthand for the discretisation's resolution (grid intervals).
+    - `solver`: a diffrax solver. Default: `Kvaerno5()` on Chebyshev grids; on Fourier grids
+      `Tsit5()`, or `KenCarp5()` when dispersive linear terms are stiff and the nonlinear terms
+      have x-derivatives (see `_default_solver` for the measurements behind this).
+      IMEX solvers (`KenCarp3/4/5`) take the constant-coefficient linear terms of order >= 2
+      implicitly (one exact Newton step per stage, spectral linear solve on Fourier grids).
+    - `rtol`, `atol`: tolerances of the PID controller (atol below rtol: on stability-limited
+      explicit steps the highest modes carry noise of the size of atol).
+    - `initial`: initial conditions overriding the problem's (a dict, or one expression).
+
+    **Other arguments:** `dt0` (first step; None lets diffrax choose), `max_steps`,
+    `float64` (solve in double precision, inside `jax.enable_x64`; the global setting is
+    restored), `progress` (a tqdm progress meter), `keep_solver_grid` (store the solution on
+    the solver's grid for spectral `Reference.sample`).
+    """
+    import jax
+
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be a liepinn Problem, got {type(problem).__name__}")
+    if initial is not None:
+        problem = problem.with_initial(initial)
+    if problem.initial is None:
+        raise ValueError(f"problem {problem.name!r} has only a family of initial conditions: pass initial=")
+    spec = _Spec(problem)
+    disc, parity = _choose(spec, discretisation)
+    if resolution is not None:
+        if disc.resolution is not None and disc.resolution != resolution:
+            raise ValueError(f"resolution={resolution} conflicts with {disc!r}")
+        disc = dataclasses.replace(disc, resolution=resolution)
+
+    # output grid
+    if x_eval is None:
+        nx = 256 if nx is None else nx
+        if not (isinstance(nx, (int, np.integer)) and nx >= 2):
+            raise ValueError(f"nx must be an int >= 2, got {nx!r}")
+        x_eval = output_grid(problem, int(nx))
+    x_eval = np.asarray(x_eval, float).reshape(-1)
+    if t_eval is None:
+        nt = 101 if nt is None else nt
+        if not (isinstance(nt, (int, np.integer)) and nt >= 2):
+            raise ValueError(f"nt must be an int >= 2, got {nt!r}")
+        t_eval = np.linspace(spec.t0, spec.t1, int(nt))
+    t_eval = np.asarray(t_eval, float).reshape(-1)
+    if t_eval.size == 0 or np.any(np.diff(t_eval) <= 0) or t_eval[0] < spec.t0 or t_eval[-1] > spec.t1 + 1e-12:
+        raise ValueError(f"t_eval must be increasing within [{spec.t0}, {spec.t1}]")
+    if np.any(x_eval < spec.lo - 1e-12) or np.any(x_eval > spec.hi + 1e-12):
+        raise ValueError(f"x_eval must lie in [{spec.lo}, {spec.hi}]")
+    if not (rtol > 0 and atol > 0):
+        raise ValueError(f"rtol and atol must be positive, got rtol={rtol}, atol={atol}")
+
+    # resolution: fixed, or doubled until the spectrum's tail is small
+    if disc.resolution is not None:
+        sizes = [int(disc.resolution)]
+        if sizes[0] < _MIN_RESOLUTION + max(spec.orders, default=0):
+            raise ValueError(f"resolution {sizes[0]} is too small for derivatives of order "
+                             f"{max(spec.orders)}")
+    else:
+        n0 = _default_resolution(spec, disc, len(x_eval))
+        top = max_resolution or (256 if isinstance(disc, Chebyshev) else max(4 * n0, 1024))
+        sizes = [n0]
+        while sizes[-1] * 2 <= top:
+            sizes.append(sizes[-1] * 2)
+
+
+    dtype = "float64" if float64 else "float32"
+    ctx = jax.enable_x64(True) if float64 else contextlib.nullcontext()
+    wall0 = _time.perf_counter()
+    attempts = []
+    with ctx:
+        for n in sizes:
+            grid = _build_grid(spec, disc, parity, n, dtype)
+            y0 = problem.initial_values(grid.state_nodes[:, None])
+            if isinstance(grid, FourierGrid):
+                y0 = grid.project(y0)
+            t_start = _time.perf_counter()
+            chosen = solver if solver is not None else _default_solver(spec, grid)
+            values, stats, system = _solve_once(
+                spec, grid, y0, t_eval, solver=chosen, rtol=rtol, atol=atol, dt0=dt0,
+                max_steps=max_steps, progress=progress, dtype=dtype, step_to_outputs=step_to_outputs)
+            tail = grid.tail(values)
+            attempts.append({"resolution": n, "tail": tail, "seconds": _time.perf_counter() - t_start,
+                             **stats})
+            if not np.all(np.isfinite(values)):
+                raise RuntimeError(f"the solution is not finite at resolution {n}")
+            if tail <= resolution_tol or len(sizes) == 1:
+                break
+            if len(attempts) >= 2 and tail > attempts[-2]["tail"] / ALGEBRAIC:
+                # Doubling n gained less than ALGEBRAIC: the spectrum decays like a power of k
+                # (data not smooth, or not periodic), so further doubling buys little.
+                warnings.warn(f"problem {problem.name!r}: the spectrum's tail decays algebraically "
+                              f"({attempts[-2]['tail']:.1e} at n={attempts[-2]['resolution']}, {tail:.1e} "
+                              f"at n={n}): the data are not smooth (or not periodic); stopping at n={n}",
+                              stacklevel=2)
+                break
+        else:
+            warnings.warn(f"problem {problem.name!r}: the spectrum's tail is still {tail:.1e} > "
+                          f"resolution_tol={resolution_tol:g} at resolution {grid.n} (max_resolution); "
+                          "the initial data may not be smooth (or periodic)", stacklevel=2)
+    out = grid.interpolate(values, x_eval)
+    settings = {
+        "problem": problem.describe(),
+        "discretisation": grid.describe(),
+        "solver": type(chosen).__name__,
+        "imex": system.imex is not None,
+        "stiffness": dict(zip(("dissipative", "dispersive"), stiffness(spec, grid))),
+        "rtol": rtol, "atol": atol, "dt0": dt0, "max_steps": max_steps,
+        "step_to_outputs": step_to_outputs,
+        "float64": float64,
+        "resolution": grid.n,
+        "resolution_tol": resolution_tol,
+        "spectral_tail": tail,
+        "attempts": attempts,
+        "wall_seconds": _time.perf_counter() - wall0,
+        "versions": _versions(),
+    }
+    if settings["problem"]["initial"] is None:
+        settings["problem"]["initial"] = {k: sp.sstr(v) for k, v in problem.initial.items()}
+    names = problem.dependent
+    fields = {k: out[a] for a, k in enumerate(names)}
+    fine = {k: values[a] for a, k in enumerate(names)} if keep_solver_grid else None
+    return Reference(x_eval, t_eval, fields, settings,
+                     nodes=grid.nodes if keep_solver_grid else None, fine=fine)

@@ -1,0 +1,881 @@
+"""The training loop: Adam (with a schedule) then optional L-BFGS, jit-compiled scan chunks.
+
+Design:
+- The model is split with ``eqx.partition`` into trainable arrays and the rest
+  (:func:`liepinn.nn.trainable`); only the former go through the optimiser.
+- Steps run in chunks of ``chunk`` steps inside one ``lax.scan`` (compiled once per
+  phase and chunk length). Between chunks the host logs, checks for NaN/Inf, updates
+  collocation sets (resampling, residual-based refinement), saves checkpoints and
+  updates the progress bar.
+- Everything that is random comes from the run's key through ``fold_in`` with fixed
+  tags and the step number, so a run resumed from a checkpoint takes the same path as an
+  uninterrupted one, and the same key gives the same numbers bit for bit.
+- Seeds train together with ``vmap`` over the whole chunk (one compiled program).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+import optax
+from jaxtyping import PRNGKeyArray
+
+from ..nn._networks import trainable
+from ._bfgs import bfgs
+from ._sampling import Collocation
+
+__all__ = [
+    "train",
+    "train_seeds",
+    "TrainResult",
+    "History",
+    "Plateau",
+    "NonFiniteLossError",
+    "default_schedule",
+]
+
+_TOTAL = "total"
+_GRAD = "grad_norm"
+_DATA_TAG = 0x5EED
+
+
+class NonFiniteLossError(FloatingPointError):
+    """A loss term or the gradient became NaN/Inf during training.
+
+    Attributes: ``step`` (global step whose evaluation failed), ``phase`` (``"adam"`` or
+    ``"lbfgs"``), ``terms`` (names of the non-finite terms), ``values`` (all terms at that
+    step), ``seed`` (index in an ensemble, else ``None``), ``model`` (the last model known to
+    be finite: the one at the start of the failing chunk).
+    """
+
+    def __init__(self, message, *, step, phase, terms, values, seed=None, model=None):
+        super().__init__(message)
+        self.step = step
+        self.phase = phase
+        self.terms = terms
+        self.values = values
+        self.seed = seed
+        self.model = model
+
+
+@dataclasses.dataclass(frozen=True)
+class History:
+    """Loss terms per logged step.
+
+    ``step[i]`` is the global step (Adam steps, then L-BFGS steps continue the count);
+    the values are those of the model after ``step[i]`` updates. ``phase[i]`` is
+    ``"adam"`` or ``"lbfgs"``. ``terms[name]`` has shape ``(n_logged,)``, or
+    ``(n_seeds, n_logged)`` for an ensemble; ``"total"`` is the loss and ``"grad_norm"``
+    the gradient's global norm (Adam phase; NaN for L-BFGS rows).
+    """
+
+    step: np.ndarray
+    phase: np.ndarray
+    terms: dict[str, np.ndarray]
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.terms[name]
+
+    def __len__(self) -> int:
+        return len(self.step)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.terms)
+
+    def to_csv(self, path: str | os.PathLike, seed: int | None = None) -> None:
+        """Write ``step,phase,<terms...>`` (one seed of an ensemble with ``seed=i``)."""
+        cols = {k: (v if v.ndim == 1 else v[seed if seed is not None else 0]) for k, v in self.terms.items()}
+        with open(path, "w") as f:
+            f.write(",".join(["step", "phase", *cols]) + "\n")
+            for i in range(len(self.step)):
+                vals = [repr(float(cols[k][i])) for k in cols]
+                f.write(",".join([str(int(self.step[i])), str(self.phase[i]), *vals]) + "\n")
+
+    def to_json(self) -> dict:
+        return {
+            "step": [int(s) for s in self.step],
+            "phase": [str(p) for p in self.phase],
+            "terms": {k: np.asarray(v, np.float64).tolist() for k, v in self.terms.items()},
+        }
+
+    @classmethod
+    def from_json(cls, d: dict) -> "History":
+        return cls(
+            np.asarray(d["step"], np.int64),
+            np.asarray(d["phase"], dtype=object),
+            {k: np.asarray(v, np.float64) for k, v in d["terms"].items()},
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class Plateau:
+    r"""Plateau criterion on the logged total loss $L_k$.
+
+    Converged when the best loss of the last ``window`` logged values improves on the
+    best before them by less than ``rtol`` (relative): $\min_{\text{prev}} - \min_\text{last}
+    \le \text{rtol}\,|\min_\text{prev}|$. Needs at least ``2 * window`` logged values.
+    """
+
+    window: int = 5
+    rtol: float = 1e-2
+
+    def __call__(self, total: np.ndarray) -> bool:
+        total = np.asarray(total, np.float64)
+        if len(total) < 2 * self.window or not np.all(np.isfinite(total)):
+            return False
+        prev = np.min(total[: -self.window])
+        last = np.min(total[-self.window :])
+        return bool(prev - last <= self.rtol * abs(prev))
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainResult:
+    """What :func:`train` returns.
+
+    - ``model``: the trained model (leading seed axis on its arrays for an ensemble).
+    - ``history``: :class:`History` of the loss terms.
+    - ``wall_time``: seconds spent training (summed over resumed segments).
+    - ``converged``: the :class:`Plateau` criterion on the logged total loss (per seed).
+    - ``steps``, ``lbfgs_steps``: steps done in each phase.
+    - ``data``: the final batch (collocation points after resampling/refinement).
+    - ``stopped``: ``None`` if all steps ran, else why the run stopped early
+      (``"stop_at"``, ``"max_time"``).
+    """
+
+    model: Any
+    history: History
+    wall_time: float
+    converged: bool | np.ndarray
+    steps: int
+    lbfgs_steps: int
+    data: Any = None
+    stopped: str | None = None
+
+
+def default_schedule(learning_rate: float, steps: int, decay: float = 0.1) -> optax.Schedule:
+    r"""Exponential decay from ``learning_rate`` to ``decay * learning_rate`` over ``steps``:
+    $\eta_k = \eta_0\, \text{decay}^{k/\text{steps}}$."""
+    if steps <= 0:
+        return optax.constant_schedule(learning_rate)
+    return optax.exponential_decay(learning_rate, transition_steps=steps, decay_rate=decay)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _as_key(key):
+    if key is None:
+        return None
+    if isinstance(key, (int, np.integer)):
+        return jr.PRNGKey(int(key))
+    return key
+
+
+def _cast_floats(tree, dtype):
+    if dtype is None:
+        return tree
+
+    def f(x):
+        if eqx.is_inexact_array(x) and jnp.issubdtype(x.dtype, jnp.floating) and x.dtype != dtype:
+            return jnp.asarray(x, dtype)
+        return x
+
+    return jax.tree.map(f, tree)
+
+
+def _split_loss_output(out):
+    if isinstance(out, tuple) and len(out) == 2 and isinstance(out[1], dict):
+        total, terms = out
+    else:
+        total, terms = out, {}
+    total = jnp.asarray(total)
+    if total.shape != ():
+        raise ValueError(f"loss_fn must return a scalar total (or (total, dict)); got shape {total.shape}")
+    for k in terms:
+        if k in (_TOTAL, _GRAD):
+            raise ValueError(f"loss term name {k!r} is reserved; rename it")
+    return total, {k: jnp.asarray(v) for k, v in terms.items()}
+
+
+def _is_colloc(x):
+    return isinstance(x, Collocation)
+
+
+def _gcd_all(values):
+    out = 0
+    for v in values:
+        out = math.gcd(out, int(v))
+    return out
+
+
+def _fmt(v):
+    return f"{v:.3e}"
+
+
+@contextlib.contextmanager
+def _precision(dtype):
+    if dtype is not None and jnp.dtype(dtype).itemsize == 8 and not jax.config.jax_enable_x64:
+        with jax.enable_x64(True):
+            yield
+    else:
+        yield
+
+
+class _Progress:
+    def __init__(self, total, enabled, initial=0):
+        self.bar = None
+        if enabled:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, initial=initial, dynamic_ncols=True, leave=True)
+
+    def update(self, n, phase, terms):
+        if self.bar is not None:
+            self.bar.set_description(phase)
+            self.bar.set_postfix({k: _fmt(v) for k, v in terms.items()}, refresh=False)
+            self.bar.update(n)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+# --------------------------------------------------------------------------- core
+
+
+class _Run:
+    """One training run (possibly an ensemble of seeds along a leading axis)."""
+
+    def __init__(self, loss_fn, model, data, keys, *, ensemble, cfg):
+        self.loss_fn = loss_fn
+        self.ensemble = ensemble
+        self.cfg = cfg
+        self.keys = keys  # (S, ...) for an ensemble, a single key otherwise (or None)
+        spec = cfg["filter_spec"]
+        if spec is None:
+            spec = trainable(model)
+        self.params, self.static = eqx.partition(model, spec)
+        leaves, self.data_def = jax.tree.flatten(data, is_leaf=_is_colloc)
+        self.data_specs = [(i, leaf) for i, leaf in enumerate(leaves) if _is_colloc(leaf)]
+        if self.data_specs and keys is None:
+            raise ValueError("data contains Collocation sets: pass key=... to sample them")
+        self.data_leaves = list(leaves)
+
+    # ---- data
+
+    def _data_key(self, key, i, step):
+        return jr.fold_in(jr.fold_in(jr.fold_in(key, _DATA_TAG), i), step)
+
+    def init_data(self, dtype):
+        for i, spec in self.data_specs:
+            if self.ensemble:
+                pts = [spec.init(self._data_key(k, i, 0)) for k in self.keys]
+                self.data_leaves[i] = jnp.stack(pts)
+            else:
+                self.data_leaves[i] = spec.init(self._data_key(self.keys, i, 0))
+        self.data_leaves = [_cast_floats(x, dtype) if not _is_colloc(x) else x for x in self.data_leaves]
+        if self.ensemble:
+            # fixed arrays are shared by the seeds: give them the seed axis the chunk vmaps over
+            n = len(self.keys)
+            colloc = {i for i, _ in self.data_specs}
+            self.data_leaves = [
+                x if i in colloc or not eqx.is_array(x) else jnp.broadcast_to(x, (n, *x.shape))
+                for i, x in enumerate(self.data_leaves)
+            ]
+
+    def batch(self):
+        return jax.tree.unflatten(self.data_def, self.data_leaves)
+
+    def periods(self):
+        return [p for _, s in self.data_specs for p in s.periods]
+
+    def update_data(self, step):
+        """Update collocation sets due at ``step``; True if anything changed."""
+        changed = False
+        for i, spec in self.data_specs:
+            if not spec.due(step):
+                continue
+            changed = True
+            cur = self.data_leaves[i]
+            if self.ensemble:
+                n_seeds = cur.shape[0]
+                new = []
+                for s in range(n_seeds):
+                    new.append(spec.update(cur[s], self.model(s), step=step, key=self._data_key(self.keys[s], i, step)))
+                shapes = {a.shape for a in new}
+                if len(shapes) != 1:
+                    raise ValueError(f"collocation sets of different sizes across seeds: {shapes}")
+                self.data_leaves[i] = jnp.stack(new)
+            else:
+                self.data_leaves[i] = spec.update(cur, self.model(), step=step, key=self._data_key(self.keys, i, step))
+        return changed
+
+    # ---- compiled chunks
+
+    def model(self, seed=None):
+        model = eqx.combine(self.params, self.static)
+        if seed is None:
+            return model
+        return jax.tree.map(lambda x: x[seed] if eqx.is_array(x) else x, model)
+
+    def shard(self, tree):
+        """Spread the seed axis over the devices (no-op for one device or a single run)."""
+        sharding = getattr(self, "sharding", None)
+        if sharding is None:
+            return tree
+        return jax.tree.map(lambda x: jax.device_put(x, sharding) if eqx.is_array(x) else x, tree)
+
+    def run_chunk(self, phase, length, opt, state, start):
+        fn = _adam_chunk if phase == "adam" else _lbfgs_chunk
+        self.params, self.static, state = self.shard((self.params, self.static, state))
+        self.data_leaves = self.shard(self.data_leaves)
+        return fn(self.params, self.static, state, self.batch(), jnp.asarray(start), self.loss_fn, opt, length,
+                  self.cfg["log_every"], self.ensemble)
+
+    def term_names(self):
+        """The loss terms' names in the order ``loss_fn`` returns them (pytrees sort dict keys)."""
+        names = []
+        seed = 0 if self.ensemble else None
+        batch = self.batch()
+        if self.ensemble:
+            batch = jax.tree.map(lambda x: x[0] if eqx.is_array(x) else x, batch)
+
+        def f(model):
+            names.extend(_split_loss_output(self.loss_fn(model, batch))[1])
+            return 0
+
+        eqx.filter_eval_shape(f, self.model(seed))
+        return names
+
+    def eval_terms(self):
+        return _eval_terms(self.params, self.static, self.batch(), self.loss_fn, self.ensemble)
+
+
+# The compiled pieces live at module level and take everything as arguments, so that runs
+# with the same loss function, model structure and optimiser reuse one compilation
+# (eqx.filter_jit hashes the non-array arguments: loss_fn, opt, length, ...).
+
+
+def _loss(loss_fn, params, static, batch):
+    return _split_loss_output(loss_fn(eqx.combine(params, static), batch))
+
+
+def _seeds(fn, ensemble, n_args):
+    """vmap ``fn`` over the seed axis of every array argument except the last (``start``)."""
+    if not ensemble:
+        return fn
+    return eqx.filter_vmap(fn, in_axes=(eqx.if_array(0),) * n_args + (None,))
+
+
+@eqx.filter_jit
+def _adam_chunk(params, static, state, batch, start, loss_fn, opt, length, log_every, ensemble):
+    def one(params, static, state, batch, start):
+        def body(carry, _):
+            p, s = carry
+            (total, terms), grads = jax.value_and_grad(
+                lambda q: _loss(loss_fn, q, static, batch), has_aux=True
+            )(p)
+            updates, s = opt.update(grads, s, p)
+            p = eqx.apply_updates(p, updates)
+            return (p, s), {_TOTAL: total, **terms, _GRAD: optax.tree.norm(grads)}
+
+        return jax.lax.scan(body, (params, state), None, length=length)
+
+    return _seeds(one, ensemble, 4)(params, static, state, batch, start)
+
+
+@eqx.filter_jit
+def _lbfgs_chunk(params, static, state, batch, start, loss_fn, opt, length, log_every, ensemble):
+    def one(params, static, state, batch, start):
+        def value(p):
+            return _loss(loss_fn, p, static, batch)[0]
+
+        def terms_of(p):
+            return _loss(loss_fn, p, static, batch)[1]
+
+        shapes = jax.eval_shape(terms_of, params)
+        value_and_grad = optax.value_and_grad_from_state(value)
+
+        def body(carry, step):
+            p, s = carry
+            total, grad = value_and_grad(p, state=s)
+            updates, s = opt.update(grad, s, p, value=total, grad=grad, value_fn=value)
+            # the named terms cost an extra forward pass: only where they are logged or needed
+            need = (step % log_every == 0) | ~jnp.isfinite(total)
+            terms = jax.lax.cond(
+                need, terms_of, lambda q: jax.tree.map(lambda sd: jnp.zeros(sd.shape, sd.dtype), shapes), p
+            )
+            p = eqx.apply_updates(p, updates)
+            return (p, s), {_TOTAL: total, **terms, _GRAD: jnp.full((), jnp.nan, total.dtype)}
+
+        return jax.lax.scan(body, (params, state), start + jnp.arange(length))
+
+    return _seeds(one, ensemble, 4)(params, static, state, batch, start)
+
+
+@eqx.filter_jit
+def _eval_terms(params, static, batch, loss_fn, ensemble):
+    def one(params, static, batch, _):
+        total, terms = _loss(loss_fn, params, static, batch)
+        return {_TOTAL: total, **terms}
+
+    return _seeds(one, ensemble, 3)(params, static, batch, None)
+
+
+def _opt_init(opt, params, ensemble):
+    if ensemble:
+        return eqx.filter_vmap(opt.init)(params)
+    return opt.init(params)
+
+
+def _check_finite(recs, start, phase, run, params_before):
+    """Raise NonFiniteLossError at the first non-finite step of a chunk."""
+    total = np.asarray(recs[_TOTAL])
+    grad = np.asarray(recs[_GRAD])
+    bad_total = ~np.isfinite(total)
+    bad_grad = ~np.isfinite(grad) if phase == "adam" else np.zeros_like(bad_total)
+    bad = bad_total | bad_grad
+    if not bad.any():
+        return
+    if run.ensemble:
+        seeds, idx = np.nonzero(bad)
+        j = int(np.argmin(idx))
+        seed, i = int(seeds[j]), int(idx[j])
+        pick = lambda v: np.asarray(v)[seed, i]
+    else:
+        seed, i = None, int(np.argmax(bad))
+        pick = lambda v: np.asarray(v)[i]
+    values = {k: float(pick(v)) for k, v in recs.items()}
+    names = [k for k, v in values.items() if k not in (_TOTAL, _GRAD) and not math.isfinite(v)]
+    step = start + i
+    where = f" (seed {seed})" if seed is not None else ""
+    if names:
+        what = "loss term" + ("s " if len(names) > 1 else " ") + ", ".join(repr(n) for n in names)
+        msg = f"{what} became non-finite at step {step}{where} in the {phase} phase: " + ", ".join(
+            f"{k}={values[k]}" for k in values if k != _GRAD
+        )
+    elif not math.isfinite(values[_TOTAL]):
+        msg = f"the total loss became non-finite at step {step}{where} in the {phase} phase (all named terms finite: {values})"
+        names = [_TOTAL]
+    else:
+        msg = (
+            f"the gradient became non-finite at step {step}{where} in the {phase} phase while the loss terms were finite "
+            f"({', '.join(f'{k}={v:.4g}' for k, v in values.items() if k != _GRAD)})"
+        )
+        names = [_GRAD]
+    model = eqx.combine(params_before, run.static)
+    raise NonFiniteLossError(msg, step=step, phase=phase, terms=names, values=values, seed=seed, model=model)
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+_CKPT_VERSION = 1
+
+
+def _ckpt_paths(path):
+    path = os.fspath(path)
+    return path, path + ".json"
+
+
+def _save_checkpoint(path, run, phase, opt_state, step, history_rows, wall_time, cfg_sig):
+    leaves_path, meta_path = _ckpt_paths(path)
+    data_arrays = [x for i, x in enumerate(run.data_leaves) if i in dict(run.data_specs)]
+    tree = (run.params, opt_state, data_arrays)
+    meta = {
+        "version": _CKPT_VERSION,
+        "phase": phase,
+        "step": int(step),
+        "wall_time": float(wall_time),
+        "config": cfg_sig,
+        "param_dtype": _first_float_dtype(run.params),
+        "data": [[list(a.shape), str(a.dtype)] for a in data_arrays],
+        "history": history_rows,
+    }
+    tmp = leaves_path + ".tmp"
+    eqx.tree_serialise_leaves(tmp, tree)
+    with open(meta_path + ".tmp", "w") as f:
+        json.dump(meta, f)
+    os.replace(tmp, leaves_path)
+    os.replace(meta_path + ".tmp", meta_path)
+
+
+def _first_float_dtype(tree):
+    for x in jax.tree.leaves(tree):
+        if eqx.is_inexact_array(x):
+            return str(x.dtype)
+    return "float32"
+
+
+def _load_meta(path):
+    leaves_path, meta_path = _ckpt_paths(path)
+    if not (os.path.exists(leaves_path) and os.path.exists(meta_path)):
+        return None
+    with open(meta_path) as f:
+        meta = json.load(f)
+    if meta.get("version") != _CKPT_VERSION:
+        raise ValueError(f"checkpoint {leaves_path!r} has version {meta.get('version')}, expected {_CKPT_VERSION}")
+    return meta
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def train(
+    loss_fn: Callable,
+    model: Any,
+    data: Any = None,
+    *,
+    steps: int = 1000,
+    learning_rate: float | optax.Schedule = 1e-3,
+    decay: float = 0.1,
+    optimiser: optax.GradientTransformation | None = None,
+    lbfgs_steps: int = 0,
+    lbfgs_memory: int = 20,
+    lbfgs_linesearch_steps: int = 20,
+    lbfgs_dtype: Any = None,
+    lbfgs_resample: bool = False,
+    quasi_newton: str = "lbfgs",
+    dtype: Any = None,
+    key: PRNGKeyArray | int | None = None,
+    log_every: int = 100,
+    chunk: int | None = None,
+    progress: bool = False,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: int | None = None,
+    resume: bool = True,
+    stop_at: int | None = None,
+    max_time: float | None = None,
+    filter_spec: Any = None,
+    plateau: Plateau = Plateau(),
+    callback: Callable | None = None,
+) -> TrainResult:
+    r"""Train ``model`` to minimise ``loss_fn(model, batch)``: Adam, then optionally L-BFGS.
+
+    **Main arguments:**
+    - ``loss_fn(model, batch) -> (total, {name: term})`` (or just ``total``): a JAX
+      function; the terms are logged, the total is minimised.
+    - ``model``: an equinox Module (or any pytree); trainable leaves are chosen by
+      :func:`liepinn.nn.trainable` unless ``filter_spec`` is given.
+    - ``data``: the batch, a pytree of arrays in which any leaf may be a
+      :class:`liepinn.train.Collocation`; those are sampled from ``key`` and resampled
+      or refined on their schedule. Passed as ``batch`` to ``loss_fn``.
+    - ``steps``: Adam steps; ``learning_rate``: float (exponentially decayed to
+      ``decay * learning_rate`` over ``steps``) or an optax schedule; ``optimiser``
+      replaces Adam altogether.
+    - ``lbfgs_steps``: L-BFGS iterations after Adam (``optax.lbfgs`` with its zoom line
+      search, ``lbfgs_memory`` pairs); ``lbfgs_dtype="float64"`` runs this phase in double
+      precision (enabling x64 for it). Collocation sets are updated a last time when L-BFGS
+      starts (if due at that step) and then stay fixed unless ``lbfgs_resample`` (then its
+      memory restarts after each change).
+    - ``key``: PRNG key or int for the data.
+
+    **Other arguments:**
+    - ``dtype``: cast the model's and data's floats for the Adam phase.
+    - ``log_every``: record the terms every this many steps (plus step 0 and the end).
+    - ``chunk``: steps per compiled ``lax.scan`` (default: the gcd of ``log_every``, the
+      checkpoint and collocation periods).
+    - ``progress``: tqdm bar with the current terms.
+    - ``checkpoint``, ``checkpoint_every``: file to save model, optimiser state, data,
+      step and history to (``eqx.tree_serialise_leaves`` plus a ``.json`` sidecar); if it
+      exists and ``resume``, training continues from it and ends where an uninterrupted
+      run would have, bit for bit.
+    - ``stop_at``: stop after this global step (saving a checkpoint); ``max_time``:
+      stop at the first chunk boundary after this many seconds.
+    - ``plateau``: convergence criterion for :attr:`TrainResult.converged`.
+    - ``callback(step, phase, model, terms)``: called at each logged chunk end on the host.
+
+    Raises :class:`NonFiniteLossError` naming the step and term that went NaN/Inf.
+    """
+    key = _as_key(key)
+    cfg = _config(locals())
+    run = _Run(loss_fn, model, data, key, ensemble=False, cfg=cfg)
+    return _drive(run, cfg)
+
+
+def train_seeds(
+    loss_fn: Callable,
+    make_model: Callable[[PRNGKeyArray], Any],
+    data: Any = None,
+    *,
+    keys: Sequence[int] | PRNGKeyArray,
+    devices: Sequence[jax.Device] | None = None,
+    **kwargs,
+) -> TrainResult:
+    """Train one model per key together, ``vmap``-ed in one compiled program.
+
+    Seed ``k`` does what ``train(loss_fn, make_model(k), data, key=k, **kwargs)`` does
+    (the same numbers up to floating-point reduction order). The result's model has a
+    leading seed axis on its arrays (``eqx.filter_vmap`` or index with
+    ``jax.tree.map(lambda x: x[i], ...)`` on the arrays); history terms are
+    ``(n_seeds, n_logged)`` and ``converged`` a boolean array.
+
+    The seed axis is sharded over ``devices`` (default: all devices of the default
+    backend; the largest number of them that divides the number of seeds), so seeds run in
+    parallel on several GPUs, or on several CPU cores exposed as devices with
+    ``XLA_FLAGS=--xla_force_host_platform_device_count=N``. Other options as :func:`train`.
+    """
+    if "key" in kwargs:
+        raise TypeError("train_seeds takes keys=..., not key=...")
+    keys = [_as_key(k) for k in keys] if not hasattr(keys, "shape") else [keys[i] for i in range(keys.shape[0])]
+    if not keys:
+        raise ValueError("train_seeds needs at least one key")
+    models = [make_model(k) for k in keys]
+    arrays = [eqx.filter(m, eqx.is_array) for m in models]
+    statics = [eqx.partition(m, eqx.is_array)[1] for m in models]
+    if any(jax.tree.structure(a) != jax.tree.structure(arrays[0]) for a in arrays):
+        raise ValueError("make_model returned models of different structure for different keys")
+    if any(not eqx.tree_equal(s, statics[0]) for s in statics):
+        raise ValueError("make_model returned models with different static parts for different keys")
+    stacked = jax.tree.map(lambda *xs: jnp.stack(xs), *arrays)
+    model = eqx.combine(stacked, statics[0])
+    cfg = _config({**_defaults(), **kwargs, "key": None})
+    run = _Run(loss_fn, model, data, jnp.stack([jnp.asarray(k) for k in keys]), ensemble=True, cfg=cfg)
+    run.sharding = _seed_sharding(len(keys), devices)
+    return _drive(run, cfg)
+
+
+def _seed_sharding(n_seeds, devices):
+    devices = list(jax.devices() if devices is None else devices)
+    n_dev = max(d for d in range(1, len(devices) + 1) if n_seeds % d == 0)
+    if n_dev == 1:
+        return None
+    mesh = jax.sharding.Mesh(np.asarray(devices[:n_dev]), ("seeds",))
+    return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("seeds"))
+
+
+def _defaults():
+    import inspect
+
+    sig = inspect.signature(train)
+    return {k: p.default for k, p in sig.parameters.items() if p.default is not inspect.Parameter.empty}
+
+
+def _config(args):
+    cfg = {k: v for k, v in args.items() if k not in ("loss_fn", "model", "data", "make_model")}
+    unknown = set(cfg) - set(_defaults()) - {"key"}
+    if unknown:
+        raise TypeError(f"unknown training options: {sorted(unknown)}")
+    for name in ("steps", "lbfgs_steps"):
+        v = cfg[name]
+        if not isinstance(v, (int, np.integer)) or v < 0:
+            raise ValueError(f"{name} must be a non-negative int; got {v!r}")
+    if not isinstance(cfg["log_every"], (int, np.integer)) or cfg["log_every"] < 1:
+        raise ValueError(f"log_every must be a positive int; got {cfg['log_every']!r}")
+    if cfg["checkpoint_every"] is not None and cfg["checkpoint"] is None:
+        raise ValueError("checkpoint_every given without checkpoint=path")
+    return cfg
+
+
+def _make_optimisers(cfg):
+    opt = cfg["optimiser"]
+    if opt is None:
+        lr = cfg["learning_rate"]
+        lr = lr if callable(lr) else float(lr)
+        opt = _adam(lr, int(cfg["steps"]), float(cfg["decay"]))
+    method = cfg["quasi_newton"]
+    if method not in ("lbfgs", "bfgs", "ssbfgs"):
+        raise ValueError(f"quasi_newton must be 'lbfgs', 'bfgs' or 'ssbfgs'; got {method!r}")
+    if method == "lbfgs":
+        return opt, _lbfgs(int(cfg["lbfgs_memory"]), int(cfg["lbfgs_linesearch_steps"]))
+    return opt, _bfgs(method == "ssbfgs", int(cfg["lbfgs_linesearch_steps"]))
+
+
+# Optimisers are cached by their settings: the same settings give the same (hashable)
+# object, so a second run reuses the first one's compiled chunks.
+@functools.lru_cache(maxsize=64)
+def _adam(lr, steps, decay):
+    if not callable(lr):
+        lr = default_schedule(lr, steps, decay)
+    return optax.adam(lr)
+
+
+@functools.lru_cache(maxsize=64)
+def _bfgs(self_scaling, linesearch_steps):
+    return bfgs(self_scaling, optax.scale_by_zoom_linesearch(max_linesearch_steps=linesearch_steps,
+                                                             initial_guess_strategy="one"))
+
+
+@functools.lru_cache(maxsize=64)
+def _lbfgs(memory, linesearch_steps):
+    return optax.lbfgs(
+        memory_size=memory,
+        # a quasi-Newton step has natural length 1: start each line search there
+        linesearch=optax.scale_by_zoom_linesearch(max_linesearch_steps=linesearch_steps,
+                                                  initial_guess_strategy="one"),
+    )
+
+
+def _drive(run: _Run, cfg) -> TrainResult:
+    opt_adam, opt_lbfgs = _make_optimisers(cfg)
+    steps, lbfgs_steps = int(cfg["steps"]), int(cfg["lbfgs_steps"])
+    total_steps = steps + lbfgs_steps
+    log_every = int(cfg["log_every"])
+    periods = [log_every] + ([int(cfg["checkpoint_every"])] if cfg["checkpoint_every"] else []) + run.periods()
+    chunk = int(cfg["chunk"]) if cfg["chunk"] else _gcd_all(periods)
+    if chunk < 1:
+        raise ValueError(f"chunk must be a positive int; got {chunk}")
+    adam_dtype = None if cfg["dtype"] is None else jnp.dtype(cfg["dtype"])
+    lbfgs_dtype = None if cfg["lbfgs_dtype"] is None else jnp.dtype(cfg["lbfgs_dtype"])
+    cfg_sig = {"steps": steps, "lbfgs_steps": lbfgs_steps, "log_every": log_every, "chunk": chunk,
+               "lbfgs_memory": int(cfg["lbfgs_memory"]), "quasi_newton": cfg["quasi_newton"],
+               "ensemble": run.ensemble,
+               "adam_dtype": str(adam_dtype), "lbfgs_dtype": str(lbfgs_dtype)}
+
+    rows: list = []  # (step, phase, {name: value or per-seed list})
+    step = 0
+    phase = "adam"
+    wall_before = 0.0
+    opt_state = None
+    ckpt = cfg["checkpoint"]
+    meta = _load_meta(ckpt) if (ckpt is not None and cfg["resume"]) else None
+
+    with _precision(adam_dtype):
+        run.params = _cast_floats(run.params, adam_dtype)
+        run.init_data(adam_dtype)
+
+    if meta is not None:
+        if meta["config"] != cfg_sig:
+            raise ValueError(
+                f"checkpoint {os.fspath(ckpt)!r} was written by a different configuration:\n"
+                f"  checkpoint: {meta['config']}\n  this run:   {cfg_sig}\n"
+                "use resume=False (or another path) to start afresh"
+            )
+        phase, step, wall_before, rows = meta["phase"], meta["step"], meta["wall_time"], meta["history"]
+        pdtype = adam_dtype if phase == "adam" else lbfgs_dtype
+        with _precision(pdtype):
+            like_params = _cast_floats(run.params, pdtype)
+            like_state = _opt_init(opt_adam if phase == "adam" else opt_lbfgs, like_params, run.ensemble)
+            like_data = [jnp.zeros(tuple(s), jnp.dtype(d)) for s, d in meta["data"]]
+            params, opt_state, data_arrays = eqx.tree_deserialise_leaves(
+                _ckpt_paths(ckpt)[0], (like_params, like_state, like_data)
+            )
+        run.params = params
+        for (i, _), arr in zip(run.data_specs, data_arrays):
+            run.data_leaves[i] = arr
+
+    t_start = time.perf_counter()
+    bar = _Progress(total_steps, cfg["progress"], initial=min(step, total_steps))
+    stopped = None
+    stop_at = cfg["stop_at"]
+    max_time = cfg["max_time"]
+
+    def record(at, ph, recs_at):
+        rows.append([int(at), ph, {k: np.asarray(v, np.float64).tolist() for k, v in recs_at.items()}])
+
+    def save(ph, st):
+        _save_checkpoint(ckpt, run, ph, opt_state, st, rows, wall_before + time.perf_counter() - t_start, cfg_sig)
+
+    try:
+        for ph, first, last, opt, dt in (
+            ("adam", 0, steps, opt_adam, adam_dtype),
+            ("lbfgs", steps, total_steps, opt_lbfgs, lbfgs_dtype),
+        ):
+            if step >= last or stopped:
+                continue
+            with _precision(dt):
+                run.params = _cast_floats(run.params, dt)
+                run.data_leaves = [_cast_floats(x, dt) for x in run.data_leaves]
+                if phase != ph or opt_state is None:
+                    # entering this phase fresh (not resuming inside it)
+                    opt_state = _opt_init(opt, run.params, run.ensemble)
+                    phase = ph
+                while step < last:
+                    if stop_at is not None and step >= stop_at:
+                        stopped = "stop_at"
+                        break
+                    if max_time is not None and time.perf_counter() - t_start > max_time:
+                        stopped = "max_time"
+                        break
+                    # collocation updates: during Adam, and once more as L-BFGS starts (so it
+                    # starts on a refined set); inside L-BFGS only if asked, restarting its memory
+                    if step > 0 and (ph == "adam" or step == first or cfg["lbfgs_resample"]):
+                        if run.update_data(step) and ph == "lbfgs" and step > first:
+                            opt_state = _opt_init(opt, run.params, run.ensemble)
+                    n = min(chunk, last - step)
+                    params_before = run.params
+                    (run.params, opt_state), recs = run.run_chunk(ph, n, opt, opt_state, step)
+                    recs = jax.device_get(recs)
+                    _check_finite(recs, step, ph, run, params_before)
+                    logged = False
+                    for j in range(n):
+                        if (step + j) % log_every == 0:
+                            record(step + j, ph, {k: np.asarray(v)[..., j] for k, v in recs.items()})
+                            logged = True
+                    step += n
+                    if logged:
+                        bar.update(n, ph, {k: float(np.mean(v)) for k, v in rows[-1][2].items() if k != _GRAD or ph == "adam"})
+                    else:
+                        bar.update(n, ph, {_TOTAL: float(np.mean(np.asarray(recs[_TOTAL])[..., -1]))})
+                    if cfg["callback"] is not None and logged:
+                        cfg["callback"](step, ph, run.model(), rows[-1][2])
+                    if ckpt is not None and cfg["checkpoint_every"] and step % int(cfg["checkpoint_every"]) == 0:
+                        save(ph, step)
+        if stopped is None:
+            # the final model's terms
+            with _precision(lbfgs_dtype if (lbfgs_steps and phase == "lbfgs") else adam_dtype):
+                final = jax.device_get(run.eval_terms())
+            if not rows or rows[-1][0] != step:
+                final = {**final, _GRAD: np.full(np.shape(final[_TOTAL]), np.nan)}
+                record(step, phase, final)
+        if ckpt is not None and (stopped is not None or cfg["checkpoint_every"]):
+            save(phase, step)
+    finally:
+        bar.close()
+
+    wall = wall_before + time.perf_counter() - t_start
+    with _precision(lbfgs_dtype if phase == "lbfgs" else adam_dtype):
+        history = _history(rows, run.ensemble, run.term_names())
+    total = history.terms[_TOTAL]
+    converged = (
+        np.array([cfg["plateau"](row) for row in np.reshape(total, (len(run.keys), -1))])
+        if run.ensemble
+        else cfg["plateau"](total)
+    )
+    model = eqx.combine(run.params, run.static)
+    return TrainResult(
+        model=model,
+        history=history,
+        wall_time=wall,
+        converged=converged,
+        steps=min(step, steps),
+        lbfgs_steps=max(0, step - steps),
+        data=run.batch(),
+        stopped=stopped,
+    )
+
+
+def _history(rows, ensemble, order) -> History:
+    if not rows:
+        empty = np.zeros((0,), np.float64)
+        return History(np.zeros(0, np.int64), np.zeros(0, object),
+                       {k: empty for k in [_TOTAL, *order, _GRAD]})
+    names = list(order) + [k for k in rows[0][2] if k not in order]
+    for r in rows:
+        for k in r[2]:
+            if k not in names:
+                names.append(k)
+    terms = {}
+    for k in names:
+        col = [r[2].get(k, np.nan) for r in rows]
+        arr = np.asarray(col, np.float64)
+        terms[k] = arr.T if ensemble else arr
+    order = [_TOTAL] + [k for k in names if k not in (_TOTAL, _GRAD)] + [_GRAD]
+    return History(
+        np.asarray([r[0] for r in rows], np.int64),
+        np.asarray([r[1] for r in rows], dtype=object),
+        {k: terms[k] for k in order},
+    )
