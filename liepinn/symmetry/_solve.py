@@ -492,7 +492,9 @@ class _Solver:
         return False
 
     # -- finish ------------------------------------------------------------------------------------
-    def finish(self) -> RawAlgebra:
+    def _partition(self):
+        """Group the unknowns left into connected components of the equations: (the constants,
+        their equations, [(members, equations)] of each component with functions)."""
         sp_ = self.space
         U = sp_.unknowns
         names = sorted(U, key=lambda s: U[s].idx)
@@ -523,8 +525,11 @@ class _Solver:
                 const_eqs.extend(ceqs)
             else:
                 families.append((members, ceqs))
+        return const_names, const_eqs, families
 
-        # finite part: constants
+    def _constant_solutions(self, const_names, const_eqs) -> list[dict]:
+        """A basis of the solutions with constants only: target -> value, zeros left out."""
+        sp_ = self.space
         rows = []
         for e in const_eqs:
             if sp_.coef_vars(e):
@@ -532,10 +537,9 @@ class _Solver:
             else:
                 rows.append(e)
         vecs = self._nullspace([{k[0]: c for k, c in r.items()} for r in rows], const_names)
-        gens = []
+        out = []
         for v in vecs:
-            xi = {}
-            phi = {}
+            vals = {}
             for t in self.targets:
                 val = sp.Integer(0)
                 for (name, al), c in self.sol[t].items():
@@ -543,8 +547,18 @@ class _Solver:
                         val += c * v[name]
                 val = _tidy_expr(val)
                 if val != 0:
-                    (xi if t in self.pde.independent else phi)[t] = val
-            gens.append((xi, phi))
+                    vals[t] = val
+            out.append(vals)
+        return out
+
+    def finish(self) -> RawAlgebra:
+        sp_ = self.space
+        U = sp_.unknowns
+        const_names, const_eqs, families = self._partition()
+        gens = []
+        for vals in self._constant_solutions(const_names, const_eqs):
+            gens.append(({t: v for t, v in vals.items() if t in self.pde.independent},
+                         {t: v for t, v in vals.items() if t not in self.pde.independent}))
         gens = self._independent(gens)
 
         # infinite part
