@@ -9,14 +9,11 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from symmetry_fakes import RawAlgebra, ensure_prolong
-
-ensure_prolong()
-
-from liepinn import PDE  # noqa: E402
-from liepinn.symmetry import Generator, SymmetryAlgebra, SymmetryVerificationError  # noqa: E402
-from liepinn.symmetry import _generator  # noqa: E402
-from liepinn.symmetry._algebra import canonical_basis, numeric_rank  # noqa: E402
+from helpers import raw_algebra
+from liepinn import PDE
+from liepinn.symmetry import Generator, SymmetryAlgebra, SymmetryVerificationError
+from liepinn.symmetry import _generator
+from liepinn.symmetry._algebra import canonical_basis, numeric_rank
 
 x, t, u, v, mu, nu = sp.symbols("x t u v mu nu")
 beta = sp.Function("beta")(x, t)
@@ -40,7 +37,7 @@ def gen(xi, phi, jet=J):
 
 
 def heat_algebra(generators=HEAT_GENS, superposition=HEAT_SUP):
-    return SymmetryAlgebra.from_raw(HEAT, RawAlgebra(list(generators), superposition=superposition))
+    return SymmetryAlgebra.from_raw(HEAT, raw_algebra(list(generators), superposition=superposition))
 
 
 # -- Generator ------------------------------------------------------------------------------
@@ -159,7 +156,7 @@ def test_basis_is_canonical_under_reordering_and_recombination():
     shuffled = [gens[k] for k in (5, 2, 0, 4, 1, 3)]
     mixed = [shuffled[0] + 3 * shuffled[1], shuffled[1] - shuffled[2], shuffled[2] * sp.Rational(1, 7),
              shuffled[3] + mu * shuffled[4], shuffled[4], shuffled[5] + shuffled[0]]
-    again = SymmetryAlgebra.from_raw(HEAT, RawAlgebra([(dict(g.xi), dict(g.phi)) for g in mixed],
+    again = SymmetryAlgebra.from_raw(HEAT, raw_algebra([(dict(g.xi), dict(g.phi)) for g in mixed],
                                                       superposition=HEAT_SUP))
     assert again.to_json() == ref
 
@@ -172,7 +169,7 @@ def test_redundant_generators_are_dropped():
 
 def test_superposition_parts_are_projected_out():
     g = gen({x: 1}, {u: sp.exp(-mu * t) * sp.sin(x)})  # d_x plus a solution times d/du
-    alg = SymmetryAlgebra.from_raw(HEAT, RawAlgebra([(dict(g.xi), dict(g.phi))], superposition=HEAT_SUP))
+    alg = SymmetryAlgebra.from_raw(HEAT, raw_algebra([(dict(g.xi), dict(g.phi))], superposition=HEAT_SUP))
     assert [str(b) for b in alg.basis] == ["∂x"]
 
 
@@ -235,8 +232,7 @@ def test_pretty_table():
 _DETERMINISM_SCRIPT = r"""
 import sys, json
 sys.path.insert(0, sys.argv[1])
-from symmetry_fakes import ensure_prolong, RawAlgebra
-ensure_prolong()
+from helpers import raw_algebra
 import sympy as sp
 from liepinn import PDE
 from liepinn.symmetry import SymmetryAlgebra
@@ -244,7 +240,7 @@ x, t, u, mu = sp.symbols("x t u mu")
 pde = PDE.from_text("u_t = mu*u_xx", independent="x,t", dependent="u")
 gens = [({x: 4*mu*t*x + x, t: 4*mu*t**2 + 2*t}, {u: -(x**2 + 2*mu*t)*u}), ({x: 2*mu*t}, {u: -x*u + u}),
         ({t: 1}, {}), ({}, {u: u}), ({x: x, t: 2*t}, {}), ({x: 1}, {})]
-print(json.dumps(SymmetryAlgebra.from_raw(pde, RawAlgebra(gens)).to_json(), sort_keys=True))
+print(json.dumps(SymmetryAlgebra.from_raw(pde, raw_algebra(gens)).to_json(), sort_keys=True))
 """
 
 
@@ -281,7 +277,7 @@ def _wave_family(sign):
 def test_infinite_family_verified_modulo_its_constraints():
     f = sp.Function("f")
     arbitrary = dict(xi={x: f(x + t), t: f(x + t)}, phi={}, functions=[f(x + t)], constraints=[])
-    raw = RawAlgebra([({}, {u: u})], superposition=None, infinite=[_wave_family(1), arbitrary])
+    raw = raw_algebra([({}, {u: u})], superposition=None, infinite=[_wave_family(1), arbitrary])
     alg = SymmetryAlgebra.from_raw(WAVE, raw)
     assert [fam.verification for fam in alg.infinite] == ["symbolic", "symbolic"]
     data = alg.to_json()
@@ -290,13 +286,13 @@ def test_infinite_family_verified_modulo_its_constraints():
 
 
 def test_wrong_infinite_family_refused():
-    raw = RawAlgebra([({}, {u: u})], infinite=[_wave_family(-1)])
+    raw = raw_algebra([({}, {u: u})], infinite=[_wave_family(-1)])
     with pytest.raises(SymmetryVerificationError, match="infinite family"):
         SymmetryAlgebra.from_raw(WAVE, raw)
     f = sp.Function("f")
     wrong = dict(xi={x: f(x + t)}, phi={}, functions=[f(x + t)], constraints=[])
     with pytest.raises(SymmetryVerificationError):
-        SymmetryAlgebra.from_raw(WAVE, RawAlgebra([], infinite=[wrong]))
+        SymmetryAlgebra.from_raw(WAVE, raw_algebra([], infinite=[wrong]))
 
 
 def test_trigonometric_generators_are_canonical():
@@ -305,8 +301,8 @@ def test_trigonometric_generators_are_canonical():
     a = [({x: sp.sin(2 * x)}, {u: u * sp.cos(2 * x)}), ({x: -sp.cos(2 * x)}, {u: u * sp.sin(2 * x)}), ({x: 1}, {})]
     b = [({x: 2 * sp.sin(x) * sp.cos(x)}, {u: u * (1 - 2 * sp.sin(x) ** 2)}),
          ({x: sp.sin(x) ** 2}, {u: u * sp.sin(x) * sp.cos(x)}), ({x: 1}, {})]
-    ja = SymmetryAlgebra.from_raw(ode, RawAlgebra(a)).to_json()
-    jb = SymmetryAlgebra.from_raw(ode, RawAlgebra(b)).to_json()
+    ja = SymmetryAlgebra.from_raw(ode, raw_algebra(a)).to_json()
+    jb = SymmetryAlgebra.from_raw(ode, raw_algebra(b)).to_json()
     assert ja == jb and len(ja["generators"]) == 3
 
 

@@ -8,12 +8,9 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from symmetry_fakes import solver_available
-
 from liepinn.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-needs_solver = pytest.mark.skipif(not solver_available(), reason="the solver has not landed")
 
 
 def run(capsys, *argv):
@@ -92,7 +89,6 @@ def _check_schema(data):
         sp.sympify(a)
 
 
-@needs_solver
 def test_json_for_a_problem(capsys):
     rc, out, err = run(capsys, "heat", "--json", "--timeout", "120")
     assert rc == 0, err
@@ -103,7 +99,6 @@ def test_json_for_a_problem(capsys):
     assert data["parameters"] == {"mu": None}
 
 
-@needs_solver
 def test_json_for_text_input_keeps_parameter_values_exact(capsys):
     rc, out, err = run(capsys, "--pde", "u_t + u*u_x = nu*u_xx", "--indep", "x,t", "--dep", "u",
                        "--param", "nu=0.01/pi", "--json")
@@ -117,7 +112,6 @@ def test_json_for_text_input_keeps_parameter_values_exact(capsys):
     assert [d["prolonged"] for d in data["degeneracy"]] == ["no signal"] * 3 + ["re-weighted residual"] * 2
 
 
-@needs_solver
 def test_readable_output(capsys):
     rc, out, err = run(capsys, "burgers")
     assert rc == 0, err
@@ -131,7 +125,6 @@ def test_readable_output(capsys):
     assert rc == 0 and "degeneracy" not in out
 
 
-@needs_solver
 def test_system_and_problem_parameters(capsys):
     rc, out, err = run(capsys, "nls", "--param", "alpha=1/2", "--param", "kappa=1", "--json")
     assert rc == 0, err
@@ -140,7 +133,6 @@ def test_system_and_problem_parameters(capsys):
     assert data["dependent"] == ["u", "v"] and len(data["generators"]) == 5
 
 
-@needs_solver
 def test_annotation_hook(capsys, monkeypatch):
     from liepinn.cli import _symmetries as cli
 
