@@ -1,0 +1,287 @@
+r"""Conservation laws by the direct method (multipliers).
+
+A conservation law of $\Delta = 0$ is $D_t T + D_i X^i = 0$ on solutions; in characteristic
+form $D_t T + D_i X^i = \sum_a \Lambda_a \Delta_a$ identically on the jet space. The
+multipliers $\Lambda_a(x, u^{(k)})$, taken free of the principal derivatives and their
+consequences (so a law is trivial exactly when its multiplier vanishes, Olver Thm 4.26), are
+the solutions of the linear system
+
+$$E_{u^b}\Big(\sum_a \Lambda_a \Delta_a\Big) \equiv 0 \quad (b = 1..q),$$
+
+$E$ the Euler operator. Splitting with respect to the jet coordinates $\Lambda$ does not
+depend on gives its determining equations, which the point-symmetry solver integrates
+(`_jetlinear`). Density and fluxes come from the homotopy operator
+(`liepinn.symbolic._homotopy`), and every law is checked:
+$D_t T + D_i X^i - \Lambda\cdot\Delta \equiv 0$. (Anco & Bluman, Eur. J. Appl. Math. 13
+(2002); Olver, ch. 4-5.)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from ..symbolic._homotopy import HomotopyError, divergence, homotopy
+from ..symbolic._parse import PDEInputError
+from ..symbolic._pde import PDE
+from ._generator import json_str
+from ._jetlinear import JetUnknowns, canonical_vectors, reduce_modulo, solve_linear, time_variable
+from ._linear import normal
+
+
+class ConservationVerificationError(RuntimeError):
+    """A computed conservation law failed its check: it is not returned."""
+
+
+@dataclass(frozen=True)
+class ConservationLaw:
+    r"""One law: multiplier $\Lambda_a$ (keyed like the equations), density $T$ (the component
+    along the time variable), fluxes $X^i$; $D_t T + D_i X^i = \Lambda\cdot\Delta$."""
+
+    multiplier: Mapping
+    density: sp.Expr
+    fluxes: Mapping
+    time: sp.Symbol
+    verified: bool = False
+
+    def to_dict(self) -> dict:
+        return {
+            "multiplier": {str(k): json_str(v) for k, v in self.multiplier.items()},
+            "density": json_str(self.density),
+            "fluxes": {x.name: json_str(v) for x, v in self.fluxes.items()},
+        }
+
+    def residual(self, pde: PDE) -> sp.Expr:
+        r"""$D_t T + D_i X^i - \sum_a \Lambda_a \Delta_a$ (zero for a verified law)."""
+        jet = pde.jet
+        comps = {self.time: self.density, **dict(self.fluxes)}
+        lam = _multiplier_list(pde, self.multiplier)
+        return divergence(comps, jet) - sp.Add(*[l * e for l, e in zip(lam, pde.equations)])
+
+    def __str__(self) -> str:
+        mult = ", ".join(f"{k}: {sp.sstr(v)}" for k, v in self.multiplier.items())
+        flux = ", ".join(f"X^{x.name} = {sp.sstr(v)}" for x, v in self.fluxes.items())
+        return f"Λ = ({mult});  T = {sp.sstr(self.density)};  {flux}"
+
+
+@dataclass(frozen=True)
+class MultiplierFamily:
+    """Multipliers with free functions (linear equations: solutions of the adjoint), with
+    the PDEs the functions satisfy; density and fluxes as for a law (None if not found)."""
+
+    multiplier: Mapping
+    functions: tuple
+    constraints: tuple
+    density: sp.Expr | None = None
+    fluxes: Mapping | None = None
+
+    def to_dict(self) -> dict:
+        out = {
+            "multiplier": {str(k): json_str(v) for k, v in self.multiplier.items()},
+            "functions": [json_str(f) for f in self.functions],
+            "constraints": [json_str(c) for c in self.constraints],
+        }
+        if self.density is not None:
+            out["density"] = json_str(self.density)
+            out["fluxes"] = {x.name: json_str(v) for x, v in self.fluxes.items()}
+        return out
+
+
+@dataclass(frozen=True)
+class ConservationLaws:
+    """An independent basis of the non-trivial conservation laws with multipliers of order at
+    most `order` (in the class set by `xt_degree`, `jet_degree`), the infinite families, the
+    assumptions made about parameters, and what the solver could not finish."""
+
+    pde: PDE
+    laws: tuple
+    order: int
+    families: tuple = ()
+    assumptions: tuple = ()
+    warnings: tuple = ()
+    xt_degree: int | None = None
+    jet_degree: int | None = None
+    time: sp.Symbol | None = field(default=None)
+
+    def __len__(self) -> int:
+        return len(self.laws)
+
+    def __iter__(self):
+        return iter(self.laws)
+
+    def __getitem__(self, k: int) -> ConservationLaw:
+        return self.laws[k]
+
+    def to_json(self) -> dict:
+        pde = self.pde
+        return {
+            "pde": [json_str(e) for e in pde.equations],
+            "independent": [s.name for s in pde.independent],
+            "dependent": [s.name for s in pde.dependent],
+            "parameters": {s.name: (None if v is None else json_str(v)) for s, v in pde.parameters.items()},
+            "order": self.order,
+            "xt_degree": self.xt_degree,
+            "jet_degree": self.jet_degree,
+            "conservation_laws": [law.to_dict() for law in self.laws],
+            "infinite": [f.to_dict() for f in self.families],
+            "assumptions": [json_str(a) for a in self.assumptions],
+            "warnings": list(self.warnings),
+        }
+
+    def dumps(self, **kw) -> str:
+        return json.dumps(self.to_json(), **kw)
+
+    def __str__(self) -> str:
+        lines = [f"{len(self.laws)} conservation law(s) of {self.pde!r}, multipliers of order <= {self.order}:"]
+        lines += [f"  {k}. {law}" for k, law in enumerate(self.laws, 1)]
+        for fam in self.families:
+            mult = ", ".join(f"{k}: {sp.sstr(v)}" for k, v in fam.multiplier.items())
+            cons = "; ".join(f"{sp.sstr(c)} = 0" for c in fam.constraints)
+            lines.append(f"  family: Λ = ({mult}) with {cons}")
+        if self.assumptions:
+            lines.append("  assuming " + ", ".join(sp.sstr(a) for a in self.assumptions))
+        lines += [f"  warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+def multiplier_keys(pde: PDE) -> list[str]:
+    """How multipliers are named: the dependent variable each equation is solved for (its
+    principal derivative), or the equation's number when two share one."""
+    jet = pde.jet
+    try:
+        names = [jet.dependent[jet.decode(s)[0]].name for s in pde.principal_derivatives()]
+    except PDEInputError:
+        names = []
+    if len(names) == len(pde.equations) and len(set(names)) == len(names):
+        return names
+    return [str(k) for k in range(1, len(pde.equations) + 1)]
+
+
+def _multiplier_list(pde: PDE, multiplier: Mapping) -> list:
+    keys = multiplier_keys(pde)
+    by = {str(k): v for k, v in multiplier.items()}
+    return [by.get(k, sp.Integer(0)) for k in keys]
+
+
+def _tidy(e):
+    e = normal(sp.expand(e))
+    return sp.expand(e) if not sp.fraction(e)[1].free_symbols else e
+
+
+def _fluxes(pde: PDE, lam: list, time: sp.Symbol):
+    jet = pde.jet
+    F = sp.expand(sp.Add(*[l * e for l, e in zip(lam, pde.equations)]))
+    space = [x for x in jet.independent if x != time]
+    comps = homotopy(F, jet, integrate_free_in=space[0] if space else time)
+    comps = {x: _tidy(v) for x, v in comps.items()}
+    density = comps.get(time, sp.Integer(0))
+    fluxes = {x: comps.get(x, sp.Integer(0)) for x in space}
+    return density, fluxes
+
+
+def conservation_laws(pde: PDE, order: int = 2, *, xt_degree: int | None = None,
+                      jet_degree: int | None = None, verify: bool = True,
+                      progress: Callable | None = None) -> ConservationLaws:
+    r"""The conservation laws of `pde` with multipliers of order at most `order` on solutions.
+
+    **Arguments:**
+    - `pde`: a liepinn `PDE` (parameters with values are substituted; the others are generic
+      nonzero constants, and every division by an expression in them is recorded).
+    - `order`: the highest derivative order in the multipliers.
+    - `xt_degree`: if given, the multipliers are polynomials of total degree at most this in the
+      independent variables (0: no explicit dependence); by default arbitrary.
+    - `jet_degree`: if given, polynomials of degree at most this in u and its derivatives.
+    - `verify`: check $D_t T + D_i X^i - \Lambda\cdot\Delta \equiv 0$ for every law; a failure
+      raises `ConservationVerificationError`.
+    """
+    if not isinstance(pde, PDE):
+        raise TypeError(f"pde must be a liepinn PDE, got {type(pde).__name__}")
+    _check_degree("order", order, 0)
+    _check_degree("xt_degree", xt_degree, 0, optional=True)
+    _check_degree("jet_degree", jet_degree, 0, optional=True)
+    work = pde.substitute_parameters() if any(v is not None for v in pde.parameters.values()) else pde
+    keys = multiplier_keys(work)
+    targets = [sp.Symbol(k) for k in keys]
+    unk = JetUnknowns(work, targets, order, prefix="L", xt_degree=xt_degree, jet_degree=jet_degree)
+    jet = work.jet
+    # d(sum_a L_a Delta_a)/d u^b_J as forms, then E_b = sum_J (-D)^J of them
+    forms = []
+    for b in range(jet.q):
+        parts: dict = {}
+        jets = {al for e in work.equations for a, al in jet.jet_variables(e) if a == b}
+        jets |= {jet.decode(v)[1] for v in unk.base_jets if jet.decode(v)[0] == b}
+        for alpha in jets:
+            v = jet.jet(b, alpha)
+            acc: dict = {}
+            for t, e in zip(targets, work.equations):
+                dL = unk.partial(unk.values[t], v)
+                for k, c in dL.items():
+                    acc[k] = acc.get(k, 0) + c * e
+                de = sp.diff(e, v)
+                if de != 0:
+                    for k, c in unk.values[t].items():
+                        acc[k] = acc.get(k, 0) + c * de
+            parts[alpha] = {k: sp.expand(c) for k, c in acc.items() if sp.expand(c) != 0}
+        forms.append(_euler_sum(unk, parts))
+    raw = solve_linear(unk.system(forms), progress)
+    basis, extra = canonical_vectors(raw.basis, targets, jet, work.parameters)
+    time = time_variable(work)
+    laws = []
+    warnings = list(raw.warnings)
+    for vec in basis:
+        lam = [vec.get(t, sp.Integer(0)) for t in targets]
+        try:
+            density, fluxes = _fluxes(work, lam, time)
+        except HomotopyError as exc:
+            warnings.append(f"multiplier {[sp.sstr(l) for l in lam]}: no density found ({exc})")
+            continue
+        law = ConservationLaw(dict(zip(keys, lam)), density, fluxes, time)
+        ok = normal(sp.expand(law.residual(work))) == 0
+        if verify and not ok:
+            raise ConservationVerificationError(
+                f"the law with multiplier {law.multiplier} fails D_t T + D_i X^i = Λ·Δ")
+        laws.append(ConservationLaw(law.multiplier, density, fluxes, time, verified=ok))
+    families = []
+    for fam in raw.families:
+        lam = [fam["values"].get(t, sp.Integer(0)) for t in targets]
+        density = fluxes = None
+        try:
+            density, fluxes = _fluxes(work, lam, time)
+            law = ConservationLaw(dict(zip(keys, lam)), density, fluxes, time)
+            if reduce_modulo(law.residual(work), fam["constraints"]) != 0:
+                density = fluxes = None
+        except (HomotopyError, ValueError, NotImplementedError):
+            density = fluxes = None
+        families.append(MultiplierFamily(dict(zip(keys, lam)), tuple(fam["functions"]),
+                                         tuple(fam["constraints"]), density, fluxes))
+    assumptions = list(raw.assumptions) + [a for a in extra if a not in raw.assumptions]
+    return ConservationLaws(pde, tuple(laws), order, tuple(families), tuple(assumptions),
+                            tuple(warnings), xt_degree, jet_degree, time)
+
+
+def _euler_sum(unk: JetUnknowns, parts: dict) -> dict:
+    r"""$\sum_J (-D)^J G_J$, each J reached from the top along one path (D's commute)."""
+    work = {al: dict(f) for al, f in parts.items()}
+    while True:
+        top = [al for al in work if any(al)]
+        if not top:
+            break
+        al = max(top, key=lambda a: (sum(a), a))
+        f = work.pop(al)
+        i = max(k for k, n in enumerate(al) if n)
+        lower = al[:i] + (al[i] - 1,) + al[i + 1:]
+        g = work.setdefault(lower, {})
+        for k, c in unk.D(f, i).items():
+            g[k] = g.get(k, 0) - c
+    zero = (0,) * unk.jet.p
+    return {k: c for k, c in work.get(zero, {}).items() if sp.expand(c) != 0}
+
+
+def _check_degree(name, value, lo, optional=False) -> None:
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < lo:
+        raise ValueError(f"{name} must be an integer >= {lo}, got {value!r}")
