@@ -27,8 +27,16 @@ import sympy as sp
 from ..symbolic._homotopy import HomotopyError, divergence, homotopy
 from ..symbolic._parse import PDEInputError
 from ..symbolic._pde import PDE
+from ._algebra import _assumption_factors
 from ._generator import json_str
-from ._jetlinear import JetUnknowns, canonical_vectors, reduce_modulo, solve_linear, time_variable
+from ._jetlinear import (
+    JetUnknowns,
+    canonical_vectors,
+    kovalevskaya_form,
+    reduce_modulo,
+    solve_linear,
+    time_variable,
+)
 from ._linear import normal
 
 
@@ -152,7 +160,8 @@ def multiplier_keys(pde: PDE) -> list[str]:
     principal derivative), or the equation's number when two share one."""
     jet = pde.jet
     try:
-        names = [jet.dependent[jet.decode(s)[0]].name for s in pde.principal_derivatives()]
+        names = [jet.dependent[jet.decode(s)[0]].name
+                 for s in kovalevskaya_form(pde).principal_derivatives()]
     except PDEInputError:
         names = []
     if len(names) == len(pde.equations) and len(set(names)) == len(names):
@@ -166,9 +175,18 @@ def _multiplier_list(pde: PDE, multiplier: Mapping) -> list:
     return [by.get(k, sp.Integer(0)) for k in keys]
 
 
-def _tidy(e):
-    e = normal(sp.expand(e))
-    return sp.expand(e) if not sp.fraction(e)[1].free_symbols else e
+def _tidy(e, parameters):
+    """Cancelled, with a denominator in the parameters only divided into each term."""
+    e = sp.powsimp(normal(sp.expand(e)), combine="exp")
+    n, d = sp.fraction(sp.together(e))
+    if d == 1 or not (d.free_symbols <= set(parameters)):
+        return e
+    groups: dict = {}
+    for term in sp.Add.make_args(sp.expand(n)):
+        c, atom = term.as_independent(*[s for s in term.free_symbols if s not in parameters],
+                                      as_Add=False)
+        groups[atom] = groups.get(atom, sp.Integer(0)) + c
+    return sp.Add(*[sp.factor(c / d) * atom for atom, c in groups.items()])
 
 
 def _fluxes(pde: PDE, lam: list, time: sp.Symbol):
@@ -176,7 +194,7 @@ def _fluxes(pde: PDE, lam: list, time: sp.Symbol):
     F = sp.expand(sp.Add(*[l * e for l, e in zip(lam, pde.equations)]))
     space = [x for x in jet.independent if x != time]
     comps = homotopy(F, jet, integrate_free_in=space[0] if space else time)
-    comps = {x: _tidy(v) for x, v in comps.items()}
+    comps = {x: _tidy(v, pde.parameters) for x, v in comps.items()}
     density = comps.get(time, sp.Integer(0))
     fluxes = {x: comps.get(x, sp.Integer(0)) for x in space}
     return density, fluxes
@@ -244,6 +262,10 @@ def conservation_laws(pde: PDE, order: int = 2, *, xt_degree: int | None = None,
             raise ConservationVerificationError(
                 f"the law with multiplier {law.multiplier} fails D_t T + D_i X^i = Λ·Δ")
         laws.append(ConservationLaw(law.multiplier, density, fluxes, time, verified=ok))
+        for v in [density, *fluxes.values()]:
+            for a in _assumption_factors(sp.fraction(sp.together(v))[1], work.parameters):
+                if a not in extra:
+                    extra.append(a)
     families = []
     for fam in raw.families:
         lam = [fam["values"].get(t, sp.Integer(0)) for t in targets]

@@ -1,0 +1,204 @@
+r"""Generalised (Lie-Bäcklund) symmetries in evolutionary form.
+
+A characteristic $Q_a(x, u^{(k)})$ generates a symmetry of $\Delta = 0$ when the linearised
+equations hold on solutions:
+
+$$\mathrm{pr}\, v_Q(\Delta_\nu) = \sum_{a,J} \frac{\partial \Delta_\nu}{\partial u^a_J}\, D_J Q_a = 0
+\quad\text{whenever } \Delta = 0;$$
+
+for an evolution system $u_t = K[u]$ this is $D_t Q = K_*[Q]$ on solutions, $K_*$ the
+Fréchet derivative. $Q$ depends on the parametric coordinates only (for $u_t = K$: x, t, u,
+u_x, ..., never u_t), so point symmetries appear as $\varphi - \xi^i u_i$ with the principal
+derivatives substituted. The determining system is linear in Q; it is split with respect to
+the jet coordinates above order k and solved like the point-symmetry determining equations
+(`_jetlinear`). Every characteristic is verified. (Olver, ch. 5.)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import sympy as sp
+
+from ..symbolic._pde import PDE
+from ._generator import json_str
+from ._jetlinear import JetUnknowns, canonical_vectors, reduce_modulo, solve_linear
+from ._linear import normal
+
+
+class GeneralizedVerificationError(RuntimeError):
+    """A computed characteristic failed the linearised-equation check: it is not returned."""
+
+
+@dataclass(frozen=True)
+class GeneralizedSymmetry:
+    r"""The evolutionary vector field $v_Q = \sum_a Q_a \partial_{u^a}$ (with its prolongation);
+    `order` is the highest derivative order in Q."""
+
+    characteristic: Mapping
+    order: int
+    verified: bool = False
+
+    def to_dict(self) -> dict:
+        return {"characteristic": {u.name: json_str(q) for u, q in self.characteristic.items()},
+                "order": self.order}
+
+    def residual(self, pde: PDE) -> list:
+        r"""$\mathrm{pr}\, v_Q(\Delta_\nu)$ reduced on solutions, one per equation (zeros)."""
+        return linearised(pde, self.characteristic)
+
+    def __str__(self) -> str:
+        return ", ".join(f"Q_{u.name} = {sp.sstr(q)}" for u, q in self.characteristic.items())
+
+
+@dataclass(frozen=True)
+class CharacteristicFamily:
+    """Characteristics with free functions (linear equations: the superposition) and the PDEs
+    the functions satisfy."""
+
+    characteristic: Mapping
+    functions: tuple
+    constraints: tuple
+
+    def to_dict(self) -> dict:
+        return {"characteristic": {u.name: json_str(q) for u, q in self.characteristic.items()},
+                "functions": [json_str(f) for f in self.functions],
+                "constraints": [json_str(c) for c in self.constraints]}
+
+
+@dataclass(frozen=True)
+class GeneralizedSymmetries:
+    """A basis (canonical, simplest first) of the characteristics of order at most `order`,
+    point symmetries included; families; assumptions about parameters; warnings."""
+
+    pde: PDE
+    symmetries: tuple
+    order: int
+    families: tuple = ()
+    assumptions: tuple = ()
+    warnings: tuple = ()
+
+    def __len__(self) -> int:
+        return len(self.symmetries)
+
+    def __iter__(self):
+        return iter(self.symmetries)
+
+    def __getitem__(self, k: int) -> GeneralizedSymmetry:
+        return self.symmetries[k]
+
+    def to_json(self) -> dict:
+        pde = self.pde
+        return {
+            "pde": [json_str(e) for e in pde.equations],
+            "independent": [s.name for s in pde.independent],
+            "dependent": [s.name for s in pde.dependent],
+            "parameters": {s.name: (None if v is None else json_str(v)) for s, v in pde.parameters.items()},
+            "order": self.order,
+            "generalized_symmetries": [s.to_dict() for s in self.symmetries],
+            "infinite": [f.to_dict() for f in self.families],
+            "assumptions": [json_str(a) for a in self.assumptions],
+            "warnings": list(self.warnings),
+        }
+
+    def dumps(self, **kw) -> str:
+        return json.dumps(self.to_json(), **kw)
+
+    def __str__(self) -> str:
+        lines = [f"{len(self.symmetries)} generalised symmetries of {self.pde!r}, "
+                 f"characteristics of order <= {self.order}:"]
+        lines += [f"  {k}. (order {s.order}) {s}" for k, s in enumerate(self.symmetries, 1)]
+        for fam in self.families:
+            q = ", ".join(f"Q_{u.name} = {sp.sstr(v)}" for u, v in fam.characteristic.items())
+            cons = "; ".join(f"{sp.sstr(c)} = 0" for c in fam.constraints)
+            lines.append(f"  family: {q} with {cons}")
+        if self.assumptions:
+            lines.append("  assuming " + ", ".join(sp.sstr(a) for a in self.assumptions))
+        lines += [f"  warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+def linearised(pde: PDE, characteristic: Mapping) -> list:
+    r"""$\sum_{a,J} \partial\Delta_\nu/\partial u^a_J\, D_J Q_a$ on solutions, normalised."""
+    from ._jetlinear import kovalevskaya_form
+
+    work = kovalevskaya_form(pde.substitute_parameters()
+                             if any(v is not None for v in pde.parameters.values()) else pde)
+    jet = work.jet
+    out = []
+    for e in work.equations:
+        total = sp.Integer(0)
+        for a, alpha in jet.jet_variables(e):
+            q = characteristic.get(jet.dependent[a], sp.Integer(0))
+            total += sp.diff(e, jet.jet(a, alpha)) * jet.D_multi(q, alpha)
+        out.append(normal(work.reduce(total)))
+    return out
+
+
+def generalized_symmetries(pde: PDE, order: int, *, xt_degree: int | None = None,
+                           jet_degree: int | None = None, verify: bool = True,
+                           progress: Callable | None = None) -> GeneralizedSymmetries:
+    r"""The generalised symmetries of `pde` with characteristics of order at most `order`.
+
+    **Arguments:**
+    - `pde`: a liepinn `PDE`; for $u_t = K[u]$ the condition is $D_t Q = K_*[Q]$ on solutions.
+    - `order`: the highest derivative order in Q (on solutions).
+    - `xt_degree`, `jet_degree`: restrict Q to polynomials of at most these degrees in the
+      independent variables, in u and its derivatives (default: arbitrary).
+    - `verify`: check every characteristic; a failure raises `GeneralizedVerificationError`.
+    """
+    from ._conservation import _check_degree
+
+    if not isinstance(pde, PDE):
+        raise TypeError(f"pde must be a liepinn PDE, got {type(pde).__name__}")
+    _check_degree("order", order, 0)
+    _check_degree("xt_degree", xt_degree, 0, optional=True)
+    _check_degree("jet_degree", jet_degree, 0, optional=True)
+    work = pde.substitute_parameters() if any(v is not None for v in pde.parameters.values()) else pde
+    targets = list(work.dependent)
+    unk = JetUnknowns(work, targets, order, prefix="Q", xt_degree=xt_degree, jet_degree=jet_degree)
+    jet, red = work.jet, unk.work
+    memo: dict = {}
+
+    def DQ(a, alpha):
+        key = (a, alpha)
+        if key not in memo:
+            if not any(alpha):
+                memo[key] = unk.values[targets[a]]
+            else:
+                i = max(k for k, n in enumerate(alpha) if n)
+                lower = alpha[:i] + (alpha[i] - 1,) + alpha[i + 1:]
+                memo[key] = unk.D(DQ(a, lower), i, on_solutions=True)
+        return memo[key]
+
+    forms = []
+    for e in red.equations:
+        acc: dict = {}
+        for a, alpha in jet.jet_variables(e):
+            c = red.reduce(sp.diff(e, jet.jet(a, alpha)))
+            for k, v in DQ(a, alpha).items():
+                acc[k] = acc.get(k, 0) + c * v
+        forms.append({k: sp.expand(v) for k, v in acc.items() if sp.expand(v) != 0})
+    raw = solve_linear(unk.system(forms), progress)
+    basis, extra = canonical_vectors(raw.basis, targets, jet, work.parameters)
+    syms = []
+    for vec in basis:
+        Q = {u: vec.get(u, sp.Integer(0)) for u in targets}
+        ok = all(r == 0 for r in linearised(work, Q))
+        if verify and not ok:
+            raise GeneralizedVerificationError(f"the characteristic {Q} fails the linearised equations")
+        syms.append(GeneralizedSymmetry(Q, max(jet.order(q) for q in Q.values()), verified=ok))
+    families = []
+    for fam in raw.families:
+        Q = {u: fam["values"].get(u, sp.Integer(0)) for u in targets}
+        families.append(CharacteristicFamily(Q, tuple(fam["functions"]), tuple(fam["constraints"])))
+    assumptions = list(raw.assumptions) + [a for a in extra if a not in raw.assumptions]
+    return GeneralizedSymmetries(pde, tuple(syms), order, tuple(families), tuple(assumptions),
+                                 tuple(raw.warnings))
+
+
+def _family_residual(pde: PDE, fam: CharacteristicFamily) -> list:
+    """The linearised equations on a family, reduced modulo its constraints (zeros)."""
+    return [reduce_modulo(r, fam.constraints) for r in linearised(pde, fam.characteristic)]
