@@ -23,6 +23,10 @@ _EXPORTS: dict[str, str] = {
     "SymmetryAlgebra": ".symmetry",
     "symmetries": ".symmetry",
     "determining_equations": ".symmetry",
+    "conservation_laws": ".symmetry",
+    "ConservationLaws": ".symmetry",
+    "generalized_symmetries": ".symmetry",
+    "GeneralizedSymmetries": ".symmetry",
     # catalogue of problems in pdes/
     "load_entry": ".problems",
     "list_entries": ".problems",

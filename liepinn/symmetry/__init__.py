@@ -21,6 +21,14 @@ def __getattr__(name: str):
         from . import _prolong
 
         return getattr(_prolong, name)
+    if name in ("conservation_laws", "ConservationLaws", "ConservationLaw", "MultiplierFamily"):
+        from . import _conservation
+
+        return getattr(_conservation, name)
+    if name in ("generalized_symmetries", "GeneralizedSymmetries", "GeneralizedSymmetry"):
+        from . import _generalized
+
+        return getattr(_generalized, name)
     if name == "solve_symmetries":
         from ._solve import solve_symmetries
 
@@ -29,12 +37,19 @@ def __getattr__(name: str):
 
 
 __all__ = [
+    "ConservationLaw",
+    "ConservationLaws",
+    "GeneralizedSymmetries",
+    "GeneralizedSymmetry",
     "Generator",
+    "MultiplierFamily",
     "SymmetryAlgebra",
     "SymmetryVerificationError",
     "Verification",
     "characteristic",
+    "conservation_laws",
     "determining_equations",
+    "generalized_symmetries",
     "prolong",
     "solve_symmetries",
     "symmetries",
