@@ -14,6 +14,7 @@ import sys
 # subcommand -> module; order is the order shown in --help
 SUBCOMMANDS = {
     "symmetries": "Derive and verify the Lie point symmetry algebra of a PDE.",
+    "conservation-laws": "Derive and verify the conservation laws of a PDE (multipliers, densities, fluxes).",
     "reference": "Compute a diffrax method-of-lines reference solution.",
     "train": "Train a PINN (optionally with symmetry losses).",
     "compare": "Sample-efficiency sweep with and without symmetry losses (resumable).",
@@ -27,7 +28,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _load(name: str):
-    return importlib.import_module(f"liepinn.cli._{name}")
+    return importlib.import_module(f"liepinn.cli._{name.replace('-', '_')}")
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -41,7 +42,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         try:
             module = _load(name)
         except ModuleNotFoundError as e:
-            if e.name != f"liepinn.cli._{name}":
+            if e.name != f"liepinn.cli._{name.replace('-', '_')}":
                 raise
             sub.add_parser(name, help=help_text + " (not available in this build)")
             continue

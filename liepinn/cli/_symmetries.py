@@ -53,6 +53,11 @@ def add_parser(subparsers) -> None:
     p.add_argument("-v", "--verbose", action="store_true", help="report the solver's steps on stderr")
     p.add_argument("--no-degeneracy", action="store_true",
                    help="leave out the degeneracy column (what each generator gives as a loss term)")
+    p.add_argument("--generalized", action="store_true",
+                   help="generalised symmetries: characteristics Q of order <= --order (evolutionary form)")
+    from ._conservation_laws import add_class_options
+
+    add_class_options(p, order_default=None, what="characteristics (with --generalized)")
 
 
 class _InputError(ValueError):
@@ -124,6 +129,14 @@ def run(args) -> int:
             except Exception as exc:  # a broken module must not hide the others
                 print(f"{name:22s} (cannot load: {exc})")
         return 0
+    if args.generalized:
+        from ._conservation_laws import search
+
+        return search(args, "symmetries", "generalized")
+    if args.order is not None or args.xt_degree is not None or args.jet_degree is not None:
+        print("liepinn symmetries: error: --order, --xt-degree and --jet-degree need --generalized",
+              file=sys.stderr)
+        return 2
     try:
         pde, entry = _build_pde(args)
     except (PDEInputError, _InputError, ValueError) as e:
