@@ -291,7 +291,9 @@ class _LinearSolver(_Solver):
 
 def solve_linear(system: DeterminingSystem, progress=None) -> LinearSolution:
     """Solve `system` by differential elimination (the point-symmetry solver's steps)."""
-    return _LinearSolver(system, progress).run()
+    solver = _LinearSolver(system, progress)
+    solver.eliminate()
+    return solver.finish()
 
 
 # -- canonical form --------------------------------------------------------------------------------

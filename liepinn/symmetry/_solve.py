@@ -74,8 +74,9 @@ class RawAlgebra:
         return len(self.generators)
 
 
-def _form_key(form: Form) -> tuple:
-    return tuple(sorted((k, sp.srepr(c)) for k, c in form.items()))
+def _form_key(form: Form) -> frozenset:
+    # structural equality of the coefficients, as srepr's, without printing them
+    return frozenset(form.items())
 
 
 class _Solver:
@@ -153,6 +154,11 @@ class _Solver:
 
     # -- main loop ----------------------------------------------------------------------------
     def run(self) -> RawAlgebra:
+        self.eliminate()
+        return self.finish()
+
+    def eliminate(self) -> None:
+        """Apply the steps until none changes the system (or the step limit)."""
         for self.steps in itertools.count():
             if self.steps > 5000:
                 self.warnings.append("step limit reached")
@@ -184,7 +190,6 @@ class _Solver:
                 self.space.elimination = True
                 continue
             break
-        return self.finish()
 
     def tidy(self) -> None:
         seen = set()
