@@ -194,10 +194,52 @@ def _fluxes(pde: PDE, lam: list, time: sp.Symbol):
     F = sp.expand(sp.Add(*[l * e for l, e in zip(lam, pde.equations)]))
     space = [x for x in jet.independent if x != time]
     comps = homotopy(F, jet, integrate_free_in=space[0] if space else time)
-    comps = {x: _tidy(v, pde.parameters) for x, v in comps.items()}
     density = comps.get(time, sp.Integer(0))
     fluxes = {x: comps.get(x, sp.Integer(0)) for x in space}
-    return density, fluxes
+    density, fluxes = _integrate_by_parts(jet, density, fluxes, time)
+    return _tidy(density, pde.parameters), {x: _tidy(v, pde.parameters) for x, v in fluxes.items()}
+
+
+def _weight(jet, e) -> tuple:
+    """(highest jet order, number of terms of that order): what integration by parts lowers."""
+    terms = sp.Add.make_args(sp.expand(e))
+    orders = [jet.order(t) for t in terms]
+    top = max(orders, default=-1)
+    return (top, orders.count(top))
+
+
+def _integrate_by_parts(jet, density, fluxes, time, rounds: int = 30):
+    r"""An equivalent law with a lower-order density: $T - D_i G$, $X^i + D_t G$, where
+    $G = \int g\, du_{J-e_i}$ for a term $g\, u_J$ of T linear in $u_J$ (KdV's
+    $u u_{xx}/2 + u^3/6$ becomes $u^3/6 - u_x^2/2$). Kept only while the order drops."""
+    T = sp.expand(density)
+    fluxes = dict(fluxes)
+    for _ in range(rounds):
+        done = True
+        for a, al in sorted(jet.jet_variables(T), key=lambda k: (-sum(k[1]), k)):
+            v = jet.jet(a, al)
+            g = T.coeff(v, 1)
+            if g == 0 or g.has(v):
+                continue
+            for x in fluxes:
+                i = jet.index(x)
+                if al[i] == 0:
+                    continue
+                w = jet.jet(a, al[:i] + (al[i] - 1,) + al[i + 1:])
+                G = sp.integrate(g, w)
+                if G.has(sp.Integral):
+                    continue
+                new = sp.expand(T - jet.D(G, x))
+                if _weight(jet, new) < _weight(jet, T):
+                    T = new
+                    fluxes[x] = fluxes[x] + jet.D(G, time)
+                    done = False
+                    break
+            if not done:
+                break
+        if done:
+            break
+    return T, fluxes
 
 
 def conservation_laws(pde: PDE, order: int = 2, *, xt_degree: int | None = None,
