@@ -65,7 +65,10 @@ _EXPORTS: dict[str, str] = {
   
     "load_run": ".runs",
     "TrainedRun": ".runs",
-    "RunSettings": ".runs",
+    "RunSpec": ".runs",
+    "Recipe": ".runs",
+    "assemble": ".runs",
+    "train_run": ".runs",
   
     "Sweep": ".experiments",
     "RunConfig": ".experiments",

@@ -148,11 +148,11 @@ def test_hard_constraint_holds_exactly_for_burgers():
     import jax.random as jr
 
     from liepinn.cli._train import settings_from_args
-    from liepinn.runs._directory import build
+    from liepinn.runs import assemble
 
     args = cli.build_parser("train").parse_args(["train", "burgers", "--width", "8", "--depth", "2",
                                                            "--out", "unused"])
-    setup = build(settings_from_args(args))
+    setup = assemble(None, settings_from_args(args))
     model = setup.make_model(jr.PRNGKey(3))
     x = jnp.linspace(-1.0, 1.0, 11)
     ic = model(jnp.stack([x, jnp.zeros_like(x)], 1))[:, 0]
@@ -163,18 +163,19 @@ def test_hard_constraint_holds_exactly_for_burgers():
     assert set(setup.data) == {"interior"}  # no initial/boundary terms left
 
 
-def test_seed_options_match_what_the_recipe_passes_to_train(monkeypatch):
-    from liepinn.runs import _directory as _rundir, _recipe as _train_recipe
+def test_recipe_passes_its_train_options_to_train(monkeypatch):
+    from liepinn.runs import _recipe
 
     seen = {}
 
     def fake_train(loss_fn, model, data, *, key, **kw):
         seen.update(kw)
 
-    monkeypatch.setattr(_train_recipe, "train", fake_train)
-    recipe = _train_recipe.RECIPES["burgers"].replace(steps=7, adam_float64=True, max_time=5.0)
+    monkeypatch.setattr(_recipe, "train", fake_train)
+    recipe = _recipe.RECIPES["burgers"].replace(steps=7, adam_float64=True, max_time=5.0)
     recipe.train(None, None, None, key=0)
-    assert _rundir._train_options(recipe) == seen
+    assert recipe.train_options() == seen
+    assert seen["steps"] == 7 and seen["dtype"] == "float64" and seen["max_time"] == 5.0
 
 
 @pytest.mark.parametrize(

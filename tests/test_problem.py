@@ -136,10 +136,10 @@ def test_with_initial_and_describe():
     assert repr(p).startswith("Problem('b'") and "dirichlet" in repr(p)
 
 
-def test_box_is_the_derivative_box():
+def test_bounds_make_the_derivative_box():
     from liepinn.derivatives import Box
 
-    b = make().box
+    b = Box(*make().bounds)
     assert isinstance(b, Box)
     np.testing.assert_array_equal(np.asarray(b.lo), [-1, 0])
 

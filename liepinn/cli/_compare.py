@@ -14,6 +14,8 @@ DEFAULT_VARIANTS = "residual,prolonged,evolutionary,gpinn,matched"
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     from .. import cli
+    from ..experiments._spec import WEIGHTED_VARIANTS
+    from ..losses import Evolutionary, InitialBalance
 
     p = subparsers.add_parser(
         "compare",
@@ -30,7 +32,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--lbfgs-steps", type=int, default=None, help="L-BFGS steps after Adam (default: the recipe)")
     p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default: the recipe)")
     p.add_argument("--weight", default="1", help="weight(s) of the symmetry / gPINN terms, comma-separated")
-    p.add_argument("--normaliser", default="initial",
+    p.add_argument("--normaliser", default=InitialBalance.name,
                    help="scaling of the extra terms, comma-separated: initial (each equals the residual "
                         "term on a fixed calibration network; default), coefficients (by the generator's "
                         "coefficients on the domain), none")
@@ -39,7 +41,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="numbers of training initial conditions (IC-conditioned problems), comma-separated")
     p.add_argument("--match", choices=("points", "steps"), default="points",
                    help="what the compute-matched arm gets more of (default points)")
-    p.add_argument("--match-to", default="evolutionary", choices=("evolutionary", "prolonged", "gpinn"),
+    p.add_argument("--match-to", default=Evolutionary.name, choices=WEIGHTED_VARIANTS,
                    help="the arm whose cost the matched arm matches (default evolutionary)")
     p.add_argument("--cost", default="derivatives",
                    help="cost ratio of the matched arm: 'derivatives' (Taylor coefficients per point "
@@ -66,6 +68,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def build_sweep(args):
     """The `Sweep` that the arguments describe (ValueError with a clear message if bad)."""
     from ..experiments._spec import (
+        GPINN,
+        NORMALISERS,
+        SYMMETRY_VARIANTS,
         VARIANTS,
         Sweep,
         parse_float_list,
@@ -77,7 +82,7 @@ def build_sweep(args):
     variants = parse_str_list(args.variants, "variants", VARIANTS)
     samples = parse_int_list(args.samples, "--samples")
     weights = parse_float_list(args.weight, "--weight")
-    normalisers = parse_str_list(args.normaliser, "--normaliser", ("coefficients", "initial", "none"))
+    normalisers = parse_str_list(args.normaliser, "--normaliser", NORMALISERS)
     n_ics = (None,) if args.n_ics is None else parse_int_list(args.n_ics, "--n-ics")
     if args.cost == "derivatives":
         cost: str | float = "derivatives"
@@ -99,9 +104,9 @@ def build_sweep(args):
         raise ValueError(f"--n-ics applies to IC-conditioned problems only; {args.problem!r} has one initial condition")
     if n_ics == (None,) and base.get("conditioned", False):
         n_ics = (base["n_ics"],)
-    if any(v in ("prolonged", "evolutionary") for v in variants) or args.match_to != "gpinn":
-        from ..problems._registry import load_problem
-        from ..runs._assemble import select_generators
+    if any(v in SYMMETRY_VARIANTS for v in variants) or args.match_to != GPINN.name:
+        from ..losses._variants import select_generators
+        from ..problems import load_problem
 
         select_generators(load_problem(args.problem), args.generators)  # ValueError if out of range
     kw = {k: base[k] for k in ("steps", "lbfgs_steps", "lr", "width", "depth", "network", "n_initial", "n_boundary")}

@@ -17,6 +17,7 @@ is done); different settings are refused unless --overwrite.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 
 # Recipe fields set by the main options (or renamed): field -> flag
@@ -94,7 +95,9 @@ def _recipe_options(group) -> None:
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     from .. import cli
-    from ..runs._directory import VARIANTS
+    from ..losses._variants import form_names, normaliser_names, variant_names
+
+    VARIANTS = variant_names()
 
     p = subparsers.add_parser(
         "train", help=cli.SUBCOMMANDS["train"], description=__doc__.split("\n\n")[0].replace("\n", " "),
@@ -105,14 +108,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     loss.add_argument("--variant", choices=VARIANTS, default=None,
                       help="interior loss: residual, + symmetry terms (prolonged, evolutionary), or gpinn "
                            "(default: residual)")
-    loss.add_argument("--symmetry", choices=("residual", "prolonged", "evolutionary"), default=None,
+    loss.add_argument("--symmetry", choices=("residual",) + form_names(), default=None,
                       help="alias of --variant")
     loss.add_argument("--generators", default=None,
                       help="symmetry generators: 'all' or 1-based numbers like 1,2,5 (the numbering of "
                            "`liepinn symmetries`; default: all)")
     loss.add_argument("--weight", type=float, default=None,
                       help="weight of each symmetry / gPINN term (default: 1)")
-    loss.add_argument("--normaliser", choices=("initial", "coefficients", "none"), default=None,
+    loss.add_argument("--normaliser", choices=normaliser_names(), default=None,
                       help="scaling of the symmetry / gPINN terms: initial (each equals the residual term on "
                            "a fixed calibration network), coefficients (by the generator's coefficient "
                            "size), none (default: initial)")
@@ -154,30 +157,24 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def settings_from_args(args):
-    """The `RunSettings` the arguments describe (ValueError with a clear message if bad)."""
-    from ..runs._directory import RunSettings
-    from ..runs._recipe import RECIPES
+    """The `RunSpec` the arguments describe (ValueError with a clear message if bad)."""
+    from ..losses import Residual
+    from ..losses._variants import variant_from_name
+    from ..runs import RECIPES, RunSpec
 
     if args.variant is not None and args.symmetry is not None and args.variant != args.symmetry:
         raise ValueError(f"--variant {args.variant} and --symmetry {args.symmetry} disagree (--symmetry is an "
                          "alias of --variant: give one)")
-    variant = args.variant or args.symmetry or "residual"
-    symmetric = variant in ("prolonged", "evolutionary")
-    if args.generators is not None and not symmetric:
-        raise ValueError(f"--generators applies to the symmetry variants (prolonged, evolutionary), not {variant!r}")
-    if args.normaliser is not None and variant == "residual":
-        raise ValueError("--normaliser applies to the prolonged, evolutionary and gpinn variants, not residual")
-    if args.weight is not None and variant == "residual":
-        raise ValueError("--weight applies to the prolonged, evolutionary and gpinn variants, not residual")
+    variant = variant_from_name(args.variant or args.symmetry or Residual.name, weight=args.weight,
+                                normaliser=args.normaliser, generators=args.generators)
+    name_of = args.variant or args.symmetry or Residual.name
+    fields = {f.name for f in dataclasses.fields(variant)}
+    for flag, value, field in (("--generators", args.generators, "generators"), ("--weight", args.weight, "weight"),
+                               ("--normaliser", args.normaliser, "normaliser")):
+        if value is not None and field not in fields:
+            raise ValueError(f"{flag} applies to variants with {field}; {name_of!r} has none")
     if args.weight is not None and not args.weight > 0:
         raise ValueError(f"--weight must be > 0, got {args.weight}")
-    if args.generators is not None and args.generators != "all":
-        try:
-            idx = [int(s) for s in args.generators.split(",") if s.strip()]
-        except ValueError:
-            idx = []
-        if not idx or any(i < 1 for i in idx):
-            raise ValueError(f"--generators must be 'all' or 1-based numbers like 1,2,5, got {args.generators!r}")
 
     name = args.recipe or (args.problem if args.problem in RECIPES else "default")
     if name not in RECIPES:
@@ -229,11 +226,8 @@ def settings_from_args(args):
     for flag, v in (("--ic-weight", args.ic_weight), ("--bc-weight", args.bc_weight)):
         if not v >= 0:
             raise ValueError(f"{flag} must be >= 0, got {v}")
-    weight = args.weight if args.weight is not None else (None if variant == "residual" else 1.0)
-    return RunSettings(
-        problem=args.problem, recipe=recipe, variant=variant,
-        generators=(args.generators or "all") if symmetric else None, weight=weight,
-        normaliser=None if variant == "residual" else (args.normaliser or "initial"), seeds=seeds,
+    return RunSpec(
+        problem=args.problem, recipe=recipe, loss=variant, seeds=seeds,
         constraints=args.constraints, n_initial=args.n_initial, n_boundary=args.n_boundary,
         ic_weight=args.ic_weight, bc_weight=args.bc_weight, harmonics=args.harmonics,
         eval_nx=args.eval_nx, eval_nt=args.eval_nt,
@@ -244,9 +238,8 @@ def settings_from_args(args):
 
 def _summary(s) -> str:
     r = s.recipe
-    loss = s.variant + (f" (generators {s.generators}, weight {s.weight:g}, {s.normaliser})"
-                        if s.variant in ("prolonged", "evolutionary") else
-                        f" (weight {s.weight:g}, {s.normaliser})" if s.variant == "gpinn" else "")
+    extra = {k: v for k, v in s.loss.to_json().items() if k not in ("variant", "form")}
+    loss = s.loss.label + (" (" + ", ".join(f"{k} {v}" for k, v in extra.items()) + ")" if extra else "")
     seeds = f"seed {s.seeds[0]}" if len(s.seeds) == 1 else f"{len(s.seeds)} seeds vmapped"
     refine = f", {r.refinement.upper()} every {r.refine_every}" if r.refinement else ""
     return (f"{s.problem}: {loss}; {s.constraints} constraints; {r.width}x{r.depth} {r.activation}; "

@@ -45,23 +45,8 @@ from typing import Any
 
 import numpy as np
 
-from ..runs._assemble import (
-    CALIBRATION_KEY,
-    HELD_OUT_KEY,
-    TEST_IC_KEY,
-    TRAIN_IC_KEY,
-    References,
-    boundary_points,
-    build_interior_loss,
-    grid_points,
-    ic_family,
-    initial_points,
-    initial_scales,
-    is_float64,
-    rel_l2,
-    select_generators,
-)
-from ..problems._registry import fingerprint, is_conditioned, load_problem
+from ..problems import is_conditioned, load_problem
+from ..runs._assemble import HELD_OUT_KEY, References, assemble, is_float64, seed_model
 from ._spec import DEFAULT_OPTIONS, RunConfig
 
 # extra L-BFGS rounds stop for a seed whose held-out residual improved by less than this
@@ -90,71 +75,6 @@ def recipe(problem: str) -> dict[str, Any]:
     out.update(_RECIPES.get(problem, {}))
     out["conditioned"] = conditioned
     return out
-
-
-# ------------------------------------------------------------------------------------------
-# symmetries and losses
-
-
-# ------------------------------------------------------------------------------------------
-# networks and data
-
-
-def _network_kind(problem, c: RunConfig) -> str:
-    kind = c.network
-    if kind == "auto":
-        kind = "deeponet" if is_conditioned(problem) else ("mlp-periodic" if problem.periodic else "mlp")
-    if kind not in ("mlp", "mlp-periodic", "deeponet"):
-        raise ValueError(f"network must be auto, mlp, mlp-periodic or deeponet, got {c.network!r}")
-    if kind == "deeponet" and not is_conditioned(problem):
-        raise ValueError(f"network 'deeponet' needs a problem with a family of initial conditions; {problem.name!r} has one")
-    if kind != "deeponet" and is_conditioned(problem):
-        raise ValueError(f"problem {problem.name!r} has a family of initial conditions: use network 'deeponet' (or auto)")
-    return kind
-
-
-def _embedding(problem, c: RunConfig, periodic: bool):
-    from ..nn._networks import Chain, Normalise, PeriodicEmbedding
-
-    lo, hi = problem.bounds
-    norm = Normalise(lo, hi)
-    if not periodic:
-        return norm
-    axis = problem.independent.index(problem.space[0])
-    return Chain(norm, PeriodicEmbedding(len(lo), axis=axis, period=2.0, n_harmonics=int(c.option("harmonics"))))
-
-
-def _sensors(problem, m: int) -> np.ndarray:
-    lo, hi = (float(b) for b in problem.domain[problem.space[0]])
-    if problem.periodic:
-        return lo + (hi - lo) * np.arange(m) / m
-    return np.linspace(lo, hi, m)
-
-
-def _make_model_fn(problem, c: RunConfig):
-    import jax.random as jr
-
-    from ..nn._networks import MLP, DeepONet
-
-    kind = _network_kind(problem, c)
-    p, q = len(problem.independent), len(problem.dependent)
-    if kind == "deeponet":
-        if q != 1:
-            raise ValueError("the IC-conditioned DeepONet runner supports one dependent variable")
-        sensors = _sensors(problem, int(c.option("sensors")))
-
-        def make(key):
-            return DeepONet(sensors, p, q, n_basis=int(c.option("n_basis")), width=c.width, depth=c.depth,
-                            trunk_embedding=_embedding(problem, c, problem.periodic), key=jr.fold_in(key, 1))
-    else:
-        def make(key):
-            return MLP(p, q, c.width, c.depth, embedding=_embedding(problem, c, kind == "mlp-periodic"),
-                       key=jr.fold_in(key, 1))
-    return kind, make
-
-
-# ------------------------------------------------------------------------------------------
-# references
 
 
 # ------------------------------------------------------------------------------------------
@@ -206,89 +126,21 @@ class TrainRunner:
         import jax.numpy as jnp
         import jax.random as jr
 
-        from ..losses._pinn import dirichlet_loss, neumann_loss
-        from ..problems._problem import Dirichlet, Neumann
-        from ..train._loop import Plateau, train_seeds
-        from ..train._sampling import Collocation, Sobol
+        from ..train import Plateau, train_seeds
 
         c = configs[0]
-        problem = load_problem(c.problem)
-        if c.problem_id is not None and c.problem_id != fingerprint(problem):
-            raise ValueError(
-                f"problem {c.problem!r} changed since this sweep was specified (fingerprint "
-                f"{fingerprint(problem)} != {c.problem_id}); rebuild the sweep"
-            )
-        conditioned = is_conditioned(problem)
-        if conditioned and c.n_ics is None:
-            raise ValueError(f"problem {c.problem!r} is IC-conditioned: give n_ics (numbers of training ICs)")
-        if not conditioned and c.n_ics is not None:
-            raise ValueError(f"n_ics applies to IC-conditioned problems only; {c.problem!r} has one initial condition")
-        loss = build_interior_loss(problem, c.variant, c.generators, weight=c.weight, normaliser=c.normaliser)
-        kind, make_model = _make_model_fn(problem, c)
+        spec = c.spec()
+        asm = assemble(load_problem(c.problem), spec)
+        if c.network not in ("auto", asm.network):
+            raise ValueError(f"network {c.network!r} does not fit problem {c.problem!r} (it takes {asm.network!r}; "
+                             "use network='auto')")
+        problem, loss, loss_fn, data = asm.problem, asm.loss, asm.loss_fn, asm.data
         lo, hi = problem.bounds
-        colloc = Collocation(lo, hi, c.n_collocation, Sobol())
-        f32 = jnp.float64 if c.float64 else jnp.float32
-        ic_pts = jnp.asarray(initial_points(problem, c.n_initial), f32)
-        ic_w, bc_w = float(c.option("ic_weight")), float(c.option("bc_weight"))
-        data: dict[str, Any] = {"interior": colloc, "ic_points": ic_pts}
-        bc = problem.boundary
-        if isinstance(bc, (Dirichlet, Neumann)) and c.n_boundary > 0:
-            left, right = boundary_points(problem, c.n_boundary)
-            pts = np.concatenate([left, right])
-            data["bc_points"] = jnp.asarray(pts, f32)
-            data["bc_values"] = jnp.asarray(problem.boundary_values(pts).T, f32)
-        neumann = isinstance(bc, Neumann)
-        normal = np.zeros(len(problem.independent))
-        normal[problem.independent.index(problem.space[0])] = 1.0
-
-        if conditioned:
-            fam, coefs = ic_family(problem, c.n_ics, TRAIN_IC_KEY)
-            sensors = _sensors(problem, int(c.option("sensors")))
-            data["branch"] = jnp.asarray(fam.evaluate(coefs, sensors), f32)
-            xi = problem.independent.index(problem.space[0])
-            data["ic_values"] = jnp.asarray(fam.evaluate(coefs, np.asarray(ic_pts[:, xi])), f32)
-        else:
-            data["ic_values"] = jnp.asarray(problem.initial_values(np.asarray(ic_pts)).T, f32)
-
-        if c.normaliser == "initial":
-            calib = make_model(jr.PRNGKey(CALIBRATION_KEY))
-            pts = colloc.init(jr.PRNGKey(CALIBRATION_KEY))
-            if conditioned:
-                calib = calib.condition(data["branch"][0])
-            loss = initial_scales(loss, calib, pts)
-
-        def single(model, batch, ic_values):
-            total, terms = loss(model, batch["interior"])
-            terms = dict(terms)
-            ic = dirichlet_loss(model, batch["ic_points"], ic_values)
-            terms["initial"] = ic
-            total = total + ic_w * ic
-            if "bc_points" in batch:
-                if neumann:
-                    b = neumann_loss(model, batch["bc_points"], batch["bc_values"], normal)
-                else:
-                    b = dirichlet_loss(model, batch["bc_points"], batch["bc_values"])
-                terms["boundary"] = b
-                total = total + bc_w * b
-            return total, terms
-
-        if conditioned:
-            def loss_fn(model, batch):
-                def per_ic(branch, ic_values):
-                    return single(model.condition(branch), batch, ic_values)
-
-                totals, terms = jax.vmap(per_ic)(batch["branch"], batch["ic_values"])
-                return jnp.mean(totals), {k: jnp.mean(v) for k, v in terms.items()}
-        else:
-            def loss_fn(model, batch):
-                return single(model, batch, batch["ic_values"])
-
+        conditioned = asm.conditioned
+        f32 = jnp.float64 if spec.recipe.adam_float64 else jnp.float32
         keys = [jr.PRNGKey(x.seed) for x in configs]
-        use64 = bool(c.option("lbfgs_float64"))
-        common = dict(lbfgs_dtype="float64" if (use64 and c.lbfgs_steps) else None,
-                      log_every=int(c.option("log_every")), progress=self.progress)
-        res = train_seeds(loss_fn, make_model, data, keys=keys, steps=c.steps, learning_rate=c.lr,
-                          lbfgs_steps=c.lbfgs_steps, dtype="float64" if c.float64 else None, **common)
+        options = dict(spec.recipe.train_options(), progress=self.progress)
+        res = train_seeds(loss_fn, asm.make_model, data, keys=keys, **options)
         n = len(configs)
         models, wall = res.model, res.wall_time
         totals = np.asarray(res.history["total"], float).reshape(n, -1)
@@ -302,7 +154,7 @@ class TrainRunner:
             # held-out criterion: the mean squared residual on fixed points not trained on
             # (no solution data) stops improving -- it stalls or rises once the network
             # overfits its collocation points, while the training loss may keep falling
-            heldout_residual = self._held_out(problem, data, conditioned, lo, hi, f32)
+            heldout_residual = self._held_out(asm.residual_loss, data, conditioned, lo, hi, f32)
             held_out = [heldout_residual(models, n)]
         # the model each seed is evaluated with: the vmapped group trains on until every seed
         # has converged, but a converged seed keeps the model it converged with (early
@@ -316,8 +168,8 @@ class TrainRunner:
             starts = [_index(models, k) for k in range(n)]
             first = starts if first is None else first
             previous = iter(starts)
-            more = train_seeds(loss_fn, lambda key: next(previous), data, keys=keys, steps=0,
-                               learning_rate=c.lr, lbfgs_steps=c.lbfgs_steps, **common)
+            more = train_seeds(loss_fn, lambda key: next(previous), data, keys=keys,
+                               **dict(options, steps=0, dtype=None))
             models, wall, rounds = more.model, wall + more.wall_time, rounds + 1
             lbfgs_done += int(more.lbfgs_steps)
             totals = np.concatenate([totals, np.asarray(more.history["total"], float).reshape(n, -1)[:, 1:]], axis=1)
@@ -340,14 +192,14 @@ class TrainRunner:
                     used[k] = lbfgs_done
             hist = more.history
 
-        def seed_model(k):
+        def model_for(k):
             return kept[k] if kept[k] is not None else _index(models, k)
 
         t_eval = time.perf_counter()
         # a model trained to float64 (the L-BFGS phase) is evaluated in float64: outside x64
         # mode JAX would compute (and warn) in float32
         with jax.enable_x64(is_float64(models)):
-            errors, fields = self._evaluate(problem, c, seed_model, n, conditioned)
+            errors, fields = asm.evaluate(model_for, n, self.references)
         eval_time = time.perf_counter() - t_eval
         final = {k: np.asarray(hist[k])[..., -1] for k in hist.names}
         out = []
@@ -371,13 +223,13 @@ class TrainRunner:
                 "final_loss": {name: float(np.asarray(v).reshape(n, -1)[k, 0]) if np.ndim(v) else float(v)
                                for name, v in final.items()},
                 "loss": loss.describe(),
-                "network": kind,
+                "network": asm.network,
                 "problem": problem.describe(),
             })
         return out
 
     @staticmethod
-    def _held_out(problem, data, conditioned: bool, lo, hi, dtype):
+    def _held_out(res_loss, data, conditioned: bool, lo, hi, dtype):
         """`(models, n) -> (n,)`: each seed's mean squared residual on `_HELD_OUT_POINTS` fixed
         Sobol points (key `HELD_OUT_KEY`; for IC-conditioned runs averaged over the training ICs)."""
         import equinox as eqx
@@ -387,7 +239,6 @@ class TrainRunner:
 
         from ..train._sampling import Sobol
 
-        res_loss = build_interior_loss(problem, "residual")
         pts = Sobol().sample(_HELD_OUT_POINTS, lo, hi, key=jr.PRNGKey(HELD_OUT_KEY), dtype=dtype)
 
         def one(model):
@@ -403,63 +254,10 @@ class TrainRunner:
 
         return evaluate
 
-    def _evaluate(self, problem, c: RunConfig, seed_model, n: int, conditioned: bool):
-        """Errors of `seed_model(k)` for k < n against the references."""
-        import jax.numpy as jnp
-
-        nx, nt = int(c.option("eval_nx")), int(c.option("eval_nt"))
-        dtype = jnp.float64 if is_float64(seed_model(0)) else jnp.float32
-        if not conditioned:
-            x, t, ref = self.references.get(problem, nx, nt)
-            pts = jnp.asarray(grid_points(problem, x, t), dtype)
-            errs, fields = [], []
-            for k in range(n):
-                pred = np.asarray(seed_model(k)(pts), float).T.reshape(ref.shape)
-                per = {d: rel_l2(pred[a], ref[a]) for a, d in enumerate(problem.dependent)}
-                errs.append(rel_l2(pred, ref))
-                fields.append(per)
-            return errs, fields
-        errs = self._conditioned_errors(problem, c, seed_model, n, TEST_IC_KEY, int(c.option("n_test_ics")))
-        # the same on (up to n_test_ics of) the training ICs: separates fitting the PDE on the
-        # ICs seen in training from generalising to new ones
-        n_train = min(int(c.n_ics), int(c.option("n_test_ics")))
-        train = self._conditioned_errors(problem, c, seed_model, n, TRAIN_IC_KEY, int(c.n_ics), n_train)
-        d = problem.dependent[0]
-        fields = [{d: float(np.mean(e)), "per_test_ic": e, "train_ics": float(np.mean(tr)), "per_train_ic": tr}
-                  for e, tr in zip(errs, train)]
-        return [float(np.mean(e)) for e in errs], fields
-
-    def _conditioned_errors(self, problem, c, seed_model, n, key, n_draw, n_use=None):
-        """Per seed, the rel. L2 error on each of the first `n_use` of `n_draw` ICs drawn with `key`."""
-        import jax.numpy as jnp
-
-        nx, nt = int(c.option("eval_nx")), int(c.option("eval_nt"))
-        dtype = jnp.float64 if is_float64(seed_model(0)) else jnp.float32
-        fam, coefs = ic_family(problem, n_draw, key)
-        n_use = n_draw if n_use is None else n_use
-        coefs = tuple(np.asarray(a)[:n_use] for a in coefs)
-        amp, ell, phase = coefs
-        d = problem.dependent[0]
-        refs = [self.references.get(problem, nx, nt, initial={d: fam.expression(amp[j], ell[j], phase[j])})
-                for j in range(n_use)]
-        x, t = refs[0][0], refs[0][1]
-        pts = jnp.asarray(grid_points(problem, x, t), dtype)
-        branch = jnp.asarray(fam.evaluate(coefs, _sensors(problem, int(c.option("sensors")))), dtype)
-        out = []
-        for k in range(n):
-            model = seed_model(k)
-            out.append([rel_l2(np.asarray(model(pts, branch[j]), float).T.reshape(ref.shape), ref)
-                        for j, (_, _, ref) in enumerate(refs)])
-        return out
-
 
 def _index(models, k: int):
     """Seed k of an ensemble model (arrays with a leading seed axis)."""
-    import equinox as eqx
-    import jax
-
-    arrays, static = eqx.partition(models, eqx.is_array)
-    return eqx.combine(jax.tree.map(lambda a: a[k], arrays), static)
+    return seed_model(models, 2, k)
 
 
 def train_group(configs: Sequence[RunConfig]) -> list[dict[str, Any]]:
@@ -472,4 +270,4 @@ def _default_runner() -> TrainRunner:
     return TrainRunner()
 
 
-__all__ = ["TrainRunner", "train_group", "recipe", "select_generators", "build_interior_loss", "DEFAULT_OPTIONS"]
+__all__ = ["TrainRunner", "train_group", "recipe", "DEFAULT_OPTIONS"]

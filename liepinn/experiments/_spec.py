@@ -30,12 +30,28 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-VARIANTS: tuple[str, ...] = ("residual", "prolonged", "evolutionary", "gpinn", "matched")
-SYMMETRY_VARIANTS: tuple[str, ...] = ("prolonged", "evolutionary")
+from ..losses._variants import (
+    GPINN,
+    InitialBalance,
+    AbstractVariant,
+    Residual,
+    Symmetry,
+    form_names,
+    normaliser_names,
+    variant_from_json,
+    variant_from_name,
+    variant_names,
+)
+
+# the compute-matched arm: a plain PINN given the compute of another arm (a sweep-level arm,
+# not a loss: its runs train `Residual()` with more points or steps)
+MATCHED = "matched"
+VARIANTS: tuple[str, ...] = variant_names() + (MATCHED,)
+SYMMETRY_VARIANTS: tuple[str, ...] = form_names()
 # variants whose loss has an extra term scaled by `weight`
-WEIGHTED_VARIANTS: tuple[str, ...] = ("prolonged", "evolutionary", "gpinn")
+WEIGHTED_VARIANTS: tuple[str, ...] = SYMMETRY_VARIANTS + (GPINN.name,)
 MATCH_MODES: tuple[str, ...] = ("points", "steps")
-NORMALISERS: tuple[str, ...] = ("coefficients", "initial", "none")
+NORMALISERS: tuple[str, ...] = normaliser_names()
 
 # Settings of a run besides the grid axes, with their defaults. Every run records all of them
 # (defaults included), so a later change of a default never reuses stored runs. Adding a key
@@ -120,6 +136,9 @@ class RunConfig:
     cost_ratio: float | None = None
     problem_id: str | None = None
     options: tuple[tuple[str, Any], ...] = ()
+    # the fields of a variant defined outside liepinn (`AbstractVariant.to_json` minus its
+    # name); empty for the built-in ones, and then left out of the record and the key
+    variant_options: tuple[tuple[str, Any], ...] = ()
 
     def option(self, name: str) -> Any:
         """A setting of `options` (DEFAULT_OPTIONS fills what the run does not record)."""
@@ -128,7 +147,37 @@ class RunConfig:
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["options"] = {k: v for k, v in self.options}
+        if self.variant_options:
+            d["variant_options"] = {k: v for k, v in self.variant_options}
+        else:
+            d.pop("variant_options")
         return d
+
+    def loss(self) -> AbstractVariant:
+        """The run's interior loss (`residual` for the compute-matched arm)."""
+        if self.variant == MATCHED:
+            return Residual()
+        if self.variant_options:
+            return variant_from_json({"variant": self.variant, **dict(self.variant_options)})
+        return variant_from_name(self.variant, weight=self.weight, normaliser=self.normaliser,
+                                 generators=self.generators)
+
+    def spec(self):
+        """The `liepinn.runs.RunSpec` this sweep record trains (soft initial/boundary terms, the
+        network size and optimiser of the record; one seed)."""
+        from ..runs import Recipe, RunSpec
+
+        o = self.option
+        recipe = Recipe(width=self.width, depth=self.depth, n_collocation=self.n_collocation,
+                        sampler=self.sampler, steps=self.steps, learning_rate=self.lr, decay=0.1,
+                        lbfgs_steps=self.lbfgs_steps, lbfgs_memory=20, float64=bool(o("lbfgs_float64")),
+                        adam_float64=bool(self.float64), log_every=int(o("log_every")))
+        return RunSpec(problem=self.problem, problem_id=self.problem_id, recipe=recipe, loss=self.loss(),
+                       seeds=(self.seed,), constraints="soft", n_initial=self.n_initial,
+                       n_boundary=self.n_boundary, ic_weight=float(o("ic_weight")), bc_weight=float(o("bc_weight")),
+                       harmonics=int(o("harmonics")), n_ics=self.n_ics, sensors=int(o("sensors")),
+                       n_basis=int(o("n_basis")), n_test_ics=int(o("n_test_ics")), eval_nx=int(o("eval_nx")),
+                       eval_nt=int(o("eval_nt")), extra_lbfgs_rounds=int(o("extra_lbfgs_rounds")))
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> RunConfig:
@@ -138,6 +187,7 @@ class RunConfig:
             raise ValueError(f"unknown RunConfig fields {unknown}")
         d = dict(d)
         d["options"] = tuple(sorted(dict(d.get("options") or {}).items()))
+        d["variant_options"] = tuple(sorted(_tuples(dict(d.get("variant_options") or {})).items()))
         return cls(**d)
 
     @property
@@ -156,7 +206,8 @@ class RunConfig:
     def label(self) -> str:
         """Short human label of the arm (variant and, where they apply, weight and normaliser)."""
         parts = [self.variant]
-        if self.variant == "matched":
+        parts += [f"{k}={v}" for k, v in self.variant_options]
+        if self.variant == MATCHED:
             parts.append(f"{self.match} x{self.cost_ratio:.3g} of {self.matched_to}")
         if self.weight is not None:
             parts.append(f"w={self.weight:g}")
@@ -165,6 +216,10 @@ class RunConfig:
         if self.generators != "all" and self.variant in SYMMETRY_VARIANTS:
             parts.append(f"gens={self.generators}")
         return parts[0] if len(parts) == 1 else f"{parts[0]} ({', '.join(parts[1:])})"
+
+
+def _tuples(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
 
 
 def _hash(d: Mapping[str, Any]) -> str:
@@ -204,11 +259,11 @@ class Sweep:
 
     problems: tuple[str, ...]
     samples: tuple[int, ...]
-    variants: tuple[str, ...] = ("residual", "prolonged", "evolutionary", "gpinn", "matched")
+    variants: tuple[str | AbstractVariant, ...] = VARIANTS
     seeds: int | tuple[int, ...] = 5
     n_ics: tuple[int | None, ...] = (None,)
     weights: tuple[float, ...] = (1.0,)
-    normalisers: tuple[str, ...] = ("initial",)
+    normalisers: tuple[str, ...] = (InitialBalance.name,)
     generators: str = "all"
     steps: int = 2000
     lbfgs_steps: int = 500
@@ -221,7 +276,7 @@ class Sweep:
     sampler: str = "sobol"
     float64: bool = False
     match: str = "points"
-    match_to: str = "evolutionary"
+    match_to: str = SYMMETRY_VARIANTS[-1]  # the evolutionary form
     cost: str | float = "derivatives"
     options: Mapping[str, Any] = field(default_factory=dict)
 
@@ -242,9 +297,10 @@ class Sweep:
         set_("problems", tuple(problems))
         set_("samples", tuple(_check_int("samples", n, 1) for n in _tuple("samples", self.samples)))
         variants = _tuple("variants", self.variants)
-        bad = [v for v in variants if v not in VARIANTS]
+        bad = [v for v in variants if not isinstance(v, AbstractVariant) and v not in VARIANTS]
         if bad:
-            raise ValueError(f"unknown variant(s) {bad}; choose from {list(VARIANTS)}")
+            raise ValueError(f"unknown variant(s) {bad}; choose from {list(VARIANTS)} or pass "
+                             "liepinn.losses variant objects")
         set_("variants", variants)
         if isinstance(self.seeds, int) and not isinstance(self.seeds, bool):
             set_("seeds", tuple(range(_check_int("seeds", self.seeds, 1))))
@@ -269,9 +325,9 @@ class Sweep:
         _check_int("n_boundary", self.n_boundary, 0)
         if self.match not in MATCH_MODES:
             raise ValueError(f"match must be one of {list(MATCH_MODES)}, got {self.match!r}")
-        if self.match_to not in SYMMETRY_VARIANTS + ("gpinn",):
+        if self.match_to not in WEIGHTED_VARIANTS:
             raise ValueError(
-                f"match_to must be one of {list(SYMMETRY_VARIANTS + ('gpinn',))}, got {self.match_to!r}"
+                f"match_to must be one of {list(WEIGHTED_VARIANTS)}, got {self.match_to!r}"
             )
         if isinstance(self.cost, str):
             if self.cost != "derivatives":
@@ -301,7 +357,7 @@ class Sweep:
             from ..runs._cost import derivative_cost
 
             cost_fn = derivative_cost
-        ratio = cost_fn(problem, self.match_to, self.generators) / cost_fn(problem, "residual", self.generators)
+        ratio = cost_fn(problem, self.match_to, self.generators) / cost_fn(problem, Residual.name, self.generators)
         return max(1.0, float(ratio))
 
     def expand(self, cost_fn: CostFn | None = None) -> list[RunConfig]:
@@ -310,7 +366,7 @@ class Sweep:
 
         out: list[RunConfig] = []
         ids = {p: problem_id(p) for p in self.problems}
-        ratios = {p: self.cost_ratio(p, cost_fn) for p in self.problems} if "matched" in self.variants else {}
+        ratios = {p: self.cost_ratio(p, cost_fn) for p in self.problems} if MATCHED in self.variants else {}
         common = dict(
             steps=self.steps, lbfgs_steps=self.lbfgs_steps, lr=self.lr, network=self.network,
             width=self.width, depth=self.depth, n_initial=self.n_initial,
@@ -320,8 +376,9 @@ class Sweep:
         for problem in self.problems:
             for n_ics in self.n_ics:
                 for n in sorted(self.samples):
-                    for variant in self.variants:
-                        for arm in self._arms(variant, ratios.get(problem)):
+                    for v in self.variants:
+                        variant, arms = self._arms(v, ratios.get(problem))
+                        for arm in arms:
                             for seed in self.seeds:
                                 kw = dict(common)
                                 kw.update(arm)
@@ -336,17 +393,34 @@ class Sweep:
                                                      variant=variant, seed=seed, **kw))
         return out
 
-    def _arms(self, variant: str, ratio: float | None) -> list[dict[str, Any]]:
-        if variant == "residual":
-            return [{}]
-        if variant == "matched":
+    def _arms(self, variant: str | AbstractVariant, ratio: float | None) -> tuple[str, list[dict[str, Any]]]:
+        """(the record's variant name, the settings of each of its arms)."""
+        if isinstance(variant, (Residual, GPINN, Symmetry)):  # built-in objects: the flat record
+            d = variant.to_json()
+            if isinstance(variant, Symmetry):
+                gens = d["generators"]
+                return variant.form.name, [dict(weight=d["weight"], normaliser=d["normaliser"],
+                                                generators=gens if gens == "all" else ",".join(map(str, gens)))]
+            if isinstance(variant, GPINN):
+                return variant.name, [dict(weight=d["weight"], normaliser=d["normaliser"])]
+            return variant.name, [{}]
+        if isinstance(variant, AbstractVariant):  # defined outside liepinn: its own fields
+            d = variant.to_json()
+            d.pop("variant")
+            return variant.name, [dict(variant_options=tuple(sorted(d.items())))]
+        if variant == Residual.name:
+            return variant, [{}]
+        if variant == MATCHED:
             model = "derivatives" if isinstance(self.cost, str) else "fixed"
-            return [dict(match=self.match, matched_to=self.match_to, cost_model=model,
-                         cost_ratio=round(float(ratio), 6))]
-        if variant == "gpinn":
-            return [dict(weight=w, normaliser=nm) for w in self.weights for nm in self.normalisers]
-        return [dict(weight=w, normaliser=nm, generators=self.generators)
-                for w in self.weights for nm in self.normalisers]
+            return variant, [dict(match=self.match, matched_to=self.match_to, cost_model=model,
+                                  cost_ratio=round(float(ratio), 6))]
+        if variant == GPINN.name:
+            return variant, [dict(weight=w, normaliser=nm) for w in self.weights for nm in self.normalisers]
+        if variant in SYMMETRY_VARIANTS:
+            return variant, [dict(weight=w, normaliser=nm, generators=self.generators)
+                             for w in self.weights for nm in self.normalisers]
+        # a user variant registered by name: built with its defaults
+        return self._arms(variant_from_name(variant), ratio)
 
 
 def parse_int_list(text: str, what: str) -> tuple[int, ...]:

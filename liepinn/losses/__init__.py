@@ -3,6 +3,17 @@ initial/boundary conditions. The degeneracy report (what each generator's term c
 `liepinn.symmetry.degeneracy`, re-exported here."""
 
 from ._lower import Lowered as Lowered, lower as lower
+from ._variants import GPINN as GPINN
+from ._variants import AbstractForm as AbstractForm
+from ._variants import AbstractNormaliser as AbstractNormaliser
+from ._variants import AbstractVariant as AbstractVariant
+from ._variants import CoefficientScale as CoefficientScale
+from ._variants import Evolutionary as Evolutionary
+from ._variants import InitialBalance as InitialBalance
+from ._variants import NoScaling as NoScaling
+from ._variants import Prolonged as Prolonged
+from ._variants import Residual as Residual
+from ._variants import Symmetry as Symmetry
 from ._pinn import (
     EVOLUTIONARY as EVOLUTIONARY,
     NORMALISATION_RULE as NORMALISATION_RULE,
@@ -23,6 +34,8 @@ from ..symmetry._degeneracy import (
 )
 
 __all__ = [
+    "AbstractForm", "AbstractNormaliser", "AbstractVariant", "CoefficientScale", "Evolutionary", "GPINN",
+    "InitialBalance", "NoScaling", "Prolonged", "Residual", "Symmetry",
     "Degeneracy",
     "Lowered",
     "lower",

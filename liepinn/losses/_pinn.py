@@ -34,12 +34,12 @@ import sympy as sp
 from jaxtyping import Array, ArrayLike, Float
 
 from ._lower import Lowered, lower
+from ._variants import AbstractForm, AbstractNormaliser, Evolutionary, Prolonged, form_from_name
 from ..derivatives import DEFAULT_STRATEGY, AbstractStrategy, Box, derivatives
 from ..symmetry._degeneracy import _basis, infinitesimals
 
-PROLONGED = "prolonged"
-EVOLUTIONARY = "evolutionary"
-FORMS = (PROLONGED, EVOLUTIONARY)
+PROLONGED = Prolonged()
+EVOLUTIONARY = Evolutionary()
 
 NORMALISATION_RULE = (
     "s_v = max over a grid of the box times [-U_a, U_a] of max(|xi^i| / (hi_i - lo_i), "
@@ -98,7 +98,7 @@ class PINNLoss(eqx.Module):
     scales: Float[Array, " G"]
     gpinn_scales: Float[Array, " p"]
     names: tuple[str, ...] = eqx.field(static=True)
-    forms: tuple[str, ...] = eqx.field(static=True)
+    forms: tuple[AbstractForm, ...] = eqx.field(static=True)
     weights: tuple[float, ...] = eqx.field(static=True)
     residual_weight: float = eqx.field(static=True)
     gpinn_weight: float | None = eqx.field(static=True)
@@ -117,13 +117,13 @@ class PINNLoss(eqx.Module):
         pde,
         generators=(),
         *,
-        form: str | Sequence[str] = EVOLUTIONARY,
+        form: AbstractForm | Sequence[AbstractForm] = EVOLUTIONARY,
         weights: float | Sequence[float] | Mapping[str, float] = 1.0,
         select: Sequence[str] | None = None,
         names: Sequence[str] | None = None,
         residual_weight: float = 1.0,
         gpinn: float | None = None,
-        normalisation: str | Sequence[float] = "coefficients",
+        normalisation: AbstractNormaliser | str | Sequence[float] = "coefficients",
         domain: Box | None = None,
         box: Box | None = None,
         u_scale: float | Sequence[float] = 1.0,
@@ -141,12 +141,12 @@ class PINNLoss(eqx.Module):
             raise ValueError(f"{len(names)} names given for {len(basis)} generators")
         if len(set(names)) != len(names):
             raise ValueError(f"generator names must be distinct, got {names}")
-        forms = [form] * len(basis) if isinstance(form, str) else list(form)
+        forms = [form] * len(basis) if isinstance(form, (str, AbstractForm)) else list(form)
         if len(forms) != len(basis):
             raise ValueError(f"{len(forms)} forms given for {len(basis)} generators")
-        for f in forms:
-            if f not in FORMS:
-                raise ValueError(f"form must be one of {FORMS}, got {f!r}")
+        forms = [form_from_name(f) for f in forms]
+        if isinstance(normalisation, AbstractNormaliser):
+            normalisation = normalisation.construction
         w = _weights(weights, names)
         if select is not None:
             unknown = [s for s in select if s not in names]
@@ -164,7 +164,7 @@ class PINNLoss(eqx.Module):
         # -- the expressions, all lowered together ------------------------------------------
         eqs = list(pde.equations)
         m = len(eqs)
-        need_D = gpinn is not None or EVOLUTIONARY in forms
+        need_D = gpinn is not None or any(f.extra_order > 0 for f in forms)
         rows: list[sp.Expr] = list(eqs)
         d_rows = None
         if need_D:
@@ -177,7 +177,7 @@ class PINNLoss(eqx.Module):
             prv_rows.append(len(rows))
             rows += [sp.expand(g.prolong(e)) for e in eqs]
             pairs = []
-            if f == EVOLUTIONARY:
+            if f.extra_order > 0:  # L[Q] = pr v(Delta) - xi^i D_i Delta
                 for i, c in enumerate(xi):
                     if c != 0:
                         pairs.append((i, len(rows)))
@@ -253,7 +253,7 @@ class PINNLoss(eqx.Module):
         self._record = json.dumps({
             "pde": [sp.sstr(e) for e in eqs],
             "generators": [
-                {"name": n, "form": f, "weight": wk,
+                {"name": n, "form": f.name, "weight": wk,
                  "xi": {x.name: sp.sstr(c) for x, c in zip(jet.independent, xi) if c != 0},
                  "phi": {u.name: sp.sstr(c) for u, c in zip(jet.dependent, ph) if c != 0}}
                 for n, f, wk, (xi, ph) in zip(names, forms, w, infinitesimal)

@@ -1,8 +1,8 @@
 """Problems: a PDE plus its domain, initial and boundary conditions and parameter values.
 
 Sympy and numpy only at import time (the catalogue imports every `pdes/` module); JAX is
-imported only by the helpers that hand arrays to the numeric layer (`Problem.box`,
-`SineSeries.sample` with a JAX key).
+imported only by `SineSeries.sample` with a JAX key. The numeric layer builds its
+`liepinn.derivatives.Box` from `Problem.bounds`.
 """
 
 from __future__ import annotations
@@ -443,14 +443,6 @@ class Problem:
         lo = np.array([float(self.domain[v][0]) for v in self.independent])
         hi = np.array([float(self.domain[v][1]) for v in self.independent])
         return Bounds(lo, hi)
-
-    @property
-    def box(self):
-        """The domain as a `liepinn.derivatives.Box` (imports JAX)."""
-        from ..derivatives._strategies import Box
-
-        b = self.bounds
-        return Box(b.lo, b.hi)
 
     @property
     def t_span(self) -> tuple[float, float]:

@@ -13,3 +13,5 @@ from ._result import Reference as Reference
 from ._result import load_mat as load_mat
 from ._solve import output_grid as output_grid
 from ._solve import solve_reference as solve_reference
+
+__all__ = ["AbstractDiscretisation", "Chebyshev", "Fourier", "Reference", "load_mat", "output_grid", "solve_reference"]

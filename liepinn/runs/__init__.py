@@ -1,12 +1,17 @@
-"""Runs: a training recipe, the assembly of a problem into a loss, data, a model factory and
-an evaluator, and the training directory of `liepinn train` (`load_run`).
+"""Runs: the `RunSpec` of a training run, its `Recipe` (network size, points, optimiser),
+`assemble(problem, spec)` (the one path to a loss, data, a network factory and an evaluator),
+and the training directory of `liepinn train` (`train_run`, `load_run`).
 """
 
-from ._directory import RunSettings as RunSettings
+from ._assemble import Assembly as Assembly
+from ._assemble import References as References
+from ._assemble import assemble as assemble
 from ._directory import TrainedRun as TrainedRun
 from ._directory import load_run as load_run
 from ._directory import train_run as train_run
 from ._recipe import RECIPES as RECIPES
 from ._recipe import Recipe as Recipe
+from ._spec import RunSpec as RunSpec
 
-__all__ = ["RECIPES", "Recipe", "RunSettings", "TrainedRun", "load_run", "train_run"]
+__all__ = ["Assembly", "RECIPES", "Recipe", "References", "RunSpec", "TrainedRun", "assemble", "load_run",
+           "train_run"]

@@ -1,27 +1,43 @@
-r"""What a training run is made of, shared by `liepinn train` (`_rundir`) and the sweep runner
-(`_experiments._train`): the interior loss of a variant, the initial/boundary point sets, the
-"initial" calibration of the extra terms, and evaluation against a cached reference.
+r"""`assemble(problem, spec)`: the one code path from a problem and a `RunSpec` to what a run
+trains and how it is evaluated. `liepinn train`, `load_run`, sweeps and `liepinn compare` all
+go through it.
 
-- `build_interior_loss`: residual (`residual`, `matched`), + $\|D_i\Delta\|^2$ (`gpinn`), or +
-  one symmetry term per generator of the derived algebra (`prolonged`, `evolutionary`).
-- `initial_scales`: each extra term rescaled to equal the residual term on a calibration
-  network, $s \leftarrow s\sqrt{T/T_\mathrm{res}}$.
-- `References`: exact solution or diffrax reference on an nx x nt grid, cached in memory and
-  on disk (atomic writes); `rel_l2` = $\|u - u_\mathrm{ref}\|_2 / \|u_\mathrm{ref}\|_2$.
+- **Interior loss**: `spec.loss` (a `liepinn.losses.AbstractVariant`), calibrated by its
+  normaliser on a fixed network (`CALIBRATION_KEY`).
+- **Initial/boundary conditions**: `spec.constraints == "hard"`: the initial condition and
+  Dirichlet data hold exactly through the output transform below, Neumann data are a soft
+  term; `"soft"`: $\|u - u_0\|^2$ on `n_initial` points of $t = t_0$ (weight `ic_weight`) and
+  Dirichlet/Neumann terms on `n_boundary` points per end (weight `bc_weight`).
+- **Network**: the recipe's MLP on inputs normalised to $[-1, 1]^p$; exactly periodic input
+  features (`harmonics`) on periodic domains; for a family of initial conditions, the
+  IC-conditioned physics-informed DeepONet (branch: the IC at `sensors` points; the loss is
+  averaged over the `n_ics` training ICs drawn once with `TRAIN_IC_KEY`).
+- **Evaluation**: relative L2 error $\|u - u_\mathrm{ref}\|_2 / \|u_\mathrm{ref}\|_2$ on an
+  `eval_nx` x `eval_nt` grid against the exact solution, a diffrax reference (cached) or the
+  file `spec.reference`; for IC families, averaged over `n_test_ics` test ICs (`TEST_IC_KEY`)
+  and reported on the training ICs too.
+
+Hard constraints, on $x \in [lo, hi]$, $t \in [t_0, t_1]$:
+Dirichlet $u(lo, t) = g_-(t)$, $u(hi, t) = g_+(t)$:
+$u = A(x, t) + \tau\, d(x)\, N(x, t)$ with $\tau = t - t_0$, $d = (x - lo)(hi - x) / ((hi - lo)/2)^2$,
+$A = u_0(x) + \frac{hi - x}{hi - lo}(g_-(t) - g_-(t_0)) + \frac{x - lo}{hi - lo}(g_+(t) - g_+(t_0))$;
+periodic or Neumann: $u = u_0(x) + \tau N$.
 """
 
 from __future__ import annotations
 
-import functools
+import dataclasses
 import hashlib
 import json
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from ..problems._registry import fingerprint, load_problem
+from ..problems import fingerprint, is_conditioned, load_problem
 
 TRAIN_IC_KEY = 7_001  # fixed keys: training and test ICs, calibration network
 TEST_IC_KEY = 9_002
@@ -29,70 +45,12 @@ CALIBRATION_KEY = 31_337
 HELD_OUT_KEY = 47_711  # held-out residual points (convergence check of extra L-BFGS rounds)
 
 
-@functools.lru_cache(maxsize=32)
-def _algebra(problem_key: str, problem_name: str):
-    from ..symmetry import symmetries
-
-    return symmetries(load_problem(problem_name).pde)
+# ------------------------------------------------------------------------------------------
+# points on the domain
 
 
-def select_generators(problem, spec: str = "all") -> tuple[list, list[str] | None]:
-    """(basis of the problem's derived algebra, names v<k> of the selected ones or None for all).
-
-    `spec` is "all" or 1-based generator numbers like "1,2,5" (the numbering of
-    `liepinn symmetries`, kept in the loss-term names: sym:v1, sym:v2, sym:v5).
-    """
-    basis = list(_algebra(fingerprint(problem), problem.name).basis)
-    if spec == "all":
-        return basis, None
-    try:
-        idx = [int(s) for s in spec.split(",") if s.strip()]
-    except ValueError:
-        raise ValueError(f"generators must be 'all' or 1-based numbers like 1,2,5, got {spec!r}") from None
-    bad = [i for i in idx if not 1 <= i <= len(basis)]
-    if bad or not idx:
-        raise ValueError(f"generator numbers {bad or spec!r} out of range: the algebra has {len(basis)} (1..{len(basis)})")
-    return basis, [f"v{i}" for i in sorted(set(idx))]
-
-
-def _parameter_values(problem) -> dict[str, float]:
-    return {k: float(v) for k, v in problem.parameters.items()}
-
-
-def _u_scale(problem) -> float:
-    """Typical size of u: max |u0| on the spatial domain (a sample of the family's members)."""
-    lo, hi = (float(b) for b in problem.domain[problem.space[0]])
-    x = np.linspace(lo, hi, 257)
-    if problem.initial is not None:
-        vals = problem.initial_values(x[:, None])
-    else:
-        fam = problem.initial_family
-        vals = fam.evaluate(fam.sample_coefficients(TRAIN_IC_KEY, 64), x)
-    scale = float(np.max(np.abs(vals)))
-    return scale if scale > 0 and math.isfinite(scale) else 1.0
-
-
-def build_interior_loss(problem, variant: str, generators: str = "all", *, weight: float | None = 1.0,
-                        normaliser: str | None = "coefficients"):
-    """The `PINNLoss` of a variant (before any "initial" calibration); `generators` as in
-    `select_generators`."""
-    from ..losses._pinn import PINNLoss
-
-    params = _parameter_values(problem)
-    box = problem.box
-    if variant in ("residual", "matched"):
-        return PINNLoss(problem.pde, (), normalisation="none", parameter_values=params)
-    if normaliser not in ("coefficients", "initial", "none"):
-        raise ValueError(f"normaliser must be 'coefficients', 'initial' or 'none', got {normaliser!r}")
-    norm = "none" if normaliser == "none" else "coefficients"
-    if variant == "gpinn":
-        return PINNLoss(problem.pde, (), gpinn=float(weight), normalisation=norm, domain=box,
-                        parameter_values=params)
-    if variant not in ("prolonged", "evolutionary"):
-        raise ValueError(f"unknown variant {variant!r}")
-    basis, select = select_generators(problem, generators)
-    return PINNLoss(problem.pde, basis, form=variant, weights=float(weight), normalisation=norm, select=select,
-                    domain=box, u_scale=_u_scale(problem), parameter_values=params)
+def _space_axis(problem) -> int:
+    return problem.independent.index(problem.space[0])
 
 
 def initial_points(problem, n: int) -> np.ndarray:
@@ -100,28 +58,74 @@ def initial_points(problem, n: int) -> np.ndarray:
     lo, hi = (float(b) for b in problem.domain[problem.space[0]])
     x = lo + (hi - lo) * np.arange(n) / n if problem.periodic else np.linspace(lo, hi, n)
     pts = np.zeros((n, len(problem.independent)))
-    pts[:, problem.independent.index(problem.space[0])] = x
+    pts[:, _space_axis(problem)] = x
     pts[:, problem.time_index] = problem.t_span[0]
     return pts
 
 
 def boundary_points(problem, n: int) -> tuple[np.ndarray, np.ndarray]:
-    t0, t1 = problem.t_span
-    t = np.linspace(t0, t1, n)
-    xi, ti = problem.independent.index(problem.space[0]), problem.time_index
+    """n points on each end x = lo, x = hi, uniform in t."""
+    t = np.linspace(*problem.t_span, n)
     ends = []
     for b in (0, 1):
         pts = np.zeros((n, len(problem.independent)))
-        pts[:, ti] = t
-        pts[:, xi] = float(problem.domain[problem.space[0]][b])
+        pts[:, problem.time_index] = t
+        pts[:, _space_axis(problem)] = float(problem.domain[problem.space[0]][b])
         ends.append(pts)
     return ends[0], ends[1]
 
 
+def grid_points(problem, x, t) -> np.ndarray:
+    """The (nx * nt, p) points of the grid x (nx,) x t (nt,), x-major."""
+    X, T = np.meshgrid(x, t, indexing="ij")
+    pts = np.zeros((X.size, len(problem.independent)))
+    pts[:, _space_axis(problem)] = X.ravel()
+    pts[:, problem.time_index] = T.ravel()
+    return pts
+
+
+def sensors(problem, m: int) -> np.ndarray:
+    """The DeepONet branch sensors: m uniform points of the spatial interval."""
+    lo, hi = (float(b) for b in problem.domain[problem.space[0]])
+    if problem.periodic:
+        return lo + (hi - lo) * np.arange(m) / m
+    return np.linspace(lo, hi, m)
+
+
 def ic_family(problem, n: int, key: int):
     fam = problem.initial_family
-    coefs = fam.sample_coefficients(key, n)
-    return fam, coefs
+    return fam, fam.sample_coefficients(key, n)
+
+
+def rel_l2(pred: np.ndarray, ref: np.ndarray) -> float:
+    r"""$\|pred - ref\|_2 / \|ref\|_2$ (the absolute norm when ref is zero)."""
+    num = float(np.sum((pred - ref) ** 2))
+    den = float(np.sum(ref**2))
+    return math.sqrt(num / den) if den > 0 else math.sqrt(num)
+
+
+def is_float64(tree) -> bool:
+    """Whether any floating-point array of `tree` is float64."""
+    import equinox as eqx
+    import jax
+
+    leaves = jax.tree_util.tree_leaves(eqx.filter(tree, eqx.is_inexact_array))
+    return any(leaf.dtype.itemsize == 8 for leaf in leaves)
+
+
+def seed_model(models, n_seeds: int, k: int):
+    """Seed k of an ensemble model (arrays with a leading seed axis); the model itself if n_seeds == 1."""
+    import equinox as eqx
+    import jax
+
+    if n_seeds == 1:
+        return models
+    arrays, static = eqx.partition(models, eqx.is_array)
+    return eqx.combine(jax.tree.map(lambda a: a[k], arrays), static)
+
+
+# ------------------------------------------------------------------------------------------
+# references
 
 
 class References:
@@ -156,60 +160,330 @@ class References:
 
     @staticmethod
     def _compute(problem, nx, nt, initial):
-        from ..reference._solve import output_grid, solve_reference
+        from ..reference import output_grid, solve_reference
 
         if problem.exact is not None and initial is None:
             x = output_grid(problem, nx)
             t = np.linspace(*problem.t_span, nt)
-            X, T = np.meshgrid(x, t, indexing="ij")
-            pts = np.zeros((X.size, len(problem.independent)))
-            pts[:, problem.independent.index(problem.space[0])] = X.ravel()
-            pts[:, problem.time_index] = T.ravel()
-            u = problem.exact_values(pts).reshape(len(problem.dependent), nx, nt)
+            u = problem.exact_values(grid_points(problem, x, t)).reshape(len(problem.dependent), nx, nt)
             return x, t, u
         ref = solve_reference(problem, nx=nx, nt=nt, initial=initial)
         u = np.stack([np.asarray(ref.fields[d]) for d in problem.dependent])
         return np.asarray(ref.x), np.asarray(ref.t), u
 
 
-def grid_points(problem, x, t) -> np.ndarray:
-    X, T = np.meshgrid(x, t, indexing="ij")
-    pts = np.zeros((X.size, len(problem.independent)))
-    pts[:, problem.independent.index(problem.space[0])] = X.ravel()
-    pts[:, problem.time_index] = T.ravel()
-    return pts
+# ------------------------------------------------------------------------------------------
+# the assembly
 
 
-def rel_l2(pred: np.ndarray, ref: np.ndarray) -> float:
-    num = float(np.sum((pred - ref) ** 2))
-    den = float(np.sum(ref**2))
-    return math.sqrt(num / den) if den > 0 else math.sqrt(num)
+@dataclasses.dataclass(frozen=True)
+class Assembly:
+    """What a run trains and how it is evaluated (built by `assemble`).
+
+    - `loss`: the interior `PINNLoss` (calibrated); `loss_fn(model, batch) -> (total, terms)`
+      with the initial/boundary terms; `data`: the batch (`Collocation` + arrays);
+    - `make_model(key)`: a fresh network; `residual(model, points) -> (N,)`: the pointwise
+      residual (residual-based refinement);
+    - `network`: "mlp", "mlp-periodic" or "deeponet";
+    - `evaluate(models, n, references)`: (rel. L2 per seed, per-field details per seed).
+    """
+
+    problem: Any
+    spec: Any
+    loss: Any
+    loss_fn: Callable
+    data: Any
+    make_model: Callable
+    residual: Callable
+    residual_loss: Any
+    network: str
+    conditioned: bool
+
+    # -- evaluation -----------------------------------------------------------------------
+    def reference(self, references: References):
+        """(x, t, u (q, nx, nt), description) for a single-IC problem."""
+        spec, problem = self.spec, self.problem
+        if spec.reference is not None:
+            from ..reference import Reference, load_mat
+
+            path = spec.reference
+            if not os.path.exists(path):
+                raise FileNotFoundError(f"reference file {path!r} not found")
+            ref = load_mat(path) if path.endswith(".mat") else Reference.load(path)
+            missing = [d for d in problem.dependent if d not in ref.fields]
+            if missing:
+                raise ValueError(f"reference {path!r} has fields {list(ref.fields)}, the problem needs "
+                                 f"{list(problem.dependent)}")
+            u = np.stack([np.asarray(ref.fields[d], float) for d in problem.dependent])
+            return np.asarray(ref.x), np.asarray(ref.t), u, {"kind": "file", "path": os.path.abspath(path)}
+        x, t, u = references.get(problem, spec.eval_nx, spec.eval_nt)
+        kind = "exact" if problem.exact is not None else "diffrax"
+        return x, t, u, {"kind": kind, "nx": spec.eval_nx, "nt": spec.eval_nt}
+
+    def predict(self, model, x, t) -> np.ndarray:
+        """The model on the grid x (nx,) x t (nt,): (q, nx, nt), in the model's precision."""
+        import jax
+        import jax.numpy as jnp
+
+        f64 = is_float64(model)
+        # a model trained to float64 (the L-BFGS phase) is evaluated in float64: outside x64
+        # mode JAX would compute (and warn) in float32
+        with jax.enable_x64(f64):
+            pts = jnp.asarray(grid_points(self.problem, x, t), jnp.float64 if f64 else jnp.float32)
+            out = np.asarray(model(pts), float)
+        return out.T.reshape(len(self.problem.dependent), len(x), len(t))
+
+    def evaluate(self, model_for: Callable[[int], Any], n: int, references: References):
+        """(errors, fields): rel. L2 of `model_for(k)` for k < n, and per-field details."""
+        import jax
+
+        # references and predictions in the models' precision (float64 after float64 L-BFGS)
+        with jax.enable_x64(is_float64(model_for(0))):
+            return self._evaluate(model_for, n, references)
+
+    def _evaluate(self, model_for, n, references):
+        if not self.conditioned:
+            x, t, ref, _ = self.reference(references)
+            errs, fields = [], []
+            for k in range(n):
+                pred = self.predict(model_for(k), x, t)
+                errs.append(rel_l2(pred, ref))
+                fields.append({d: rel_l2(pred[a], ref[a]) for a, d in enumerate(self.problem.dependent)})
+            return errs, fields
+        spec = self.spec
+        errs = self._conditioned_errors(model_for, n, references, TEST_IC_KEY, spec.n_test_ics)
+        # the same on (up to n_test_ics of) the training ICs: separates fitting the PDE on the
+        # ICs seen in training from generalising to new ones
+        n_train = min(int(spec.n_ics), spec.n_test_ics)
+        train = self._conditioned_errors(model_for, n, references, TRAIN_IC_KEY, int(spec.n_ics), n_train)
+        d = self.problem.dependent[0]
+        fields = [{d: float(np.mean(e)), "per_test_ic": e, "train_ics": float(np.mean(tr)), "per_train_ic": tr}
+                  for e, tr in zip(errs, train)]
+        return [float(np.mean(e)) for e in errs], fields
+
+    def _conditioned_errors(self, model_for, n, references, key, n_draw, n_use=None):
+        """Per seed, the rel. L2 error on each of the first `n_use` of `n_draw` ICs drawn with `key`."""
+        import jax
+        import jax.numpy as jnp
+
+        problem, spec = self.problem, self.spec
+        f64 = is_float64(model_for(0))
+        fam, coefs = ic_family(problem, n_draw, key)
+        n_use = n_draw if n_use is None else n_use
+        coefs = tuple(np.asarray(a)[:n_use] for a in coefs)
+        amp, ell, phase = coefs
+        d = problem.dependent[0]
+        refs = [references.get(problem, spec.eval_nx, spec.eval_nt, initial={d: fam.expression(amp[j], ell[j], phase[j])})
+                for j in range(n_use)]
+        x, t = refs[0][0], refs[0][1]
+        out = []
+        with jax.enable_x64(f64):
+            dtype = jnp.float64 if f64 else jnp.float32
+            pts = jnp.asarray(grid_points(problem, x, t), dtype)
+            branch = jnp.asarray(fam.evaluate(coefs, sensors(problem, spec.sensors)), dtype)
+            for k in range(n):
+                model = model_for(k)
+                out.append([rel_l2(np.asarray(model(pts, branch[j]), float).T.reshape(ref.shape), ref)
+                            for j, (_, _, ref) in enumerate(refs)])
+        return out
 
 
-def is_float64(tree) -> bool:
-    """Whether any floating-point array of `tree` is float64."""
-    import equinox as eqx
-    import jax
+def _jax_function(expr, variables: tuple[str, ...]) -> Callable:
+    """`expr` (sympy, parameters substituted) as a JAX function of the named variables."""
+    import sympy as sp
 
-    leaves = jax.tree_util.tree_leaves(eqx.filter(tree, eqx.is_inexact_array))
-    return any(leaf.dtype.itemsize == 8 for leaf in leaves)
+    return sp.lambdify([sp.Symbol(v) for v in variables], expr, modules="jax")
 
 
-def initial_scales(loss, model, points):
-    r"""Rescale every extra term (symmetry or gPINN) to equal the residual term on `model`:
-    $s \leftarrow s\sqrt{T / T_\mathrm{res}}$ (terms that vanish keep their scale)."""
-    import equinox as eqx
+def hard_constraint(problem) -> Callable:
+    """The output transform `(point, N) -> u` of the module docstring."""
     import jax.numpy as jnp
 
-    if loss.names:
-        loss = loss.with_initial_scales(model, points)
-    if loss.gpinn_weight is None:
-        return loss
-    _, terms = loss(model, points)
-    res = float(sum(v for k, v in terms.items() if k.startswith("residual")))
-    scales = []
-    for i, x in enumerate(loss.independent):
-        t = float(sum(v for k, v in terms.items() if k.startswith(f"gpinn:{x}")))
-        s = float(loss.gpinn_scales[i])
-        scales.append(s * math.sqrt(t / res) if res > 0 and t / res > 1e-30 else s)
-    return eqx.tree_at(lambda l: l.gpinn_scales, loss, jnp.asarray(scales, dtype=float))
+    from ..problems import Dirichlet
+
+    xi, ti = _space_axis(problem), problem.time_index
+    lo, hi = (float(b) for b in problem.domain[problem.space[0]])
+    t0 = problem.t_span[0]
+    deps = problem.dependent
+    u0 = [_jax_function(problem.initial[d], problem.space) for d in deps]
+    dirichlet = isinstance(problem.boundary, Dirichlet)
+    mid, half = (lo + hi) / 2, (hi - lo) / 2
+    if dirichlet:
+        g = [_jax_function(problem.boundary.values[d], problem.independent) for d in deps]
+        zero_bc = all(problem.boundary.values[d] == 0 for d in deps)
+
+    def at(f, x, t):
+        args = [None] * len(problem.independent)
+        args[xi], args[ti] = x, t
+        return f(*args)
+
+    def transform(z, n):
+        x, t = z[xi], z[ti]
+        tau = t - t0
+        base = jnp.stack([jnp.broadcast_to(f(x), x.shape) for f in u0]).astype(n.dtype)
+        if not dirichlet:
+            return base + tau * n
+        d = 1 - ((x - mid) / half) ** 2  # (x - lo)(hi - x) / half^2; 1 - x^2 on [-1, 1]
+        if zero_bc:
+            return base + tau * d * n
+        shift = jnp.stack([
+            (hi - x) / (hi - lo) * (at(f, lo, t) - at(f, lo, t0)) + (x - lo) / (hi - lo) * (at(f, hi, t) - at(f, hi, t0))
+            for f in g
+        ]).astype(n.dtype)
+        return base + shift + tau * d * n
+
+    return transform
+
+
+def check_problem(problem, spec) -> None:
+    """ValueError when `spec` cannot train `problem` (before any compute)."""
+    conditioned = is_conditioned(problem)
+    if spec.problem_id is not None and spec.problem_id != fingerprint(problem):
+        raise ValueError(
+            f"problem {spec.problem!r} changed since this run was specified (fingerprint "
+            f"{fingerprint(problem)} != {spec.problem_id})"
+        )
+    if len(problem.space) != 1:
+        raise ValueError(f"training supports one space variable; {problem.name!r} has "
+                         f"{len(problem.space)} ({', '.join(problem.space)})")
+    if conditioned and spec.n_ics is None:
+        raise ValueError(f"problem {problem.name!r} has a family of initial conditions: give n_ics "
+                         "(the number of training ICs)")
+    if not conditioned and spec.n_ics is not None:
+        raise ValueError(f"n_ics applies to problems with a family of initial conditions; {problem.name!r} "
+                         "has one initial condition")
+    if conditioned and spec.constraints == "hard":
+        raise ValueError(f"problem {problem.name!r} has a family of initial conditions: hard constraints "
+                         "need one initial condition; use constraints='soft'")
+    if conditioned and len(problem.dependent) != 1:
+        raise ValueError("the IC-conditioned DeepONet supports one dependent variable")
+    if problem.periodic and spec.recipe.fourier_features:
+        raise ValueError("fourier_features are not available with the exactly periodic network of "
+                         f"{problem.name!r} (periodic boundary): use --fourier-features 0")
+
+
+def assemble(problem, spec) -> Assembly:
+    """The loss, data, network factory and evaluator of `spec` on `problem` (a `Problem`, or
+    None to load `spec.problem` by name). ValueError with a clear message if impossible."""
+    import jax
+    import jax.numpy as jnp
+    import jax.random as jr
+
+    from ..losses import Residual, dirichlet_loss, neumann_loss
+    from ..nn import MLP, Chain, DeepONet, HardConstraint, Normalise, PeriodicEmbedding
+    from ..problems import Dirichlet, Neumann
+
+    if problem is None:
+        problem = load_problem(spec.problem)
+    check_problem(problem, spec)
+    recipe = spec.recipe
+    conditioned = is_conditioned(problem)
+    variant = spec.loss
+    loss = variant.interior_loss(problem)
+    res_loss = loss if isinstance(variant, Residual) else Residual().interior_loss(problem)
+
+    def residual(model, points):
+        r = res_loss.pointwise(model, points)
+        rows = [v for k, v in r.items() if k.startswith("residual")]
+        return rows[0] if len(rows) == 1 else jnp.stack(rows)
+
+    lo, hi = problem.bounds
+    p, q = len(problem.independent), len(problem.dependent)
+    hard = spec.constraints == "hard"
+    transform = hard_constraint(problem) if hard else None
+    f64 = bool(recipe.adam_float64)
+    dtype = jnp.float64 if f64 else jnp.float32
+
+    def array(a):  # float64 data needs x64 on when it is made (the trainer keeps the dtype)
+        with jax.enable_x64(f64):
+            return jnp.asarray(a, dtype)
+
+    def embedding(periodic: bool):
+        norm = Normalise(lo, hi, dtype="float64" if f64 else None)
+        if not periodic:
+            return norm
+        # Normalise maps the period onto [-1, 1]
+        return Chain(norm, PeriodicEmbedding(p, axis=_space_axis(problem), period=2.0, n_harmonics=spec.harmonics))
+
+    if conditioned:
+        network = "deeponet"
+        sensor_x = sensors(problem, spec.sensors)
+
+        def build_model(key):
+            return DeepONet(sensor_x, p, q, n_basis=spec.n_basis, width=recipe.width, depth=recipe.depth,
+                            trunk_embedding=embedding(problem.periodic), key=jr.fold_in(key, 1))
+    elif problem.periodic:
+        network = "mlp-periodic"
+
+        def build_model(key):
+            net = MLP(p, q, recipe.width, recipe.depth, activation=recipe.activation, embedding=embedding(True),
+                      key=jr.fold_in(key, 1))
+            return net if transform is None else HardConstraint(net, transform)
+    else:
+        network = "mlp"
+
+        def build_model(key):
+            return recipe.model(p, q, lo, hi, transform=transform, key=key)
+
+    def make_model(key):
+        with jax.enable_x64(f64):  # Normalise(dtype="float64") then holds true float64 bounds
+            return build_model(key)
+
+    colloc = recipe.collocation(lo, hi, residual=residual)
+    data: dict[str, Any] = {"interior": colloc}
+    bc = problem.boundary
+    neumann = isinstance(bc, Neumann)
+    if not hard:
+        ic_pts = array(initial_points(problem, spec.n_initial))
+        data["ic_points"] = ic_pts
+        if conditioned:
+            fam, coefs = ic_family(problem, spec.n_ics, TRAIN_IC_KEY)
+            data["branch"] = array(fam.evaluate(coefs, sensor_x))
+            data["ic_values"] = array(fam.evaluate(coefs, np.asarray(ic_pts[:, _space_axis(problem)])))
+        else:
+            data["ic_values"] = array(problem.initial_values(np.asarray(ic_pts)).T)
+    if isinstance(bc, (Dirichlet, Neumann)) and spec.n_boundary > 0 and (neumann or not hard):
+        left, right = boundary_points(problem, spec.n_boundary)
+        pts = np.concatenate([left, right])
+        data["bc_points"] = array(pts)
+        data["bc_values"] = array(problem.boundary_values(pts).T)
+    normal = np.zeros(p)
+    normal[_space_axis(problem)] = 1.0
+    ic_w, bc_w = float(spec.ic_weight), float(spec.bc_weight)
+
+    # every extra term calibrated on a fixed network (InitialBalance; others: unchanged)
+    calib_key = jr.PRNGKey(CALIBRATION_KEY)
+    calib = make_model(calib_key)
+    if conditioned:
+        calib = calib.condition(data["branch"][0])
+    loss = variant.calibrate(loss, calib, colloc.init(calib_key))
+
+    def single(model, batch, ic_values):
+        total, terms = loss(model, batch["interior"])
+        if "ic_points" not in batch and "bc_points" not in batch:
+            return total, terms
+        terms = dict(terms)
+        if "ic_points" in batch:
+            terms["initial"] = dirichlet_loss(model, batch["ic_points"], ic_values)
+            total = total + ic_w * terms["initial"]
+        if "bc_points" in batch:
+            if neumann:
+                terms["boundary"] = neumann_loss(model, batch["bc_points"], batch["bc_values"], normal)
+            else:
+                terms["boundary"] = dirichlet_loss(model, batch["bc_points"], batch["bc_values"])
+            total = total + bc_w * terms["boundary"]
+        return total, terms
+
+    if conditioned:
+        def loss_fn(model, batch):
+            def per_ic(branch, ic_values):
+                return single(model.condition(branch), batch, ic_values)
+
+            totals, terms = jax.vmap(per_ic)(batch["branch"], batch["ic_values"])
+            return jnp.mean(totals), {k: jnp.mean(v) for k, v in terms.items()}
+    else:
+        def loss_fn(model, batch):
+            return single(model, batch, batch.get("ic_values"))
+
+    return Assembly(problem=problem, spec=spec, loss=loss, loss_fn=loss_fn, data=data, make_model=make_model,
+                    residual=residual, residual_loss=res_loss, network=network, conditioned=conditioned)

@@ -34,8 +34,10 @@ def plan_cost(alphas) -> int:
 @functools.lru_cache(maxsize=64)
 def derivative_cost(problem: str, variant: str, generators: str = "all") -> float:
     """Cost (Taylor coefficients per point) of `variant`'s loss on the named problem."""
-    from ..problems._registry import load_problem
-    from ..experiments._runner import build_interior_loss
+    from ..losses import NoScaling
+    from ..losses._variants import variant_from_name
+    from ..problems import load_problem
 
-    loss = build_interior_loss(load_problem(problem), variant, generators, weight=1.0, normaliser="none")
+    loss = variant_from_name(variant, weight=1.0, normaliser=NoScaling(),
+                             generators=generators).interior_loss(load_problem(problem))
     return float(plan_cost(alpha for _, alpha in loss.lowered.required))

@@ -99,7 +99,7 @@ class Recipe:
 
         ``transform(point, out)`` makes it a :class:`HardConstraint` (see there).
         """
-        kf, km = jr.split(key)
+        kf, km = jr.fold_in(key, 2), jr.fold_in(key, 1)
         embedding: Any = Normalise(lower, upper, dtype="float64" if self.adam_float64 else None)
         if self.fourier_features:
             embedding = Chain(
@@ -123,9 +123,9 @@ class Recipe:
                            resample_every=self.resample_every, refinement=refinement,
                            residual=residual if refinement is not None else None)
 
-    def train(self, loss_fn: Callable, model, data, *, key, **options) -> TrainResult:
-        """Run :func:`liepinn.train` with this recipe's optimiser settings (``options`` override)."""
-        kw = dict(
+    def train_options(self) -> dict[str, Any]:
+        """The keyword options of `liepinn.train.train` / `train_seeds` this recipe sets."""
+        return dict(
             steps=self.steps,
             learning_rate=self.learning_rate,
             decay=self.decay,
@@ -133,11 +133,16 @@ class Recipe:
             lbfgs_memory=self.lbfgs_memory,
             quasi_newton=self.quasi_newton,
             lbfgs_resample=self.lbfgs_resample,
-            lbfgs_dtype="float64" if self.float64 else None,
+            # no L-BFGS phase: the model stays in its Adam precision
+            lbfgs_dtype="float64" if self.float64 and self.lbfgs_steps else None,
             dtype="float64" if self.adam_float64 else None,
             log_every=self.log_every,
             max_time=self.max_time,
         )
+
+    def train(self, loss_fn: Callable, model, data, *, key, **options) -> TrainResult:
+        """Run :func:`liepinn.train.train` with this recipe's optimiser settings (``options`` override)."""
+        kw = self.train_options()
         kw.update(options)
         return train(loss_fn, model, data, key=key, **kw)
 
