@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test demo bench clean
+.PHONY: install test demo bench docs clean
 
 $(BIN)/liepinn: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,5 +21,9 @@ demo: install
 bench: install
 	$(BIN)/python benchmarks/symmetries.py
 
+docs: install
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[docs]"
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
 clean:
-	rm -rf $(VENV) demo-output
+	rm -rf $(VENV) demo-output site

@@ -926,7 +926,7 @@ class SymmetryAlgebra:
         return {k: -c for k, c in self.structure_constants()[(j, i)].items()}
 
     def commutator_table(self) -> list[list[dict[int, sp.Expr]]]:
-        """n x n table: entry [i][j] = coefficients of [v_i, v_j] (0-based)."""
+        """n x n table: entry `[i][j]` = coefficients of $[v_i, v_j]$ (0-based)."""
         n = len(self.basis)
         return [[self.commutator(i, j) for j in range(n)] for i in range(n)]
 
