@@ -1,10 +1,12 @@
-"""Training: Adam with a schedule then a second optax phase (L-BFGS or dense BFGS),
-scan-chunked and jit-compiled, checkpoint/resume, NaN/Inf detection, vmap over seeds; the
-collocation sets (samplers, residual-based refinement).
+"""Training: Adam with a schedule then a second optax phase (L-BFGS, dense BFGS, self-scaled
+BFGS or Broyden, as strategy objects), scan-chunked and jit-compiled, checkpoint/resume,
+NaN/Inf detection, vmap over seeds; the collocation sets (samplers, residual-based refinement).
 """
 
 from ._bfgs import bfgs as bfgs
 from ._bfgs import scale_by_bfgs as scale_by_bfgs
+from ._bfgs import scale_by_ssbroyden as scale_by_ssbroyden
+from ._bfgs import ssbroyden as ssbroyden
 from ._loop import History as History
 from ._loop import NonFiniteLossError as NonFiniteLossError
 from ._loop import Plateau as Plateau
@@ -12,6 +14,15 @@ from ._loop import TrainResult as TrainResult
 from ._loop import default_schedule as default_schedule
 from ._loop import train as train
 from ._loop import train_seeds as train_seeds
+from ._optimisers import BFGS as BFGS
+from ._optimisers import LBFGS as LBFGS
+from ._optimisers import SSBFGS as SSBFGS
+from ._optimisers import AbstractSecondPhase as AbstractSecondPhase
+from ._optimisers import SSBroyden as SSBroyden
+from ._optimisers import second_phase_from_json as second_phase_from_json
+from ._optimisers import second_phase_from_legacy as second_phase_from_legacy
+from ._optimisers import second_phase_from_name as second_phase_from_name
+from ._optimisers import second_phase_names as second_phase_names
 from ._sampling import RAD as RAD
 from ._sampling import RAR as RAR
 from ._sampling import AbstractRefinement as AbstractRefinement
@@ -24,7 +35,10 @@ from ._sampling import Uniform as Uniform
 from ._sampling import seed_from_key as seed_from_key
 
 __all__ = [
-    "AbstractRefinement", "AbstractSampler", "Collocation", "Grid", "History", "LatinHypercube",
-    "NonFiniteLossError", "Plateau", "RAD", "RAR", "Sobol", "TrainResult", "Uniform", "bfgs",
-    "default_schedule", "scale_by_bfgs", "seed_from_key", "train", "train_seeds",
+    "AbstractRefinement", "AbstractSampler", "AbstractSecondPhase", "BFGS", "Collocation", "Grid",
+    "History", "LBFGS", "LatinHypercube", "NonFiniteLossError", "Plateau", "RAD", "RAR", "SSBFGS",
+    "SSBroyden", "Sobol", "TrainResult", "Uniform", "bfgs", "default_schedule", "scale_by_bfgs",
+    "scale_by_ssbroyden", "second_phase_from_json", "second_phase_from_legacy",
+    "second_phase_from_name", "second_phase_names", "seed_from_key", "ssbroyden", "train",
+    "train_seeds",
 ]

@@ -1,23 +1,53 @@
-r"""Dense (self-scaled) BFGS as an optax transformation, for small networks.
+r"""Dense quasi-Newton methods of the self-scaled Broyden family, as optax transformations.
 
 L-BFGS forgets curvature beyond its memory; for networks of a few thousand parameters the
-dense inverse-Hessian approximation $H_k$ ($n^2$ numbers, an $n^2$ matrix-vector product
-per iteration) costs far less than one loss evaluation on the collocation points, and keeps
-everything. Update, with $s = w_{k+1} - w_k$, $y = g_{k+1} - g_k$, $\rho = 1/(s^\top y)$:
+dense inverse-Hessian approximation $H_k$ ($n^2$ numbers, a few $n^2$ operations per
+iteration) costs far less than one loss evaluation on the collocation points, and keeps
+everything. With $s_k = w_{k+1} - w_k$, $y_k = g_{k+1} - g_k$, the self-scaled Broyden
+family updates the inverse Hessian as (Urbán, Stefanou & Pons 2025, eq. 14; Al-Baali,
+Spedicato & Maggioni 2014)
 
-$$H_{k+1} = \tau_k\,(I - \rho s y^\top) H_k (I - \rho y s^\top) + \rho s s^\top,$$
+$$H_{k+1} = \frac{1}{\tau_k}\Big[H_k - \frac{H_k y_k y_k^\top H_k}{y_k^\top H_k y_k}
+  + \phi_k v_k v_k^\top\Big] + \frac{s_k s_k^\top}{y_k^\top s_k},\qquad
+  v_k = \sqrt{y_k^\top H_k y_k}\,\Big[\frac{s_k}{y_k^\top s_k}
+  - \frac{H_k y_k}{y_k^\top H_k y_k}\Big],$$
 
-$\tau_k = 1$ (BFGS) or $\tau_k = \min(1, s^\top y / y^\top H_k y)$ (self-scaled BFGS,
-Oren & Luenberger 1974; used for PINNs by Urbán et al., JCP 2025, and Kiyani et al. 2025).
-$H_0 = \gamma_0 I$ with $\gamma_0 = \min(1, 1/\|g_0\|)$ for the first step and
-$H_1 = (s^\top y / y^\top y) I$ before the first update (Nocedal & Wright, eq. 6.20).
-The update is skipped when the curvature condition $s^\top y > \epsilon \|s\|\|y\|$ fails.
-The output is the direction $H_k g_k$; chain with ``scale(-1)`` and a line search
-(:func:`bfgs` does, with optax's zoom line search, like ``optax.lbfgs``).
+with the scalars $b_k = s_k^\top B_k s_k / s_k^\top y_k$ ($B_k = H_k^{-1}$; since the step
+is $s_k = -\alpha_k H_k g_k$, $s_k^\top B_k s_k = -\alpha_k s_k^\top g_k$ needs no inverse),
+$h_k = y_k^\top H_k y_k / s_k^\top y_k$ and $a_k = b_k h_k - 1 \ge 0$. The members:
+
+- BFGS: $\tau_k = 1$, $\phi_k = 1$.
+- Self-scaled BFGS (Al-Baali's scaling, as used for PINNs by Urbán et al. 2025 and Kiyani
+  et al. 2025): $\phi_k = 1$, $\tau_k = \min(1, 1/b_k)$.
+- Self-scaled Broyden (same papers): with $c_k = \sqrt{a_k/(1+a_k)}$,
+  $\rho_k^- = \min(1, h_k(1-c_k))$, $\theta_k^- = (\rho_k^- - 1)/a_k$, $\theta_k^+ = 1/\rho_k^-$,
+  $\theta_k = \max(\theta_k^-, \min(\theta_k^+, (1-b_k)/b_k))$ and $\sigma_k = 1 + a_k\theta_k$,
+
+  $$\tau_k = \begin{cases}\min(1, 1/b_k)\,\min(\sigma_k^{-1/(n-1)}, 1/\theta_k) & \theta_k > 0\\
+  \min\big(\min(1, 1/b_k)\,\sigma_k^{-1/(n-1)}, \sigma_k\big) & \theta_k \le 0\end{cases},
+  \qquad \phi_k = \frac{1-\theta_k}{1+a_k\theta_k}$$
+
+  ($\theta_k$ is the Broyden parameter of the direct update of $B_k$: 0 is BFGS, 1 is DFP).
+
+$H_0 = \gamma_0 I$ with $\gamma_0 = \min(1, 1/\|g_0\|)$ for the first step, and
+$H_1 = (s^\top y / y^\top y) I$ before the first update (Nocedal & Wright, eq. 6.20). An
+update is skipped when the curvature condition $s^\top y > \epsilon \|s\|\|y\|$ fails or the
+new matrix is not finite. The transformation outputs the direction $H_k g_k$; chain it with
+``scale(-1)`` and a line search, as :func:`bfgs` and :func:`ssbroyden` do with optax's zoom
+line search (strong Wolfe conditions, Nocedal & Wright Alg. 3.5-3.6), like ``optax.lbfgs``.
+
+References: J. F. Urbán, P. Stefanou, J. A. Pons, "Unveiling the optimization process of
+physics informed neural networks: how accurate and competitive can PINNs be?", J. Comput.
+Phys. (2025), arXiv:2405.04230. E. Kiyani, K. Shukla, J. F. Urbán, J. Darbon,
+G. E. Karniadakis, "Which optimizer works best for physics-informed neural networks and
+Kolmogorov-Arnold networks?", arXiv:2501.16371 (2025). M. Al-Baali, E. Spedicato,
+F. Maggioni, Optim. Methods Softw. 29 (2014) 937-954. S. S. Oren, D. G. Luenberger,
+Management Sci. 20 (1974) 845-862.
 """
 
 from __future__ import annotations
 
+import abc
 from typing import NamedTuple
 
 import jax
@@ -25,32 +55,71 @@ import jax.numpy as jnp
 import optax
 from jax.flatten_util import ravel_pytree
 
-__all__ = ["scale_by_bfgs", "bfgs"]
+__all__ = ["scale_by_bfgs", "scale_by_ssbroyden", "bfgs", "ssbroyden", "zoom_linesearch"]
 
 
-class ScaleByBFGSState(NamedTuple):
+class ScaleByBroydenState(NamedTuple):
     count: jax.Array
     inv_hessian: jax.Array
     prev_params: jax.Array
     prev_grads: jax.Array
+    prev_direction: jax.Array
 
 
-def scale_by_bfgs(self_scaling: bool = True, eps: float = 1e-10) -> optax.GradientTransformation:
-    """Direction $H_k g_k$ of (self-scaled) dense BFGS; see the module docstring."""
+class _Member(abc.ABC):
+    """A member of the self-scaled Broyden family: the scalars of the update."""
 
+    @abc.abstractmethod
+    def coefficients(self, b, h, a, n):
+        r"""``(scale, phi)`` with ``scale`` $= 1/\tau_k$; ``phi`` the Python float 1.0 for BFGS
+        members (the $v_k v_k^\top$ term is then left out of the computation)."""
+
+
+class _BFGS(_Member):
+    def coefficients(self, b, h, a, n):
+        return 1.0, 1.0
+
+
+class _SSBFGS(_Member):
+    def coefficients(self, b, h, a, n):
+        return jnp.maximum(1.0, b), 1.0
+
+
+class _SSBroyden(_Member):
+    def coefficients(self, b, h, a, n):
+        tau0 = jnp.minimum(1.0, 1.0 / b)
+        degenerate = a <= 1e-12  # B s parallel to y: every member coincides, take BFGS
+        a_ = jnp.where(degenerate, 1.0, a)
+        c = jnp.sqrt(a_ / (a_ + 1.0))
+        rho_minus = jnp.minimum(1.0, h * (1.0 - c))
+        theta_minus = (rho_minus - 1.0) / a_
+        theta_plus = 1.0 / rho_minus
+        theta = jnp.maximum(theta_minus, jnp.minimum(theta_plus, (1.0 - b) / b))
+        theta = jnp.where(degenerate, 0.0, theta)
+        sigma = 1.0 + a * theta
+        sigma_pow = sigma ** (-1.0 / (n - 1)) if n > 1 else jnp.ones_like(sigma)
+        safe_theta = jnp.where(theta > 0, theta, 1.0)
+        tau = jnp.where(theta > 0, tau0 * jnp.minimum(sigma_pow, 1.0 / safe_theta),
+                        jnp.minimum(tau0 * sigma_pow, sigma))
+        phi = (1.0 - theta) / (1.0 + a * theta)
+        return 1.0 / tau, phi
+
+
+def _scale_by_broyden(member: _Member, eps: float) -> optax.GradientTransformation:
     def init_fn(params):
         flat, _ = ravel_pytree(params)
         n = flat.size
-        return ScaleByBFGSState(
+        return ScaleByBroydenState(
             count=jnp.zeros((), jnp.int32),
             inv_hessian=jnp.eye(n, dtype=flat.dtype),
             prev_params=jnp.zeros_like(flat),
             prev_grads=jnp.zeros_like(flat),
+            prev_direction=jnp.zeros_like(flat),
         )
 
     def update_fn(updates, state, params=None):
         if params is None:
-            raise ValueError("scale_by_bfgs needs params")
+            raise ValueError("the Broyden-family transformations need params: update(grads, state, params)")
         g, unravel = ravel_pytree(updates)
         w, _ = ravel_pytree(params)
         dtype = g.dtype
@@ -60,34 +129,78 @@ def scale_by_bfgs(self_scaling: bool = True, eps: float = 1e-10) -> optax.Gradie
         y = g - state.prev_grads
         sy = jnp.dot(s, y)
         yy = jnp.dot(y, y)
-        ok = (state.count > 0) & (sy > eps * jnp.sqrt(jnp.dot(s, s) * yy))
+        ss = jnp.dot(s, s)
+        ok = (state.count > 0) & (sy > eps * jnp.sqrt(ss * yy))
         safe_sy = jnp.where(ok, sy, 1.0)
         # before the first update, start from the scaled identity (sy / yy) I
-        H = jnp.where(state.count == 1, (safe_sy / jnp.where(yy > 0, yy, 1.0)) * eye, state.inv_hessian)
+        first = state.count == 1
+        gamma1 = safe_sy / jnp.where(yy > 0, yy, 1.0)
+        H = jnp.where(first, gamma1 * eye, state.inv_hessian)
         Hy = H @ y
         yHy = jnp.dot(y, Hy)
-        tau = jnp.minimum(1.0, safe_sy / jnp.where(yHy > 0, yHy, safe_sy)) if self_scaling else 1.0
         rho = 1.0 / safe_sy
-        H_new = tau * (H - rho * (jnp.outer(s, Hy) + jnp.outer(Hy, s)) + (rho**2 * yHy) * jnp.outer(s, s)) + rho * jnp.outer(s, s)
+        # s^T B s, B = H^{-1}: the step was s = -alpha p with p = H g_old, so s^T B s =
+        # (s.p)(s.g_old)/(p.p); after the reset above B = (yy/sy) I
+        p = state.prev_direction
+        pp = jnp.dot(p, p)
+        sBs = jnp.where(first, ss / gamma1, jnp.dot(s, p) * jnp.dot(s, state.prev_grads) / jnp.where(pp > 0, pp, 1.0))
+        b = sBs * rho
+        h = yHy * rho
+        a = jnp.maximum(b * h - 1.0, 0.0)
+        scale, phi = member.coefficients(b, h, a, n)
+        core = H - rho * (jnp.outer(s, Hy) + jnp.outer(Hy, s)) + (rho**2 * yHy) * jnp.outer(s, s)
+        if not (isinstance(phi, float) and phi == 1.0):
+            # phi v v^T = v v^T + (phi - 1) v v^T, and H - Hy Hy^T / yHy + v v^T is `core`
+            u = s * rho - Hy / jnp.where(yHy > 0, yHy, 1.0)
+            core = core + ((phi - 1.0) * yHy) * jnp.outer(u, u)
+        H_new = scale * core + rho * jnp.outer(s, s)
         H_new = 0.5 * (H_new + H_new.T)
+        ok = ok & jnp.all(jnp.isfinite(H_new))
         gamma0 = jnp.minimum(1.0, 1.0 / jnp.maximum(jnp.linalg.norm(g), 1e-30)).astype(dtype)
         H = jnp.where(ok, H_new, jnp.where(state.count == 0, gamma0 * eye, H))
         direction = H @ g
-        new_state = ScaleByBFGSState(count=state.count + 1, inv_hessian=H, prev_params=w, prev_grads=g)
+        new_state = ScaleByBroydenState(count=state.count + 1, inv_hessian=H, prev_params=w, prev_grads=g,
+                                        prev_direction=direction)
         return unravel(direction), new_state
 
     return optax.GradientTransformation(init_fn, update_fn)
+
+
+def scale_by_bfgs(self_scaling: bool = True, eps: float = 1e-10) -> optax.GradientTransformation:
+    r"""Direction $H_k g_k$ of dense BFGS, self-scaled ($\tau_k = \min(1, 1/b_k)$) when
+    ``self_scaling``; see the module docstring."""
+    return _scale_by_broyden(_SSBFGS() if self_scaling else _BFGS(), eps)
+
+
+def scale_by_ssbroyden(eps: float = 1e-10) -> optax.GradientTransformation:
+    r"""Direction $H_k g_k$ of the self-scaled Broyden method (Urbán et al. 2025); see the
+    module docstring for $\tau_k$ and $\phi_k$."""
+    return _scale_by_broyden(_SSBroyden(), eps)
+
+
+def zoom_linesearch(max_steps: int = 20) -> optax.GradientTransformationExtraArgs:
+    r"""optax's zoom line search for the strong Wolfe conditions
+    $f(w + \eta u) \le f(w) + c_1 \eta\, u^\top g$ and $|u^\top g(w + \eta u)| \le c_2 |u^\top g|$
+    ($c_1 = 10^{-4}$, $c_2 = 0.9$), starting each search at the quasi-Newton step $\eta = 1$."""
+    return optax.scale_by_zoom_linesearch(max_linesearch_steps=max_steps, initial_guess_strategy="one")
 
 
 def bfgs(
     self_scaling: bool = True,
     linesearch: optax.GradientTransformationExtraArgs | None = None,
 ) -> optax.GradientTransformationExtraArgs:
-    """(Self-scaled) dense BFGS with optax's zoom line search; drop-in for ``optax.lbfgs``.
+    """(Self-scaled) dense BFGS with a strong-Wolfe line search; drop-in for ``optax.lbfgs``.
 
     Use with ``optax.value_and_grad_from_state`` and ``update(..., value=, grad=, value_fn=)``
     exactly as ``optax.lbfgs``.
     """
     if linesearch is None:
-        linesearch = optax.scale_by_zoom_linesearch(max_linesearch_steps=20, initial_guess_strategy="one")
+        linesearch = zoom_linesearch(20)
     return optax.chain(scale_by_bfgs(self_scaling), optax.scale(-1.0), linesearch)
+
+
+def ssbroyden(linesearch: optax.GradientTransformationExtraArgs | None = None) -> optax.GradientTransformationExtraArgs:
+    """Self-scaled Broyden with a strong-Wolfe line search; used as :func:`bfgs`."""
+    if linesearch is None:
+        linesearch = zoom_linesearch(20)
+    return optax.chain(scale_by_ssbroyden(), optax.scale(-1.0), linesearch)

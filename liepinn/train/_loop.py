@@ -1,4 +1,5 @@
-"""The training loop: Adam (with a schedule) then optional L-BFGS, jit-compiled scan chunks.
+"""The training loop: Adam (with a schedule) then an optional second phase (L-BFGS, dense
+(self-scaled) BFGS or Broyden: :mod:`liepinn.train._optimisers`), jit-compiled scan chunks.
 
 Design:
 - The model is split with ``eqx.partition`` into trainable arrays and the rest
@@ -34,7 +35,7 @@ import optax
 from jaxtyping import PRNGKeyArray
 
 from ..nn._networks import trainable
-from ._bfgs import bfgs
+from ._optimisers import LEGACY_OPTIONS, AbstractSecondPhase, second_phase_from_legacy
 from ._sampling import Collocation
 
 __all__ = [
@@ -56,7 +57,7 @@ class NonFiniteLossError(FloatingPointError):
     """A loss term or the gradient became NaN/Inf during training.
 
     Attributes: ``step`` (global step whose evaluation failed), ``phase`` (``"adam"`` or
-    ``"lbfgs"``), ``terms`` (names of the non-finite terms), ``values`` (all terms at that
+    the second phase's name, e.g. ``"lbfgs"``), ``terms`` (names of the non-finite terms), ``values`` (all terms at that
     step), ``seed`` (index in an ensemble, else ``None``), ``model`` (the last model known to
     be finite: the one at the start of the failing chunk).
     """
@@ -75,11 +76,12 @@ class NonFiniteLossError(FloatingPointError):
 class History:
     """Loss terms per logged step.
 
-    ``step[i]`` is the global step (Adam steps, then L-BFGS steps continue the count);
-    the values are those of the model after ``step[i]`` updates. ``phase[i]`` is
-    ``"adam"`` or ``"lbfgs"``. ``terms[name]`` has shape ``(n_logged,)``, or
-    ``(n_seeds, n_logged)`` for an ensemble; ``"total"`` is the loss and ``"grad_norm"``
-    the gradient's global norm (Adam phase; NaN for L-BFGS rows).
+    ``step[i]`` is the global step (Adam steps, then the second phase's steps continue the
+    count); the values are those of the model after ``step[i]`` updates. ``phase[i]`` is
+    ``"adam"`` or the second phase's name (``"lbfgs"``, ``"ssbroyden"``, ...).
+    ``terms[name]`` has shape ``(n_logged,)``, or ``(n_seeds, n_logged)`` for an ensemble;
+    ``"total"`` is the loss and ``"grad_norm"`` the gradient's global norm (Adam phase; NaN
+    for the second phase's rows).
     """
 
     step: np.ndarray
@@ -150,7 +152,8 @@ class TrainResult:
     - ``history``: :class:`History` of the loss terms.
     - ``wall_time``: seconds spent training (summed over resumed segments).
     - ``converged``: the :class:`Plateau` criterion on the logged total loss (per seed).
-    - ``steps``, ``lbfgs_steps``: steps done in each phase.
+    - ``steps``, ``lbfgs_steps``: steps done in each phase (``lbfgs_steps``: the second
+      phase, whichever its method).
     - ``data``: the final batch (collocation points after resampling/refinement).
     - ``stopped``: ``None`` if all steps ran, else why the run stopped early
       (``"stop_at"``, ``"max_time"``).
@@ -520,6 +523,24 @@ def _first_float_dtype(tree):
     return "float32"
 
 
+def _config_signature(steps, log_every, chunk, ensemble, adam_dtype, second):
+    """What a checkpoint must agree on to be resumed."""
+    return {"steps": steps, "log_every": log_every, "chunk": chunk, "ensemble": ensemble,
+            "adam_dtype": str(adam_dtype), "second_phase": None if second is None else second.to_json()}
+
+
+def _migrate_signature(sig):
+    """A signature written before the second phase was an object (lbfgs_steps, lbfgs_memory,
+    quasi_newton, lbfgs_dtype keys), in today's form."""
+    if "quasi_newton" not in sig:
+        return sig
+    dtype = None if sig["lbfgs_dtype"] == "None" else sig["lbfgs_dtype"]
+    second = second_phase_from_legacy(lbfgs_steps=sig["lbfgs_steps"], lbfgs_memory=sig["lbfgs_memory"],
+                                      quasi_newton=sig["quasi_newton"], lbfgs_dtype=dtype)
+    adam_dtype = None if sig["adam_dtype"] == "None" else jnp.dtype(sig["adam_dtype"])
+    return _config_signature(sig["steps"], sig["log_every"], sig["chunk"], sig["ensemble"], adam_dtype, second)
+
+
 def _load_meta(path):
     leaves_path, meta_path = _ckpt_paths(path)
     if not (os.path.exists(leaves_path) and os.path.exists(meta_path)):
@@ -528,6 +549,7 @@ def _load_meta(path):
         meta = json.load(f)
     if meta.get("version") != _CKPT_VERSION:
         raise ValueError(f"checkpoint {leaves_path!r} has version {meta.get('version')}, expected {_CKPT_VERSION}")
+    meta["config"] = _migrate_signature(meta["config"])
     return meta
 
 
@@ -543,12 +565,7 @@ def train(
     learning_rate: float | optax.Schedule = 1e-3,
     decay: float = 0.1,
     optimiser: optax.GradientTransformation | None = None,
-    lbfgs_steps: int = 0,
-    lbfgs_memory: int = 20,
-    lbfgs_linesearch_steps: int = 20,
-    lbfgs_dtype: Any = None,
-    lbfgs_resample: bool = False,
-    quasi_newton: str = "lbfgs",
+    second_phase: AbstractSecondPhase | None = None,
     dtype: Any = None,
     key: PRNGKeyArray | int | None = None,
     log_every: int = 100,
@@ -562,8 +579,15 @@ def train(
     filter_spec: Any = None,
     plateau: Plateau = Plateau(),
     callback: Callable | None = None,
+    lbfgs_steps: int | None = None,
+    lbfgs_memory: int | None = None,
+    lbfgs_linesearch_steps: int | None = None,
+    lbfgs_dtype: Any = None,
+    lbfgs_resample: bool | None = None,
+    quasi_newton: str | None = None,
 ) -> TrainResult:
-    r"""Train ``model`` to minimise ``loss_fn(model, batch)``: Adam, then optionally L-BFGS.
+    r"""Train ``model`` to minimise ``loss_fn(model, batch)``: Adam, then optionally a
+    quasi-Newton phase.
 
     **Main arguments:**
     - ``loss_fn(model, batch) -> (total, {name: term})`` (or just ``total``): a JAX
@@ -576,11 +600,10 @@ def train(
     - ``steps``: Adam steps; ``learning_rate``: float (exponentially decayed to
       ``decay * learning_rate`` over ``steps``) or an optax schedule; ``optimiser``
       replaces Adam altogether.
-    - ``lbfgs_steps``: L-BFGS iterations after Adam (``optax.lbfgs`` with its zoom line
-      search, ``lbfgs_memory`` pairs); ``lbfgs_dtype="float64"`` runs this phase in double
-      precision (enabling x64 for it). Collocation sets are updated a last time when L-BFGS
-      starts (if due at that step) and then stay fixed unless ``lbfgs_resample`` (then its
-      memory restarts after each change).
+    - ``second_phase``: what runs after Adam, e.g. ``LBFGS(steps=2000, memory=50,
+      dtype="float64")`` or ``SSBroyden(steps=2000)`` (:mod:`liepinn.train._optimisers`:
+      iterations, precision, collocation updates, and the optax transformation with its
+      strong-Wolfe line search); ``None``: Adam only.
     - ``key``: PRNG key or int for the data.
 
     **Other arguments:**
@@ -597,6 +620,9 @@ def train(
       stop at the first chunk boundary after this many seconds.
     - ``plateau``: convergence criterion for :attr:`TrainResult.converged`.
     - ``callback(step, phase, model, terms)``: called at each logged chunk end on the host.
+    - ``lbfgs_steps``, ``lbfgs_memory``, ``lbfgs_linesearch_steps``, ``lbfgs_dtype``,
+      ``lbfgs_resample``, ``quasi_newton``: the options before ``second_phase`` (deprecated;
+      mapped by :func:`liepinn.train.second_phase_from_legacy`, not to be mixed with it).
 
     Raises :class:`NonFiniteLossError` naming the step and term that went NaN/Inf.
     """
@@ -669,10 +695,19 @@ def _config(args):
     unknown = set(cfg) - set(_defaults()) - {"key"}
     if unknown:
         raise TypeError(f"unknown training options: {sorted(unknown)}")
-    for name in ("steps", "lbfgs_steps"):
-        v = cfg[name]
-        if not isinstance(v, (int, np.integer)) or v < 0:
-            raise ValueError(f"{name} must be a non-negative int; got {v!r}")
+    legacy = {k: cfg.pop(k) for k in LEGACY_OPTIONS}
+    given = {k: v for k, v in legacy.items() if v is not None}
+    if given:
+        if cfg["second_phase"] is not None:
+            raise TypeError(f"pass second_phase=... or the old options {sorted(given)}, not both")
+        cfg["second_phase"] = second_phase_from_legacy(**given)
+    phase = cfg["second_phase"]
+    if phase is not None and not isinstance(phase, AbstractSecondPhase):
+        raise TypeError(f"second_phase must be an AbstractSecondPhase (LBFGS(...), SSBroyden(...), ...) "
+                        f"or None; got {phase!r} ({type(phase).__name__})")
+    v = cfg["steps"]
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
+        raise ValueError(f"steps must be a non-negative int; got {v!r}")
     if not isinstance(cfg["log_every"], (int, np.integer)) or cfg["log_every"] < 1:
         raise ValueError(f"log_every must be a positive int; got {cfg['log_every']!r}")
     if cfg["checkpoint_every"] is not None and cfg["checkpoint"] is None:
@@ -686,16 +721,13 @@ def _make_optimisers(cfg):
         lr = cfg["learning_rate"]
         lr = lr if callable(lr) else float(lr)
         opt = _adam(lr, int(cfg["steps"]), float(cfg["decay"]))
-    method = cfg["quasi_newton"]
-    if method not in ("lbfgs", "bfgs", "ssbfgs"):
-        raise ValueError(f"quasi_newton must be 'lbfgs', 'bfgs' or 'ssbfgs'; got {method!r}")
-    if method == "lbfgs":
-        return opt, _lbfgs(int(cfg["lbfgs_memory"]), int(cfg["lbfgs_linesearch_steps"]))
-    return opt, _bfgs(method == "ssbfgs", int(cfg["lbfgs_linesearch_steps"]))
+    phase = cfg["second_phase"]
+    return opt, (None if phase is None else phase.optimiser())
 
 
 # Optimisers are cached by their settings: the same settings give the same (hashable)
-# object, so a second run reuses the first one's compiled chunks.
+# object, so a second run reuses the first one's compiled chunks (the second phase's
+# transformations are cached the same way, in _optimisers.py).
 @functools.lru_cache(maxsize=64)
 def _adam(lr, steps, decay):
     if not callable(lr):
@@ -703,25 +735,12 @@ def _adam(lr, steps, decay):
     return optax.adam(lr)
 
 
-@functools.lru_cache(maxsize=64)
-def _bfgs(self_scaling, linesearch_steps):
-    return bfgs(self_scaling, optax.scale_by_zoom_linesearch(max_linesearch_steps=linesearch_steps,
-                                                             initial_guess_strategy="one"))
-
-
-@functools.lru_cache(maxsize=64)
-def _lbfgs(memory, linesearch_steps):
-    return optax.lbfgs(
-        memory_size=memory,
-        # a quasi-Newton step has natural length 1: start each line search there
-        linesearch=optax.scale_by_zoom_linesearch(max_linesearch_steps=linesearch_steps,
-                                                  initial_guess_strategy="one"),
-    )
-
-
 def _drive(run: _Run, cfg) -> TrainResult:
     opt_adam, opt_lbfgs = _make_optimisers(cfg)
-    steps, lbfgs_steps = int(cfg["steps"]), int(cfg["lbfgs_steps"])
+    second = cfg["second_phase"]
+    # the second phase's label in the history, progress bar, errors and checkpoints
+    second_name = "lbfgs" if second is None else second.name
+    steps, lbfgs_steps = int(cfg["steps"]), (0 if second is None else second.steps)
     total_steps = steps + lbfgs_steps
     log_every = int(cfg["log_every"])
     periods = [log_every] + ([int(cfg["checkpoint_every"])] if cfg["checkpoint_every"] else []) + run.periods()
@@ -729,11 +748,8 @@ def _drive(run: _Run, cfg) -> TrainResult:
     if chunk < 1:
         raise ValueError(f"chunk must be a positive int; got {chunk}")
     adam_dtype = None if cfg["dtype"] is None else jnp.dtype(cfg["dtype"])
-    lbfgs_dtype = None if cfg["lbfgs_dtype"] is None else jnp.dtype(cfg["lbfgs_dtype"])
-    cfg_sig = {"steps": steps, "lbfgs_steps": lbfgs_steps, "log_every": log_every, "chunk": chunk,
-               "lbfgs_memory": int(cfg["lbfgs_memory"]), "quasi_newton": cfg["quasi_newton"],
-               "ensemble": run.ensemble,
-               "adam_dtype": str(adam_dtype), "lbfgs_dtype": str(lbfgs_dtype)}
+    lbfgs_dtype = None if second is None or second.dtype is None else jnp.dtype(second.dtype)
+    cfg_sig = _config_signature(steps, log_every, chunk, run.ensemble, adam_dtype, second)
 
     rows: list = []  # (step, phase, {name: value or per-seed list})
     step = 0
@@ -782,7 +798,7 @@ def _drive(run: _Run, cfg) -> TrainResult:
     try:
         for ph, first, last, opt, dt in (
             ("adam", 0, steps, opt_adam, adam_dtype),
-            ("lbfgs", steps, total_steps, opt_lbfgs, lbfgs_dtype),
+            (second_name, steps, total_steps, opt_lbfgs, lbfgs_dtype),
         ):
             if step >= last or stopped:
                 continue
@@ -802,8 +818,8 @@ def _drive(run: _Run, cfg) -> TrainResult:
                         break
                     # collocation updates: during Adam, and once more as L-BFGS starts (so it
                     # starts on a refined set); inside L-BFGS only if asked, restarting its memory
-                    if step > 0 and (ph == "adam" or step == first or cfg["lbfgs_resample"]):
-                        if run.update_data(step) and ph == "lbfgs" and step > first:
+                    if step > 0 and (ph == "adam" or step == first or second.resample):
+                        if run.update_data(step) and ph != "adam" and step > first:
                             opt_state = _opt_init(opt, run.params, run.ensemble)
                     n = min(chunk, last - step)
                     params_before = run.params
@@ -826,7 +842,7 @@ def _drive(run: _Run, cfg) -> TrainResult:
                         save(ph, step)
         if stopped is None:
             # the final model's terms
-            with _precision(lbfgs_dtype if (lbfgs_steps and phase == "lbfgs") else adam_dtype):
+            with _precision(lbfgs_dtype if (lbfgs_steps and phase != "adam") else adam_dtype):
                 final = jax.device_get(run.eval_terms())
             if not rows or rows[-1][0] != step:
                 final = {**final, _GRAD: np.full(np.shape(final[_TOTAL]), np.nan)}
@@ -837,7 +853,7 @@ def _drive(run: _Run, cfg) -> TrainResult:
         bar.close()
 
     wall = wall_before + time.perf_counter() - t_start
-    with _precision(lbfgs_dtype if phase == "lbfgs" else adam_dtype):
+    with _precision(lbfgs_dtype if phase != "adam" else adam_dtype):
         history = _history(rows, run.ensemble, run.term_names())
     total = history.terms[_TOTAL]
     converged = (
