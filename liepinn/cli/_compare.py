@@ -77,7 +77,7 @@ def build_sweep(args):
         parse_int_list,
         parse_str_list,
     )
-    from ..experiments._runner import recipe
+    from ..experiments._runner import sweep_defaults
 
     variants = parse_str_list(args.variants, "variants", VARIANTS)
     samples = parse_int_list(args.samples, "--samples")
@@ -99,17 +99,20 @@ def build_sweep(args):
         raise ValueError(f"--seeds must be >= 1, got {args.seeds}")
     if args.until_plateau < 0:
         raise ValueError(f"--until-plateau must be >= 0, got {args.until_plateau}")
-    base = recipe(args.problem)  # ValueError for an unknown problem
-    if n_ics != (None,) and not base.get("conditioned", False):
+    base = sweep_defaults(args.problem)  # ValueError for an unknown problem
+    conditioned = base.n_ics is not None
+    if n_ics != (None,) and not conditioned:
         raise ValueError(f"--n-ics applies to IC-conditioned problems only; {args.problem!r} has one initial condition")
-    if n_ics == (None,) and base.get("conditioned", False):
-        n_ics = (base["n_ics"],)
+    if n_ics == (None,) and conditioned:
+        n_ics = (base.n_ics,)
     if any(v in SYMMETRY_VARIANTS for v in variants) or args.match_to != GPINN.name:
         from ..losses._variants import select_generators
         from ..problems import load_problem
 
         select_generators(load_problem(args.problem), args.generators)  # ValueError if out of range
-    kw = {k: base[k] for k in ("steps", "lbfgs_steps", "lr", "width", "depth", "network", "n_initial", "n_boundary")}
+    r = base.recipe
+    kw = dict(steps=r.steps, lbfgs_steps=r.lbfgs_steps, lr=r.learning_rate, width=r.width, depth=r.depth,
+              n_initial=base.n_initial, n_boundary=base.n_boundary)
     for name in ("steps", "lbfgs_steps", "lr", "width", "depth"):
         if getattr(args, name) is not None:
             kw[name] = getattr(args, name)

@@ -43,9 +43,9 @@ def run(args) -> int:
 
     from .. import degeneracy
     from ..problems._registry import load_problem
-    from ..experiments._spec import VARIANTS, Sweep, parse_int_list, parse_str_list
+    from ..experiments._spec import MATCHED, VARIANTS, Sweep, parse_int_list, parse_str_list
     from ..experiments._sweep import enable_compilation_cache
-    from ..experiments._runner import recipe
+    from ..experiments._runner import sweep_defaults
     from ..symmetry import symmetries
 
     t_start = time.perf_counter()
@@ -57,8 +57,8 @@ def run(args) -> int:
     if args.steps < 0 or args.lbfgs_steps < 0:
         raise ValueError("--steps and --lbfgs-steps must be >= 0")
 
-    base = recipe(args.problem)
-    if base["conditioned"]:
+    base = sweep_defaults(args.problem)
+    if base.n_ics is not None:
         raise ValueError(f"the demo trains one initial condition; {args.problem!r} is IC-conditioned "
                          "(use `liepinn compare` or examples/paper_setting.py)")
 
@@ -77,9 +77,10 @@ def run(args) -> int:
     _banner("2. training with and without the symmetry loss")
     print(f"problem: {problem!r}")
     sweep = Sweep(problems=(args.problem,), samples=samples, variants=variants, seeds=args.seeds,
-                  steps=args.steps, lbfgs_steps=args.lbfgs_steps, lr=base["lr"], width=base["width"],
-                  depth=base["depth"], n_initial=base["n_initial"], n_boundary=base["n_boundary"])
-    if "matched" in variants:
+                  steps=args.steps, lbfgs_steps=args.lbfgs_steps, lr=base.recipe.learning_rate,
+                  width=base.recipe.width, depth=base.recipe.depth, n_initial=base.n_initial,
+                  n_boundary=base.n_boundary)
+    if MATCHED in variants:
         print(f"compute-matched arm: {sweep.match_to} costs {sweep.cost_ratio(args.problem):.3g}x the "
               "residual's derivative work per point (recorded cost), so the plain PINN gets that many "
               "times more points")

@@ -95,6 +95,7 @@ def _recipe_options(group) -> None:
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     from .. import cli
+    from ..losses import Residual
     from ..losses._variants import form_names, normaliser_names, variant_names
 
     VARIANTS = variant_names()
@@ -108,7 +109,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     loss.add_argument("--variant", choices=VARIANTS, default=None,
                       help="interior loss: residual, + symmetry terms (prolonged, evolutionary), or gpinn "
                            "(default: residual)")
-    loss.add_argument("--symmetry", choices=("residual",) + form_names(), default=None,
+    loss.add_argument("--symmetry", choices=(Residual.name,) + form_names(), default=None,
                       help="alias of --variant")
     loss.add_argument("--generators", default=None,
                       help="symmetry generators: 'all' or 1-based numbers like 1,2,5 (the numbering of "

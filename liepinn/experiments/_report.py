@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._spec import VARIANTS
+from ._spec import MATCHED, VARIANTS, Residual
 from ._store import RunRecord
 
 _VARIANT_ORDER = {v: i for i, v in enumerate(VARIANTS)}
@@ -136,10 +136,10 @@ def compare_arms(rows: Sequence[Row], *, alpha: float = 0.05) -> list[Comparison
     for r in rows:
         by_cell.setdefault((r.problem, r.n_ics, r.samples), []).append(r)
     for (problem, n_ics, samples), cell in by_cell.items():
-        baselines = [r for r in cell if r.variant in ("residual", "matched")]
+        baselines = [r for r in cell if r.variant in (Residual.name, MATCHED)]
         for base in baselines:
             for arm in cell:
-                if arm is base or arm.variant in ("residual",) or (arm.variant == "matched" and base.variant == "matched"):
+                if arm is base or arm.variant == Residual.name or (arm.variant == MATCHED and base.variant == MATCHED):
                     continue
                 a, b = arm.log10_rel_l2, base.log10_rel_l2
                 if not a or not b:
@@ -293,7 +293,7 @@ def plot_setting(rows: Sequence[Row], out_dir: str | os.PathLike, problem: str,
         s = np.array([r.rel_l2_std for r in pts])
         lower = np.minimum(s, m * 0.999)  # log axis: keep the lower bar above zero
         ax.errorbar(x, m, yerr=[lower, s], marker=markers[k % len(markers)], capsize=3, label=label,
-                    linestyle="--" if variant == "matched" else "-")
+                    linestyle="--" if variant == MATCHED else "-")
     paths.append(_finish(plt, fig, ax, samples, "interior collocation points (nominal)",
                          "relative L2 error (mean ± std over seeds)", f"{name}: error vs samples",
                          out_dir / f"error_vs_samples_{slug}.png"))
@@ -307,7 +307,7 @@ def plot_setting(rows: Sequence[Row], out_dir: str | os.PathLike, problem: str,
                     xerr=[r.wall_std for r in pts],
                     yerr=[[min(r.rel_l2_std, r.rel_l2_mean * 0.999) for r in pts], [r.rel_l2_std for r in pts]],
                     marker=markers[k % len(markers)], capsize=3, label=label,
-                    linestyle="--" if variant == "matched" else "-")
+                    linestyle="--" if variant == MATCHED else "-")
         for r in pts:
             ax.annotate(str(r.samples), (r.wall_mean, r.rel_l2_mean), fontsize=7,
                         xytext=(3, 3), textcoords="offset points")
@@ -344,7 +344,7 @@ def plot_ics(rows: Sequence[Row], out_dir: str | os.PathLike, problem: str, samp
         m = np.array([r.rel_l2_mean for r in pts])
         s = np.array([r.rel_l2_std for r in pts])
         line = ax.errorbar(x, m, yerr=[np.minimum(s, m * 0.999), s], marker=markers[k % len(markers)],
-                           capsize=3, label=label, linestyle="--" if variant == "matched" else "-")
+                           capsize=3, label=label, linestyle="--" if variant == MATCHED else "-")
         tr = np.array([r.train_ics_mean for r in pts])
         if np.all(np.isfinite(tr)):
             ax.plot(x, tr, linestyle=":", marker=markers[k % len(markers)], markersize=3,

@@ -57,24 +57,21 @@ _HELD_OUT_POINTS = 2048
 
 
 # ------------------------------------------------------------------------------------------
-# recipes: default sweep settings per problem
+# default settings of a sweep's runs
 
 
-_BASE = dict(steps=2000, lbfgs_steps=500, lr=1e-3, width=32, depth=3, network="auto",
-             n_initial=128, n_boundary=64)
-_CONDITIONED = dict(steps=3000, lbfgs_steps=500, lr=1e-3, width=64, depth=3, network="auto",
-                    n_initial=64, n_boundary=0, n_ics=16)
-_RECIPES: dict[str, dict[str, Any]] = {}
+def sweep_defaults(problem: str):
+    """The default `RunSpec` of `liepinn compare` / `liepinn demo` runs on `problem` (ValueError if
+    no such problem): a 32 x 3 MLP, 2000 Adam + 500 L-BFGS steps and soft initial/boundary
+    terms for one initial condition; a 64 x 3 DeepONet, 3000 + 500 steps and 16 training ICs
+    for a family of them."""
+    from ..runs import Recipe, RunSpec
 
-
-def recipe(problem: str) -> dict[str, Any]:
-    """Default sweep settings for `problem` (ValueError if no such problem)."""
-    prob = load_problem(problem)
-    conditioned = is_conditioned(prob)
-    out = dict(_CONDITIONED if conditioned else _BASE)
-    out.update(_RECIPES.get(problem, {}))
-    out["conditioned"] = conditioned
-    return out
+    if is_conditioned(load_problem(problem)):
+        recipe = Recipe(width=64, depth=3, steps=3000, lbfgs_steps=500, learning_rate=1e-3, lbfgs_memory=20)
+        return RunSpec(problem, recipe=recipe, constraints="soft", n_initial=64, n_boundary=0, n_ics=16)
+    recipe = Recipe(width=32, depth=3, steps=2000, lbfgs_steps=500, learning_rate=1e-3, lbfgs_memory=20)
+    return RunSpec(problem, recipe=recipe, constraints="soft", n_initial=128, n_boundary=64)
 
 
 # ------------------------------------------------------------------------------------------
@@ -270,4 +267,4 @@ def _default_runner() -> TrainRunner:
     return TrainRunner()
 
 
-__all__ = ["TrainRunner", "train_group", "recipe", "DEFAULT_OPTIONS"]
+__all__ = ["TrainRunner", "train_group", "sweep_defaults", "DEFAULT_OPTIONS"]

@@ -5,9 +5,9 @@ For a network $u_\theta$, a system $\Delta_\nu(x, u^{(n)}) = 0$ and generators
 $v = \xi^i \partial_{x^i} + \phi_a \partial_{u^a}$ of its symmetry algebra:
 
 - residual: $\Delta_\nu[u_\theta]$;
-- `"prolonged"` symmetry term: $\operatorname{pr} v(\Delta_\nu)[u_\theta]$ (order $n$); on jet
+- `Prolonged()` symmetry term: $\operatorname{pr} v(\Delta_\nu)[u_\theta]$ (order $n$); on jet
   space it equals $\lambda_v \Delta$, so it is zero or a re-weighted residual;
-- `"evolutionary"` symmetry term: $L_{\Delta_\nu}[Q] = \operatorname{pr} v(\Delta_\nu) - \xi^i D_i \Delta_\nu$
+- `Evolutionary()` symmetry term: $L_{\Delta_\nu}[Q] = \operatorname{pr} v(\Delta_\nu) - \xi^i D_i \Delta_\nu$
   (order $n + 1$): the linearised equation on the characteristic $Q = \phi - \xi^i u_i$;
 - gPINN term: $D_i \Delta_\nu$.
 
@@ -34,7 +34,17 @@ import sympy as sp
 from jaxtyping import Array, ArrayLike, Float
 
 from ._lower import Lowered, lower
-from ._variants import AbstractForm, AbstractNormaliser, Evolutionary, Prolonged, form_from_name
+from ._variants import (
+    AbstractForm,
+    AbstractNormaliser,
+    CoefficientScale,
+    Evolutionary,
+    InitialBalance,
+    NoScaling,
+    Prolonged,
+    form_from_name,
+    normaliser_from_name,
+)
 from ..derivatives import DEFAULT_STRATEGY, AbstractStrategy, Box, derivatives
 from ..symmetry._degeneracy import _basis, infinitesimals
 
@@ -70,8 +80,8 @@ class PINNLoss(eqx.Module):
 
     - `pde`: the `PDE`.
     - `generators`: `Generator`s (or a `SymmetryAlgebra`); empty for a residual-only PINN.
-    - `form`: `"evolutionary"` ($L_\Delta[Q] = \operatorname{pr} v(\Delta) - \xi^i D_i\Delta$,
-      order n + 1) or `"prolonged"` ($\operatorname{pr} v(\Delta)$, order n), or one per generator.
+    - `form`: `Evolutionary()` ($L_\Delta[Q] = \operatorname{pr} v(\Delta) - \xi^i D_i\Delta$,
+      order n + 1) or `Prolonged()` ($\operatorname{pr} v(\Delta)$, order n), or one per generator.
 
     **Other arguments:**
 
@@ -80,11 +90,11 @@ class PINNLoss(eqx.Module):
     - `names`: generator labels (default `v1, v2, ...`, 1-based as in the symmetry JSON).
     - `residual_weight`: weight of the residual term(s).
     - `gpinn`: weight of gPINN terms $\|D_i \Delta\|^2$ (None: no such terms).
-    - `normalisation`: `"coefficients"` (default when `domain` is given): divide the term of v by
+    - `normalisation`: `CoefficientScale()` (the default; needs `domain`): divide the term of v by
       $s_v = \max(|\xi^i|/(hi_i - lo_i), |\phi_a|/U_a)$ over a grid of the domain (see
-      `NORMALISATION_RULE`); `"none"`; or explicit scales (one per generator). A calibration on
+      `NORMALISATION_RULE`); `NoScaling()`; or explicit scales (one per generator). A calibration on
       the initial network is `with_initial_scales`.
-    - `domain`: the `Box` of the problem (for `"coefficients"`); defaults to `box`.
+    - `domain`: the `Box` of the problem (for `CoefficientScale`); defaults to `box`.
     - `box`: the `Box` the network's inputs are scaled by ([-1, 1]^p); None: raw inputs.
     - `u_scale`: U_a, typical size of each dependent variable (default 1).
     - `parameters`: symbols passed at call time (default: every parameter of the PDE and of the
@@ -123,7 +133,7 @@ class PINNLoss(eqx.Module):
         names: Sequence[str] | None = None,
         residual_weight: float = 1.0,
         gpinn: float | None = None,
-        normalisation: AbstractNormaliser | str | Sequence[float] = "coefficients",
+        normalisation: AbstractNormaliser | str | Sequence[float] = CoefficientScale(),
         domain: Box | None = None,
         box: Box | None = None,
         u_scale: float | Sequence[float] = 1.0,
@@ -145,8 +155,8 @@ class PINNLoss(eqx.Module):
         if len(forms) != len(basis):
             raise ValueError(f"{len(forms)} forms given for {len(basis)} generators")
         forms = [form_from_name(f) for f in forms]
-        if isinstance(normalisation, AbstractNormaliser):
-            normalisation = normalisation.construction
+        if isinstance(normalisation, str):  # the name of a normaliser ("coefficients", "none")
+            normalisation = normaliser_from_name(normalisation)
         w = _weights(weights, names)
         if select is not None:
             unknown = [s for s in select if s not in names]
@@ -201,31 +211,31 @@ class PINNLoss(eqx.Module):
 
         # -- normalisation ----------------------------------------------------------------
         U = np.broadcast_to(np.asarray(u_scale, float), (q,))
-        if isinstance(normalisation, str):
-            if normalisation == "coefficients" and not basis and gpinn is None:
+        if isinstance(normalisation, AbstractNormaliser):
+            # the calibration of InitialBalance comes later (`with_initial_scales`); here it
+            # starts from the coefficient rule
+            method = CoefficientScale.name
+            if isinstance(normalisation, CoefficientScale) and not basis and gpinn is None:
                 scales, gpinn_scales = [], [1.0] * p
-                norm = {"method": "coefficients", "note": "no symmetry or gPINN terms to scale"}
-            elif normalisation == "coefficients":
+                norm = {"method": method, "note": "no symmetry or gPINN terms to scale"}
+            elif isinstance(normalisation, CoefficientScale):
                 if domain is None:
                     raise ValueError(
-                        "normalisation='coefficients' needs the problem's domain: pass "
-                        "domain=Box(lo, hi) (or box=...), or normalisation='none'"
+                        "normalisation CoefficientScale() needs the problem's domain: pass "
+                        "domain=Box(lo, hi) (or box=...), or normalisation=NoScaling()"
                     )
                 lo, hi = np.asarray(domain.lo, float), np.asarray(domain.hi, float)
                 subs = {s: v for s, v in zip(params, defaults) if not math.isnan(v)}
                 scales = [_coefficient_scale(jet, xi, phi, lo, hi, U, subs, n)
                           for (xi, phi), n in zip(infinitesimal, names)]
                 gpinn_scales = list(1.0 / (hi - lo))
-                norm = {"method": "coefficients", "rule": NORMALISATION_RULE,
+                norm = {"method": method, "rule": NORMALISATION_RULE,
                         "domain": {"lo": lo.tolist(), "hi": hi.tolist()}, "u_scale": U.tolist()}
-            elif normalisation == "none":
+            elif isinstance(normalisation, NoScaling):
                 scales, gpinn_scales = [1.0] * len(basis), [1.0] * p
-                norm = {"method": "none"}
+                norm = {"method": NoScaling.name}
             else:
-                raise ValueError(
-                    f"normalisation must be 'coefficients', 'none' or a sequence of scales, got "
-                    f"{normalisation!r}"
-                )
+                raise ValueError(f"PINNLoss does not know the normaliser {normalisation!r}")
         else:
             scales = [float(s) for s in normalisation]
             if len(scales) != len(basis) or not all(s > 0 for s in scales):
@@ -338,7 +348,7 @@ class PINNLoss(eqx.Module):
             ratio = float(t) / float(res) if float(res) > 0 else 0.0
             new.append(float(self.scales[g]) * math.sqrt(ratio) if ratio > 1e-30 else float(self.scales[g]))
         record = json.loads(self._record)
-        record["normalisation"] = {"method": "initial", "before": record["normalisation"],
+        record["normalisation"] = {"method": InitialBalance.name, "before": record["normalisation"],
                                    "rule": "s_v such that every symmetry term equals the residual "
                                            "term on the initial network"}
         out = eqx.tree_at(lambda l: l.scales, self, jnp.asarray(new, dtype=float))

@@ -101,8 +101,6 @@ class AbstractNormaliser:
     """How the extra (symmetry or gPINN) terms are scaled against the residual."""
 
     name: ClassVar[str]
-    # the scaling PINNLoss applies when it is built ("coefficients" or "none")
-    construction: ClassVar[str]
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
@@ -117,32 +115,29 @@ class AbstractNormaliser:
 
 
 @dataclasses.dataclass(frozen=True)
+class NoScaling(AbstractNormaliser):
+    """The extra terms as they are."""
+
+    name: ClassVar[str] = "none"
+
+
+@dataclasses.dataclass(frozen=True)
 class CoefficientScale(AbstractNormaliser):
     r"""Divide the term of $v$ by $s_v = \max(|\xi^i|/(hi_i - lo_i), |\phi_a|/U_a)$ on a grid of
     the domain; for gPINN, multiply $D_i\Delta$ by the domain length."""
 
     name: ClassVar[str] = "coefficients"
-    construction: ClassVar[str] = "coefficients"
 
 
 @dataclasses.dataclass(frozen=True)
-class InitialBalance(AbstractNormaliser):
+class InitialBalance(CoefficientScale):
     r"""`CoefficientScale`, then $s \leftarrow s\sqrt{T/T_\mathrm{res}}$ on a fixed calibration
     network, so every extra term starts equal to the residual term."""
 
     name: ClassVar[str] = "initial"
-    construction: ClassVar[str] = "coefficients"
 
     def calibrate(self, loss, model, points):
         return initial_scales(loss, model, points)
-
-
-@dataclasses.dataclass(frozen=True)
-class NoScaling(AbstractNormaliser):
-    """The extra terms as they are."""
-
-    name: ClassVar[str] = "none"
-    construction: ClassVar[str] = "none"
 
 
 def normaliser_from_name(name: str | AbstractNormaliser) -> AbstractNormaliser:
@@ -232,7 +227,7 @@ class Residual(AbstractVariant):
     def interior_loss(self, problem):
         from ._pinn import PINNLoss
 
-        return PINNLoss(problem.pde, (), normalisation="none", parameter_values=parameter_values(problem))
+        return PINNLoss(problem.pde, (), normalisation=NoScaling(), parameter_values=parameter_values(problem))
 
 
 def _check_weight(weight) -> float:
@@ -283,7 +278,7 @@ class Symmetry(AbstractVariant):
 
         basis, select = select_generators(problem, self.generators)
         return PINNLoss(problem.pde, basis, form=self.form, weights=self.weight,
-                        normalisation=self.normaliser.construction, select=select, domain=_box(problem),
+                        normalisation=self.normaliser, select=select, domain=_box(problem),
                         u_scale=u_scale(problem), parameter_values=parameter_values(problem))
 
 
@@ -304,7 +299,7 @@ class GPINN(AbstractVariant):
     def interior_loss(self, problem):
         from ._pinn import PINNLoss
 
-        return PINNLoss(problem.pde, (), gpinn=self.weight, normalisation=self.normaliser.construction,
+        return PINNLoss(problem.pde, (), gpinn=self.weight, normalisation=self.normaliser,
                         domain=_box(problem), parameter_values=parameter_values(problem))
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..losses._variants import AbstractVariant, Residual, variant_from_json, variant_from_name
+from ..losses._variants import AbstractVariant, InitialBalance, Residual, variant_from_json, variant_from_name
 from ._recipe import Recipe
 
 CONSTRAINTS = ("hard", "soft")
@@ -119,7 +119,7 @@ class RunSpec:
             variant = d.pop("variant")
             generators, weight, normaliser = d.pop("generators", None), d.pop("weight", None), d.pop("normaliser", None)
             d["loss"] = variant_from_name(variant, weight=weight, generators=generators,
-                                          normaliser=None if variant == "residual" else (normaliser or "initial"))
+                                          normaliser=None if variant == Residual.name else (normaliser or InitialBalance.name))
         elif "loss" in d:
             d["loss"] = variant_from_json(d["loss"])
         known = {f.name for f in dataclasses.fields(cls)}
