@@ -26,6 +26,7 @@ from ..symbolic._jet import JetSpace, _compositions
 from ..symbolic._pde import PDE, _is_derivative_of
 from ._determining import DeterminingSystem, complete_system
 from ._linear import Form, Space, _Acc, clean, normal
+from ._ode import ODEFailure
 from ._solve import _Solver, _tidy_family_expr
 
 
@@ -267,6 +268,17 @@ class LinearSolution:
 class _LinearSolver(_Solver):
     """The determining-equation solver, finishing with plain target values (no generators)."""
 
+    jets: frozenset = frozenset()
+
+    def _solve_ode(self, e, name, i, order, a):
+        # A linear ODE in one jet coordinate whose coefficients involve the others is
+        # integrated by sympy with symbolic coefficients, which can run for minutes (u_tt =
+        # (u + u^2)_xx); the completion handles such systems, or leaves a family.
+        z = self.space.vars[i]
+        if any(normal(c / a[-1]).free_symbols & (self.jets - {z}) for c in a[:-1]):
+            raise ODEFailure(f"coefficients depend on jet coordinates other than {z}")
+        return super()._solve_ode(e, name, i, order, a)
+
     def finish(self) -> LinearSolution:
         sp_ = self.space
         const_names, const_eqs, families = self._partition()
@@ -292,6 +304,7 @@ class _LinearSolver(_Solver):
 def solve_linear(system: DeterminingSystem, progress=None) -> LinearSolution:
     """Solve `system` by differential elimination (the point-symmetry solver's steps)."""
     solver = _LinearSolver(system, progress)
+    solver.jets = frozenset(v for v in system.space.vars if system.pde.jet.decode(v) is not None)
     solver.eliminate()
     return solver.finish()
 
