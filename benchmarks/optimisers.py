@@ -1,0 +1,161 @@
+"""Second-phase optimisers side by side on a small Burgers PINN, for a fixed wall-time budget.
+
+    u_t + u u_x - (0.01/pi) u_xx = 0,  x in [-1, 1], t in [0, 0.99],
+    u(x, 0) = -sin(pi x),  u(+-1, t) = 0   (Raissi et al. 2019)
+
+Hard constraint u = -sin(pi x) + t (1 - x^2) N(x, t), N a small tanh MLP on normalised inputs
+(the compact networks of Urbán et al. 2025), fixed Sobol collocation points, loss = mean
+squared residual. One Adam warm-up (float32) is shared; from its end each method runs its
+second phase in float64 with the same wall-time budget (``max_time``, checked every
+``--log-every`` iterations), in turn, each compiled first by a short run whose time is
+recorded apart (``compile_s``):
+
+- ``lbfgs``: ``LBFGS(memory=50)`` (the current recipes' phase);
+- ``bfgs``: dense BFGS;
+- ``ssbfgs``: dense self-scaled BFGS (Urbán et al. 2025; Kiyani et al. 2025);
+- ``ssbroyden``: dense self-scaled Broyden (same papers).
+
+Recorded per method: iterations done, wall and CPU seconds, final loss, relative L2 error on
+the 256 x 100 grid of burgers_shock.mat, and the loss trace (step, wall s, loss). The load
+average before and after each method goes with it: the machine is shared, so compare CPU
+time as well as wall time.
+
+Run:
+    PYTHONPATH=. .venv/bin/python benchmarks/optimisers.py [--budget 30] [--adam-steps 1000]
+        [--width 20 --depth 3 --n 2048] [--methods lbfgs,ssbfgs,ssbroyden]
+        [--out benchmarks/results/optimisers.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+import scipy.io
+
+from liepinn.derivatives import derivatives
+from liepinn.nn import MLP, HardConstraint, Normalise
+from liepinn.train import BFGS, LBFGS, SSBFGS, SSBroyden, Sobol, train
+
+NU = 0.01 / np.pi
+LOWER, UPPER = (-1.0, 0.0), (1.0, 0.99)
+REFERENCE = os.environ.get("LIEPINN_BURGERS_MAT", "/work/shared/reference/burgers_shock.mat")
+_REQ = [(0, (0, 0)), (0, (1, 0)), (0, (2, 0)), (0, (0, 1))]
+METHODS = {
+    "lbfgs": lambda steps: LBFGS(steps=steps, memory=50, dtype="float64"),
+    "bfgs": lambda steps: BFGS(steps=steps),
+    "ssbfgs": lambda steps: SSBFGS(steps=steps),
+    "ssbroyden": lambda steps: SSBroyden(steps=steps),
+}
+
+
+def transform(z, n):
+    """u = -sin(pi x) + t (1 - x^2) N(x, t): the IC and the zero Dirichlet BCs hold exactly."""
+    x, t = z[0], z[1]
+    return -jnp.sin(jnp.pi * x) + t * (1 - x**2) * n
+
+
+def loss_fn(model, points):
+    d = derivatives(model, points, _REQ)
+    u, ux, uxx, ut = d[_REQ[0]], d[_REQ[1]], d[_REQ[2]], d[_REQ[3]]
+    res = jnp.mean((ut + u * ux - NU * uxx) ** 2)
+    return res, {"residual": res}
+
+
+def rel_l2(model, grid, usol):
+    with jax.enable_x64(True):
+        pred = np.asarray(jax.jit(jax.vmap(model))(jnp.asarray(grid, jnp.float64)))[:, 0].reshape(usol.shape)
+    return float(np.linalg.norm(pred - usol) / np.linalg.norm(usol))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--budget", type=float, default=30.0, help="wall seconds per second phase")
+    ap.add_argument("--adam-steps", type=int, default=1000)
+    ap.add_argument("--width", type=int, default=20)
+    ap.add_argument("--depth", type=int, default=3)
+    ap.add_argument("--n", type=int, default=2048, help="collocation points")
+    ap.add_argument("--log-every", type=int, default=25)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--methods", default=",".join(METHODS))
+    ap.add_argument("--out", default="benchmarks/results/optimisers.json")
+    args = ap.parse_args(argv)
+    methods = args.methods.split(",")
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        ap.error(f"unknown methods {unknown}; choose from {list(METHODS)}")
+
+    d = scipy.io.loadmat(REFERENCE)
+    X, T = np.meshgrid(d["x"][:, 0], d["t"][:, 0], indexing="ij")
+    grid, usol = np.stack([X.ravel(), T.ravel()], 1), d["usol"]
+
+    key = jr.PRNGKey(args.seed)
+    net = MLP(2, 1, args.width, args.depth, embedding=Normalise(LOWER, UPPER), key=key)
+    model = HardConstraint(net, transform)
+    n_params = sum(x.size for x in jax.tree.leaves(model) if hasattr(x, "size"))
+    points = Sobol().sample(args.n, LOWER, UPPER, key=jr.fold_in(key, 1))
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    adam = train(loss_fn, model, points, steps=args.adam_steps, learning_rate=1e-3, log_every=args.log_every)
+    warm = {"steps": adam.steps, "wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
+            "loss": float(adam.history["total"][-1]), "rel_l2": rel_l2(adam.model, grid, usol)}
+    print(f"Adam {adam.steps} steps: loss {warm['loss']:.3e} rel_l2 {warm['rel_l2']:.3e} "
+          f"({warm['wall_s']:.0f} s)", flush=True)
+
+    results = {}
+    for name in methods:
+        phase = METHODS[name](10**6)
+        tc = time.perf_counter()
+        train(loss_fn, adam.model, points, steps=0, second_phase=phase.replace(steps=args.log_every),
+              log_every=args.log_every)
+        compile_s = time.perf_counter() - tc
+        trace = []
+        load_before = os.getloadavg()[0]
+        t0, c0 = time.perf_counter(), time.process_time()
+
+        def callback(step, ph, m, terms):
+            trace.append([int(step) - adam.steps, round(time.perf_counter() - t0, 3), float(terms["total"])])
+
+        r = train(loss_fn, adam.model, points, steps=0, second_phase=phase, log_every=args.log_every,
+                  max_time=args.budget, callback=callback)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        with jax.enable_x64(True):
+            loss = float(eqx.filter_jit(loss_fn)(r.model, jnp.asarray(points, jnp.float64))[0])
+        trace.append([r.lbfgs_steps, round(wall, 3), loss])
+        results[name] = {
+            "phase": phase.replace(steps=0).to_json(), "iterations": r.lbfgs_steps, "wall_s": wall, "cpu_s": cpu,
+            "compile_s": compile_s, "loss": loss, "rel_l2": rel_l2(r.model, grid, usol),
+            "load_before": load_before, "load_after": os.getloadavg()[0], "trace": trace,
+        }
+        print(f"{name:10s} {r.lbfgs_steps:6d} it  loss {results[name]['loss']:.3e}  rel_l2 "
+              f"{results[name]['rel_l2']:.3e}  wall {wall:.0f} s  cpu {cpu:.0f} s  load {load_before:.1f}",
+              flush=True)
+
+    out = {
+        "problem": "burgers (Raissi et al. setup), hard constraint, residual loss",
+        "network": f"{args.depth} x {args.width} tanh, {n_params} parameters",
+        "collocation": f"{args.n} Sobol points, fixed",
+        "adam": warm,
+        "budget_s": args.budget,
+        "results": results,
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpus",
+        "jax": jax.__version__,
+        "command": "PYTHONPATH=. .venv/bin/python benchmarks/optimisers.py " + " ".join(argv or sys.argv[1:]),
+    }
+    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump(out, f, indent=1)
+    return out
+
+
+if __name__ == "__main__":
+    main()
