@@ -1,83 +1,114 @@
 """liepinn: physics-informed neural networks that know the Lie point symmetries of their PDE.
 
 Public names are re-exported lazily so that symbolic work (`liepinn.PDE`,
-`liepinn.symmetries`) never pays for importing JAX.
+`liepinn.symmetries`) never pays for importing JAX. The `TYPE_CHECKING` imports below are the
+one list of public names: type checkers read them statically, and `__getattr__` imports the
+same names on first use.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-# public name -> private module that defines it
-_EXPORTS: dict[str, str] = {
+if TYPE_CHECKING:
     # symbolic layer (sympy only)
-    "JetSpace": ".symbolic",
-    "PDE": ".symbolic",
-    "PDEInputError": ".symbolic",
-    "parse_expression": ".symbolic",
-    "parse_value": ".symbolic",
-    # symmetry engine
-    "Generator": ".symmetry",
-    "SymmetryAlgebra": ".symmetry",
-    "symmetries": ".symmetry",
-    "determining_equations": ".symmetry",
-    "conservation_laws": ".symmetry",
-    "ConservationLaws": ".symmetry",
-    "generalized_symmetries": ".symmetry",
-    "GeneralizedSymmetries": ".symmetry",
-    # catalogue of problems in pdes/
-    "load_entry": ".problems",
-    "list_entries": ".problems",
-    # numeric layer (JAX)
-    "lower": ".losses",
-    "Lowered": ".losses",
-  
-    "derivatives": ".derivatives",
-    "Box": ".derivatives",
-    "AbstractStrategy": ".derivatives",
-    "NestedReverse": ".derivatives",
-    "Forward": ".derivatives",
-    "Taylor": ".derivatives",
-    "MultiTaylor": ".derivatives",
-    "DEFAULT_STRATEGY": ".derivatives",
-  
-    "PINNLoss": ".losses",
-    "dirichlet_loss": ".losses",
-    "initial_loss": ".losses",
-    "neumann_loss": ".losses",
-    "periodic_loss": ".losses",
-    "degeneracy": ".losses",
-    "Degeneracy": ".losses",
-  
-    "Problem": ".problems",
-    "Periodic": ".problems",
-    "Dirichlet": ".problems",
-    "Neumann": ".problems",
-    "SineSeries": ".problems",
-  
-    "solve_reference": ".reference",
-    "Reference": ".reference",
-    "load_mat": ".reference",
-    "Fourier": ".reference",
-    "Chebyshev": ".reference",
-  
-    "load_run": ".runs",
-    "TrainedRun": ".runs",
-    "RunSpec": ".runs",
-    "Recipe": ".runs",
-    "assemble": ".runs",
-    "train_run": ".runs",
-  
-    "Sweep": ".experiments",
-    "RunConfig": ".experiments",
-    "RunRecord": ".experiments",
-    "ResultStore": ".experiments",
-    "run_sweep": ".experiments",
-    "write_report": ".experiments",
-    "TrainRunner": ".experiments",
-}
+    from .symbolic import PDE as PDE
+    from .symbolic import JetSpace as JetSpace
+    from .symbolic import PDEInputError as PDEInputError
+    from .symbolic import parse_expression as parse_expression
+    from .symbolic import parse_value as parse_value
+
+    # symmetry engine (sympy only)
+    from .symmetry import ConservationLaws as ConservationLaws
+    from .symmetry import GeneralizedSymmetries as GeneralizedSymmetries
+    from .symmetry import Generator as Generator
+    from .symmetry import SymmetryAlgebra as SymmetryAlgebra
+    from .symmetry import conservation_laws as conservation_laws
+    from .symmetry import determining_equations as determining_equations
+    from .symmetry import generalized_symmetries as generalized_symmetries
+    from .symmetry import symmetries as symmetries
+
+    # problems and the catalogue of pdes/ (sympy and numpy)
+    from .problems import Dirichlet as Dirichlet
+    from .problems import Neumann as Neumann
+    from .problems import Periodic as Periodic
+    from .problems import Problem as Problem
+    from .problems import SineSeries as SineSeries
+    from .problems import list_entries as list_entries
+    from .problems import load_entry as load_entry
+    from .problems import register_problem as register_problem
+
+    # numeric layer (JAX): derivatives (the function is `liepinn.derivatives.derivatives`: the
+    # name `liepinn.derivatives` is its subpackage), losses, reference solutions
+    from .derivatives import DEFAULT_STRATEGY as DEFAULT_STRATEGY
+    from .derivatives import AbstractStrategy as AbstractStrategy
+    from .derivatives import Box as Box
+    from .derivatives import Forward as Forward
+    from .derivatives import MultiTaylor as MultiTaylor
+    from .derivatives import NestedReverse as NestedReverse
+    from .derivatives import Taylor as Taylor
+    from .losses import GPINN as GPINN
+    from .losses import AbstractVariant as AbstractVariant
+    from .losses import CoefficientScale as CoefficientScale
+    from .losses import Degeneracy as Degeneracy
+    from .losses import Evolutionary as Evolutionary
+    from .losses import InitialBalance as InitialBalance
+    from .losses import Lowered as Lowered
+    from .losses import NoScaling as NoScaling
+    from .losses import PINNLoss as PINNLoss
+    from .losses import Prolonged as Prolonged
+    from .losses import Residual as Residual
+    from .losses import Symmetry as Symmetry
+    from .losses import degeneracy as degeneracy
+    from .losses import dirichlet_loss as dirichlet_loss
+    from .losses import initial_loss as initial_loss
+    from .losses import lower as lower
+    from .losses import neumann_loss as neumann_loss
+    from .losses import periodic_loss as periodic_loss
+    from .reference import Chebyshev as Chebyshev
+    from .reference import Fourier as Fourier
+    from .reference import Reference as Reference
+    from .reference import load_mat as load_mat
+    from .reference import solve_reference as solve_reference
+
+    # runs: the spec, its assembly, the training directory
+    from .runs import Assembly as Assembly
+    from .runs import Recipe as Recipe
+    from .runs import RunSpec as RunSpec
+    from .runs import TrainedRun as TrainedRun
+    from .runs import assemble as assemble
+    from .runs import load_run as load_run
+    from .runs import train_run as train_run
+
+    # sample-efficiency experiments
+    from .experiments import ResultStore as ResultStore
+    from .experiments import RunConfig as RunConfig
+    from .experiments import RunRecord as RunRecord
+    from .experiments import Sweep as Sweep
+    from .experiments import TrainRunner as TrainRunner
+    from .experiments import run_sweep as run_sweep
+    from .experiments import write_report as write_report
+
+
+def _read_exports() -> dict[str, str]:
+    """public name -> module, from the `if TYPE_CHECKING:` imports of this file."""
+    tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
+    out: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            for stmt in node.body:
+                if isinstance(stmt, ast.ImportFrom):
+                    for alias in stmt.names:
+                        out[alias.asname or alias.name] = "." * stmt.level + (stmt.module or "")
+    return out
+
+
+_EXPORTS: dict[str, str] = _read_exports()
 
 
 def __getattr__(name: str):
