@@ -423,25 +423,24 @@ class Sweep:
         return self._arms(variant_from_name(variant), ratio)
 
 
-def parse_int_list(text: str, what: str) -> tuple[int, ...]:
-    """'250,500,1000' -> (250, 500, 1000), with a clear error."""
+def _parse_list(text: str, what: str, kind: type, example: str) -> tuple:
     try:
-        out = tuple(int(s) for s in text.split(",") if s.strip())
+        out = tuple(kind(s) for s in text.split(",") if s.strip())
     except ValueError:
-        raise ValueError(f"{what} must be comma-separated integers like 250,500,1000, got {text!r}") from None
+        raise ValueError(f"{what} must be comma-separated {kind.__name__}s like {example}, got {text!r}") from None
     if not out:
         raise ValueError(f"{what} is empty")
     return out
+
+
+def parse_int_list(text: str, what: str) -> tuple[int, ...]:
+    """'250,500,1000' -> (250, 500, 1000), with a clear error."""
+    return _parse_list(text, what, int, "250,500,1000")
 
 
 def parse_float_list(text: str, what: str) -> tuple[float, ...]:
-    try:
-        out = tuple(float(s) for s in text.split(",") if s.strip())
-    except ValueError:
-        raise ValueError(f"{what} must be comma-separated numbers like 0.1,1, got {text!r}") from None
-    if not out:
-        raise ValueError(f"{what} is empty")
-    return out
+    """'0.1,1' -> (0.1, 1.0), with a clear error."""
+    return _parse_list(text, what, float, "0.1,1")
 
 
 def parse_str_list(text: str, what: str, choices: Sequence[str] | None = None) -> tuple[str, ...]:

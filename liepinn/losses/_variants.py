@@ -82,14 +82,19 @@ class Evolutionary(AbstractForm):
     extra_order: ClassVar[int] = 1
 
 
+def _from_name(registry: dict, base: type, what: str, name):
+    """`name` (or an object of `base`) -> the registered object of that name."""
+    if isinstance(name, base):
+        return name
+    cls = registry.get(name) if isinstance(name, str) else None
+    if cls is None:
+        raise ValueError(f"{what} must be one of {sorted(registry)}, got {name!r}")
+    return cls()
+
+
 def form_from_name(name: str | AbstractForm) -> AbstractForm:
     """`"prolonged"` / `"evolutionary"` (or a form object) -> the form object."""
-    if isinstance(name, AbstractForm):
-        return name
-    cls = _FORMS.get(name) if isinstance(name, str) else None
-    if cls is None:
-        raise ValueError(f"form must be one of {sorted(_FORMS)}, got {name!r}")
-    return cls()
+    return _from_name(_FORMS, AbstractForm, "form", name)
 
 
 # ------------------------------------------------------------------------------------------
@@ -141,12 +146,8 @@ class InitialBalance(CoefficientScale):
 
 
 def normaliser_from_name(name: str | AbstractNormaliser) -> AbstractNormaliser:
-    if isinstance(name, AbstractNormaliser):
-        return name
-    cls = _NORMALISERS.get(name) if isinstance(name, str) else None
-    if cls is None:
-        raise ValueError(f"normaliser must be one of {sorted(_NORMALISERS)}, got {name!r}")
-    return cls()
+    """`"coefficients"` / `"initial"` / `"none"` (or a normaliser object) -> the normaliser object."""
+    return _from_name(_NORMALISERS, AbstractNormaliser, "normaliser", name)
 
 
 def normaliser_names() -> tuple[str, ...]:
