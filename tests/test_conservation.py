@@ -194,3 +194,15 @@ def test_json_schema_and_cli(capsys):
     assert err.count("\n") == 2 and "Traceback" not in err
     assert main(["conservation-laws", "burgers", "--order", "1"]) == 0
     assert "u**2" in capsys.readouterr().out
+
+
+def test_noether_correspondence_for_a_variational_equation():
+    pde = _pde("u_tt - u_xx + u^3 = 0")
+    res = conservation_laws(pde, order=1)
+    assert len(res) == 3 and res.lagrangian is not None
+    assert sp.simplify(euler_operator(res.lagrangian, pde.jet, "u") - pde.equations[0]) == 0
+    # every multiplier is the characteristic of a symmetry (translations, the boost)
+    assert sorted(k for k, _ in res.noether) == [0, 1, 2]
+    assert res.to_json()["noether"][0]["law"] == 1
+    # KdV in u is not variational
+    assert conservation_laws(_pde("u_t + u*u_x + u_xxx = 0"), order=0).lagrangian is None

@@ -113,6 +113,8 @@ class ConservationLaws:
     xt_degree: int | None = None
     jet_degree: int | None = None
     time: sp.Symbol | None = field(default=None)
+    lagrangian: sp.Expr | None = None
+    noether: tuple = ()
 
     def __len__(self) -> int:
         return len(self.laws)
@@ -137,6 +139,9 @@ class ConservationLaws:
             "infinite": [f.to_dict() for f in self.families],
             "assumptions": [json_str(a) for a in self.assumptions],
             "warnings": list(self.warnings),
+            "lagrangian": None if self.lagrangian is None else json_str(self.lagrangian),
+            "noether": [{"law": k + 1, "characteristic": {u.name: json_str(q) for u, q in Q.items()}}
+                        for k, Q in self.noether],
         }
 
     def dumps(self, **kw) -> str:
@@ -151,8 +156,61 @@ class ConservationLaws:
             lines.append(f"  family: Λ = ({mult}) with {cons}")
         if self.assumptions:
             lines.append("  assuming " + ", ".join(sp.sstr(a) for a in self.assumptions))
+        if self.lagrangian is not None:
+            lines.append(f"  variational, L = {sp.sstr(self.lagrangian)}; Noether: " + (", ".join(
+                f"law {k + 1} <- symmetry Q = ({', '.join(f'{u}: {sp.sstr(q)}' for u, q in Q.items())})"
+                for k, Q in self.noether) or "none"))
         lines += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)
+
+
+def lagrangian(pde: PDE):
+    r"""A Lagrangian L with $E_{u^a}(L) = s_a \Delta_{\sigma(a)}$ (a pairing of equations with
+    dependent variables, signs $s_a = \pm 1$), or None: the PDE is then not variational in
+    these variables. L is the homotopy $\int_0^1 \sum_a u^a\, s_a\Delta_{\sigma(a)}[\lambda u]\,
+    d\lambda$, and the Euler operator checks it. Returns (L, sigma, signs) or None."""
+    import itertools
+
+    from ..symbolic._homotopy import _lambda_integral, euler_operator
+
+    jet = pde.jet
+    if len(pde.equations) != jet.q or jet.q > 3:
+        return None
+    lam = sp.Dummy("lam", positive=True)
+    for sigma in itertools.permutations(range(jet.q)):
+        for signs in itertools.product((1, -1), repeat=jet.q):
+            if signs[0] == -1:
+                continue  # L and -L: one sign is free
+            target = [s * pde.equations[k] for s, k in zip(signs, sigma)]
+            integrand = sp.Integer(0)
+            for a, d in enumerate(target):
+                scale = {v: lam * v for v in d.free_symbols if jet.decode(v) is not None}
+                integrand += lam * jet.dependent[a] * d.xreplace(scale)
+            try:
+                L = _lambda_integral(integrand, lam)
+            except (HomotopyError, ValueError):
+                continue
+            if all(normal(euler_operator(L, jet, u) - d) == 0 for u, d in zip(jet.dependent, target)):
+                return sp.expand(L), sigma, signs
+    return None
+
+
+def _noether(pde: PDE, laws, keys):
+    """(L, [(law index, characteristic)]) for a variational PDE: Q_a = s_a Λ_σ(a), when that
+    Q is a (generalised) symmetry; (None, []) otherwise."""
+    from ._generalized import linearised
+
+    found = lagrangian(pde)
+    if found is None:
+        return None, []
+    L, sigma, signs = found
+    out = []
+    for k, law in enumerate(laws):
+        lam = [law.multiplier.get(key, sp.Integer(0)) for key in keys]
+        Q = {u: s * lam[j] for u, s, j in zip(pde.dependent, signs, sigma)}
+        if all(r == 0 for r in linearised(pde, Q)):
+            out.append((k, Q))
+    return L, out
 
 
 def multiplier_keys(pde: PDE) -> list[str]:
@@ -322,8 +380,12 @@ def conservation_laws(pde: PDE, order: int = 2, *, xt_degree: int | None = None,
         families.append(MultiplierFamily(dict(zip(keys, lam)), tuple(fam["functions"]),
                                          tuple(fam["constraints"]), density, fluxes))
     assumptions = list(raw.assumptions) + [a for a in extra if a not in raw.assumptions]
+    try:
+        L, noether = _noether(work, laws, keys)
+    except (HomotopyError, PDEInputError, NotImplementedError):
+        L, noether = None, []
     return ConservationLaws(pde, tuple(laws), order, tuple(families), tuple(assumptions),
-                            tuple(warnings), xt_degree, jet_degree, time)
+                            tuple(warnings), xt_degree, jet_degree, time, L, tuple(noether))
 
 
 def _euler_sum(unk: JetUnknowns, parts: dict) -> dict:
