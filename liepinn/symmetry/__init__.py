@@ -9,6 +9,12 @@ from ._algebra import (
     symmetries as symmetries,
 )
 from ._generator import Generator, Verification
+from ._reduce import (
+    InvariantSolution as InvariantSolution,
+    Reduction as Reduction,
+    ReductionError as ReductionError,
+    reduce as reduce,
+)
 
 
 def __getattr__(name: str):
@@ -42,6 +48,9 @@ __all__ = [
     "GeneralizedSymmetries",
     "GeneralizedSymmetry",
     "Generator",
+    "InvariantSolution",
+    "Reduction",
+    "ReductionError",
     "MultiplierFamily",
     "SymmetryAlgebra",
     "SymmetryVerificationError",
@@ -51,6 +60,7 @@ __all__ = [
     "determining_equations",
     "generalized_symmetries",
     "prolong",
+    "reduce",
     "solve_symmetries",
     "symmetries",
 ]
