@@ -37,11 +37,13 @@ from ._sweep import (
     group_configs as group_configs,
     run_sweep as run_sweep,
 )
+from ._runner import ConvergedBy as ConvergedBy
 from ._runner import TrainRunner as TrainRunner
+from ._runner import sweep_defaults as sweep_defaults
 
 __all__ = [
-    "Comparison", "MATCH_MODES", "Report", "ResultStore", "Row", "RunConfig", "RunRecord",
+    "Comparison", "ConvergedBy", "MATCH_MODES", "Report", "ResultStore", "Row", "RunConfig", "RunRecord",
     "Runner", "SYMMETRY_VARIANTS", "Sweep", "SweepOutcome", "VARIANTS", "atomic_write_json",
     "TrainRunner", "compare_arms", "enable_compilation_cache", "group_configs", "register_problem",
-    "run_sweep", "summarise", "write_report",
+    "run_sweep", "summarise", "sweep_defaults", "write_report",
 ]

@@ -36,6 +36,7 @@ with rel_l2 = nan, converged = false and the error message.
 
 from __future__ import annotations
 
+import enum
 import functools
 import math
 import os
@@ -52,6 +53,14 @@ from ._spec import DEFAULT_OPTIONS, RunConfig
 # extra L-BFGS rounds stop for a seed whose held-out residual improved by less than this
 # (relative) over the best before, on this many fixed points
 _HELD_OUT_RTOL = 1e-2
+
+
+class ConvergedBy(enum.StrEnum):
+    """Why a seed of a sweep run counts as converged (stored as its string value)."""
+
+    LOSS = "loss"  # the loss history met the trainer's `Plateau` criterion
+    HELD_OUT = "held-out residual"  # the residual on held-out points stopped improving
+
 _HELD_OUT_POINTS = 2048
 
 
@@ -142,7 +151,7 @@ class TrainRunner:
         models, wall = res.model, res.wall_time
         totals = np.asarray(res.history["total"], float).reshape(n, -1)
         converged = np.broadcast_to(np.asarray(res.converged, bool), (n,)).copy()
-        by = np.where(converged, "loss", None).astype(object)
+        by = np.where(converged, ConvergedBy.LOSS, None).astype(object)
         lbfgs_done, rounds = int(res.lbfgs_steps), 0
         hist = res.history
         extra = int(c.option("extra_lbfgs_rounds"))
@@ -180,10 +189,10 @@ class TrainRunner:
                 if held_out[-1][k] < previous_best:
                     best[k] = (_index(models, k), lbfgs_done)
                 if Plateau()(totals[k]):
-                    converged[k], by[k] = True, "loss"
+                    converged[k], by[k] = True, ConvergedBy.LOSS
                     kept[k], used[k] = _index(models, k), lbfgs_done
                 elif held_out[-1][k] >= (1 - _HELD_OUT_RTOL) * previous_best:
-                    converged[k], by[k] = True, "held-out residual"
+                    converged[k], by[k] = True, ConvergedBy.HELD_OUT
                     kept[k], used[k] = best[k]
                 else:
                     used[k] = lbfgs_done
@@ -213,7 +222,7 @@ class TrainRunner:
                 "lbfgs_steps_done": lbfgs_done,
                 "lbfgs_steps_used": used[k],  # L-BFGS steps of the model evaluated
                 "extra_lbfgs_rounds_done": rounds,
-                "converged_by": by[k],
+                "converged_by": None if by[k] is None else str(by[k]),
                 "held_out_residual": None if held_out is None else [float(h[k]) for h in held_out],
                 "final_total_loss": float(totals[k, -1]),
                 "stopped": res.stopped,
@@ -267,4 +276,4 @@ def _default_runner() -> TrainRunner:
     return TrainRunner()
 
 
-__all__ = ["TrainRunner", "train_group", "sweep_defaults", "DEFAULT_OPTIONS"]
+__all__ = ["ConvergedBy", "TrainRunner", "train_group", "sweep_defaults", "DEFAULT_OPTIONS"]
