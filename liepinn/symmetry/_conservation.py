@@ -72,7 +72,7 @@ class ConservationLaw:
     def __str__(self) -> str:
         mult = ", ".join(f"{k}: {sp.sstr(v)}" for k, v in self.multiplier.items())
         flux = ", ".join(f"X^{x.name} = {sp.sstr(v)}" for x, v in self.fluxes.items())
-        return f"Λ = ({mult});  T = {sp.sstr(self.density)};  {flux}"
+        return f"Λ = ({mult});  T = {sp.sstr(self.density)}" + (f";  {flux}" if flux else "")
 
 
 @dataclass(frozen=True)
