@@ -35,12 +35,7 @@ SYMBOLIC_STAGES = ("symbolic", "symmetry", "problems")
 ALLOWED: dict[tuple[str, str], str] = {}
 
 # Known violations awaiting a fix, per importing module (strict xfail: the fix is noticed).
-PENDING: dict[str, str] = {
-    "liepinn.runs._cost": (
-        "derivative_cost (liepinn/runs/_cost.py) imports liepinn.experiments._runner.build_interior_loss: "
-        "runs may not depend on experiments; goes away with assemble(problem, spec), issue 11 part 2 (lead)"
-    ),
-}
+PENDING: dict[str, str] = {}
 # Known import cycles awaiting a fix: frozenset of modules -> why (strict xfail).
 PENDING_CYCLES: dict[frozenset[str], str] = {}
 
@@ -67,23 +62,27 @@ MODULES: dict[str, Path] = {_module_name(p): p for p in sorted(PACKAGE.rglob("*.
 
 
 def _exports() -> dict[str, str]:
-    """`liepinn._EXPORTS` (public name -> module), read without importing liepinn."""
+    """Public name -> defining module, read from the `if TYPE_CHECKING:` re-exports of
+    `liepinn/__init__.py` (the one list of public names) without importing liepinn."""
     tree = ast.parse((PACKAGE / "__init__.py").read_text())
+    out = {}
     for node in tree.body:
-        target = node.target if isinstance(node, ast.AnnAssign) else (
-            node.targets[0] if isinstance(node, ast.Assign) else None)
-        if isinstance(target, ast.Name) and target.id == "_EXPORTS":
-            table = ast.literal_eval(node.value)
-            return {k: "liepinn" + v if v.startswith(".") else v for k, v in table.items()}
-    raise AssertionError("liepinn/__init__.py defines no _EXPORTS")
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            for stmt in node.body:
+                if isinstance(stmt, ast.ImportFrom) and stmt.level == 1:
+                    for alias in stmt.names:
+                        out[alias.asname or alias.name] = f"liepinn.{stmt.module}"
+    assert out, "liepinn/__init__.py re-exports nothing under `if TYPE_CHECKING:`"
+    return out
 
-
-EXPORTS = _exports()
 
 
 def _is_type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
         isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+EXPORTS = _exports()
 
 
 def _walk(node: ast.AST, eager: bool):
