@@ -123,3 +123,46 @@ def test_one_assembly_for_train_and_sweeps():
     ta, tb = a.loss_fn(a.make_model(key), {**a.data, "interior": pts}), b.loss_fn(b.make_model(key), {**b.data, "interior": pts})
     np.testing.assert_array_equal(np.asarray(ta[0]), np.asarray(tb[0]))
     assert set(ta[1]) == {"residual", "initial"} | {f"sym:v{k}" for k in range(1, 7)}  # periodic: no boundary term
+
+
+@pytest.mark.parametrize("name", ["heat_residual", "heat_evolutionary"])
+def test_training_directories_written_before_runspec_still_load(name, tmp_path):
+    """Directories of `liepinn train` from before RunSpec (format 1, commit df9b446): their settings
+    are migrated and the stored model reproduces the stored error on the stored grid."""
+    import shutil
+    from pathlib import Path
+
+    from liepinn.runs import load_run
+
+    src = Path(__file__).parent / "data" / "legacy_runs" / name
+    shutil.copytree(src, tmp_path / name)
+    run = load_run(tmp_path / name)
+    assert run.spec.problem == "heat" and run.spec.recipe.width == 8
+    if name == "heat_evolutionary":
+        assert run.spec.loss == Symmetry(form=Evolutionary(), generators=(1, 2), weight=1.0,
+                                         normaliser=InitialBalance())
+    else:
+        assert run.spec.loss == Residual()
+    from liepinn.runs import References
+
+    x, t, ref, _ = run.assembly.reference(References(None))
+    from liepinn.runs._assemble import rel_l2
+
+    assert rel_l2(run.predict(x, t), ref) == pytest.approx(run.metrics["rel_l2"], rel=1e-9)
+
+
+def test_a_sweep_stored_before_runspec_loads_and_reports_the_same(tmp_path):
+    """examples/results/heat_weights (written at commit e883781): every record loads, keeps its key,
+    converts to a RunSpec, and the regenerated summary table equals the committed one."""
+    from pathlib import Path
+
+    from liepinn.experiments import ResultStore, write_report
+
+    stored = Path(__file__).parents[1] / "examples" / "results" / "heat_weights"
+    records = ResultStore(stored).records()
+    assert len(records) == 39
+    for r in records:
+        assert r.config.key == r.key and r.config.spec().problem == "heat"
+    rep = write_report(records, tmp_path)
+    assert (tmp_path / "summary.csv").read_text() == (stored / "summary.csv").read_text()
+    assert rep.markdown.exists()
