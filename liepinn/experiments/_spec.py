@@ -57,7 +57,10 @@ NORMALISERS: tuple[str, ...] = normaliser_names()
 # (defaults included), so a later change of a default never reuses stored runs. Adding a key
 # here changes every run key (stored results would no longer be found): extend with care.
 DEFAULT_OPTIONS: dict[str, Any] = {
-    "eval_nx": 128,  # evaluation grid (reference or exact solution): nx x nt
+    # evaluation grid (reference or exact solution): nx x nt. Coarser than a single run's
+    # (`RunSpec`: 256 x 100) because a sweep evaluates hundreds of runs, and recorded in every
+    # run key, so changing it would orphan every stored sweep
+    "eval_nx": 128,
     "eval_nt": 65,
     "n_test_ics": 8,  # IC-conditioned problems: test initial conditions (fixed, shared)
     "sensors": 64,  # DeepONet branch sensors (fixed uniform grid)
@@ -127,7 +130,7 @@ class RunConfig:
     width: int = 32
     depth: int = 3
     n_initial: int = 128
-    n_boundary: int = 128
+    n_boundary: int = 64
     sampler: str = "sobol"
     float64: bool = False
     match: str | None = None
@@ -272,7 +275,7 @@ class Sweep:
     width: int = 32
     depth: int = 3
     n_initial: int = 128
-    n_boundary: int = 128
+    n_boundary: int = 64
     sampler: str = "sobol"
     float64: bool = False
     match: str = "points"
