@@ -15,6 +15,7 @@ import sys
 SUBCOMMANDS = {
     "symmetries": "Derive and verify the Lie point symmetry algebra of a PDE.",
     "conservation-laws": "Derive and verify the conservation laws of a PDE (multipliers, densities, fluxes).",
+    "reduce": "Invariant solutions: reduce a PDE by a symmetry generator and solve.",
     "reference": "Compute a diffrax method-of-lines reference solution.",
     "train": "Train a PINN (optionally with symmetry losses).",
     "compare": "Sample-efficiency sweep with and without symmetry losses (resumable).",

@@ -38,14 +38,7 @@ def add_parser(subparsers) -> None:
         description="Derive and verify the Lie point symmetry algebra of a PDE given as text or "
         "as a problem from pdes/. Parameters are generic nonzero constants unless given a value.",
     )
-    p.add_argument("problem", nargs="?", metavar="PROBLEM",
-                   help="a problem from pdes/ (see --list), instead of --pde")
-    p.add_argument("--pde", action="append", metavar="TEXT",
-                   help="an equation, e.g. 'u_t = nu*u_xx - u*u_x' (repeat for a system)")
-    p.add_argument("--indep", metavar="VARS", help="independent variables, e.g. x,t")
-    p.add_argument("--dep", metavar="VARS", help="dependent variables, e.g. u or u,v")
-    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                   help="give a parameter an exact value, e.g. nu=0.01/pi (repeatable)")
+    add_pde_arguments(p)
     p.add_argument("--json", action="store_true", help="print the algebra as JSON")
     p.add_argument("--list", action="store_true", help="list the problems in the catalogue")
     p.add_argument("--timeout", type=float, metavar="SECONDS",
@@ -58,6 +51,18 @@ def add_parser(subparsers) -> None:
     from ._conservation_laws import add_class_options
 
     add_class_options(p, order_default=None, what="characteristics (with --generalized)")
+
+
+def add_pde_arguments(p) -> None:
+    """PROBLEM | --pde TEXT --indep VARS --dep VARS, and --param NAME=VALUE (see `_build_pde`)."""
+    p.add_argument("problem", nargs="?", metavar="PROBLEM",
+                   help="a problem from pdes/ (see `liepinn symmetries --list`), instead of --pde")
+    p.add_argument("--pde", action="append", metavar="TEXT",
+                   help="an equation, e.g. 'u_t = nu*u_xx - u*u_x' (repeat for a system)")
+    p.add_argument("--indep", metavar="VARS", help="independent variables, e.g. x,t")
+    p.add_argument("--dep", metavar="VARS", help="dependent variables, e.g. u or u,v")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="give a parameter an exact value, e.g. nu=0.01/pi (repeatable)")
 
 
 class _InputError(ValueError):

@@ -27,6 +27,7 @@ import dataclasses
 import re
 import signal
 import threading
+import time
 from collections.abc import Mapping, Sequence
 
 import sympy as sp
@@ -37,6 +38,10 @@ from ..symbolic._pde import PDE
 from ._generator import FAILED, NUMERIC, SYMBOLIC, Generator, _numeric_zero, _simplify_zero, json_str
 
 __all__ = ["InvariantSolution", "Reduction", "ReductionError", "parse_generator", "reduce"]
+
+
+# verified symbolically where the bases of symbolic powers are positive (real branches)
+POSITIVE_BASES = "symbolic where the bases of powers are positive"
 
 
 class ReductionError(PDEInputError):
@@ -102,7 +107,8 @@ class Reduction:
 
     def __str__(self) -> str:
         lines = [f"Reduction of  {'; '.join(self.pde.source)}  by  {self.generator}"]
-        names = [y.name for y in self.variables] + [f"{f.func.__name__ if hasattr(f, 'func') else f}" for f in self.functions]
+        names = [y.name for y in self.variables] + [
+            f.name if isinstance(f, sp.Symbol) else f.func.__name__ for f in self.functions]
         for n, inv in zip(names, self.invariants):
             lines.append(f"  invariant {n} = {sp.sstr(inv)}")
         for u, g in self.ansatz.items():
@@ -200,16 +206,23 @@ class _OutOfTime(Exception):
 
 @contextlib.contextmanager
 def _deadline(seconds: float):
-    """Raise `_OutOfTime` after `seconds` (main thread on POSIX; elsewhere no limit)."""
-    if (not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread()
-            or signal.getitimer(signal.ITIMER_REAL)[0] > 0):
-        # An outer timer (e.g. the CLI's --timeout) keeps priority.
+    """Raise `_OutOfTime` after `seconds` (main thread on POSIX; elsewhere no limit).
+
+    Nests inside an outer timer (e.g. the CLI's --timeout): when that fires first its own
+    handler runs; otherwise it is re-armed with the time it had left.
+    """
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    outer = signal.getitimer(signal.ITIMER_REAL)[0]
+    if 0 < outer <= seconds:
         yield
         return
 
     def handler(signum, frame):
         raise _OutOfTime()
 
+    start = time.monotonic()
     old = signal.signal(signal.SIGALRM, handler)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
@@ -217,6 +230,8 @@ def _deadline(seconds: float):
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+        if outer > 0:
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - start), 1e-3))
 
 
 def _attempt(fn, seconds: float):
@@ -245,7 +260,21 @@ def _zero(expr) -> bool:
 
 
 def _integrate_characteristic(rhs: sp.Expr, z: sp.Symbol, s: sp.Symbol, const: sp.Symbol) -> sp.Expr:
-    """General solution z(s) of dz/ds = rhs(s, z), with `const` its constant."""
+    """General solution z(s) of dz/ds = rhs(s, z), with `const` its constant.
+
+    Linear: $z = e^{A}(c + \int b\,e^{-A} ds)$ with $A = \int a\,ds$ for $z' = a z + b$
+    (dsolve would treat the parameters as complex); otherwise `dsolve`.
+    """
+    a = sp.diff(rhs, z)
+    if not a.has(z):
+        b = sp.expand(rhs - a * z)
+        A = _attempt(lambda: sp.integrate(a, s, conds="none"), 20)
+        if A is not None and not A.has(sp.Integral):
+            A = sp.expand(sp.powsimp(A))
+            B = sp.S.Zero if b == 0 else _attempt(
+                lambda: sp.integrate(sp.powsimp(sp.expand(b * sp.exp(-A))), s, conds="none"), 20)
+            if B is not None and not B.has(sp.Integral):
+                return _tidy(sp.powsimp(sp.expand(sp.exp(A) * (const + B))))
     f = sp.Function("_z")
     ode = sp.Eq(f(s).diff(s), rhs.xreplace({z: f(s)}))
     sol = _attempt(lambda: sp.dsolve(ode, f(s)), 20)
@@ -257,6 +286,18 @@ def _integrate_characteristic(rhs: sp.Expr, z: sp.Symbol, s: sp.Symbol, const: s
         if len(cs) == 1:
             return sl.rhs.xreplace({cs[0]: const})
     raise ReductionError(f"the characteristic equation d{z}/d{s} = {sp.sstr(rhs)} was not integrated")
+
+
+def _tidy(expr: sp.Expr) -> sp.Expr:
+    """exp(c*log(b) + r) as b**c * exp(r)."""
+    def split(e):
+        out = sp.S.One
+        for k in sp.Add.make_args(sp.expand(e.args[0])):
+            c, lg = k.as_independent(sp.log, as_Add=False)
+            out *= lg.args[0] ** c if isinstance(lg, sp.log) else sp.exp(k)
+        return out
+
+    return expr.replace(lambda e: isinstance(e, sp.exp), split)
 
 
 def _solve_for(eq: sp.Expr, target: sp.Symbol, what: str) -> sp.Expr:
@@ -422,7 +463,7 @@ def _reduced_equations(pde, gen, ch: _Characteristics, ys, funcs) -> tuple[list[
     others = [j for j in range(len(xs)) if j != ch.k]
     y_syms = [sp.Symbol(f"_y{j}") for j in range(len(ys))]
     # the unknowns as functions of plain symbols while differentiating in x
-    fsub = {w: w.func(*y_syms) for w in funcs}
+    fsub = {w: w.func(*y_syms) for w in funcs} if ys else {}
     ansatz = {u: g.xreplace(fsub) for u, g in ch.u_of.items()}
     eqs = _substitute_ansatz(pde, ansatz, ch.inv_x, xs, y_syms)
     to_y = {xs[j]: ch.x_of[xs[j]] for j in others}
@@ -529,7 +570,8 @@ class _ODE:
             if q is None or q.has(sp.Integral):
                 return None
             P += q
-            rem = sp.expand(sp.cancel(sp.together(rem - self.D(q))))
+            # powsimp: W**(m - 1) and W**m/W must meet to cancel
+            rem = sp.powsimp(sp.expand(sp.cancel(sp.together(rem - self.D(q)))))
         return None
 
 
@@ -552,18 +594,19 @@ def _solve_ode(R: sp.Expr, y: sp.Symbol, W: sp.Expr, taken: set[str], notes: lis
         K = _fresh(f"K{len(consts) + 1}", taken)
         consts.append(K)
         eq = sp.expand(P - K)
-    out = []
     general = _integrate(ode, eq)
-    if general:
-        out += [(f, (), ()) for f in general]
-        if consts:  # the member with zero first-integral constants, often the physical one
-            zero = {K: 0 for K in consts}
-            out += [(f.xreplace(zero), (), tuple(sp.Eq(K, 0) for K in consts)) for f in general]
-    elif consts:
+    out = [(f, (), ()) for f in general]
+    if consts:
+        # The member with zero first-integral constants (often the physical one: the soliton,
+        # the source solution) is integrated on its own: its closed form is simpler than the
+        # general one at K = 0, which may even be 0/0.
         zero = {K: 0 for K in consts}
+        conds = tuple(sp.Eq(K, 0) for K in consts)
         special = _integrate(ode, sp.expand(eq.xreplace(zero)))
-        out += [(f, (), tuple(sp.Eq(K, 0) for K in consts)) for f in special]
-        if special:
+        if not special:
+            special = [f.xreplace(zero) for f in general]
+        out += [(f, (), conds) for f in special if not f.has(sp.nan, sp.zoo)]
+        if special and not general:
             notes.append(
                 f"the general solution of {sp.sstr(ode.to_func(eq))} = 0 was not found; "
                 f"solutions given for {', '.join(f'{K} = 0' for K in consts)}"
@@ -580,14 +623,18 @@ def _integrate(ode: _ODE, eq: sp.Expr) -> list[sp.Expr]:
     y, W = ode.y, ode.W
     if n == 0:
         return _attempt(lambda: sp.solve(eq, ode.w[0]), 10) or []
-    if n == 1 and not eq.has(y):
-        # dsolve would try the same separable quadrature, only slower
+    if n == 1 and not eq.has(y) and not _linear(eq, ode.w[:2]):
+        # dsolve would try the same separable quadrature, only slower; linear equations go to
+        # dsolve, whose constant multiplies the homogeneous solution (any sign)
         return _quadrature(ode, eq)
     expr = ode.to_func(eq)
     hints = _attempt(lambda: sp.classify_ode(expr, W), 20) or ()
     # 'factorable' recurses without end on irreducible Riccati equations (sympy 1.14)
     hints = [h for h in hints if "series" not in h and not h.endswith("_Integral")
              and h not in ("default", "factorable")]
+    # linear solvers first: their constants multiply the solutions (a separable quadrature of
+    # a linear equation writes C*exp(-y) as exp(C - y), which misses the sign)
+    hints.sort(key=lambda h: "linear" not in h)
     for h in hints[:3]:
         sol = _attempt(lambda: sp.dsolve(expr, W, hint=h), 15)
         if sol is None:
@@ -598,6 +645,10 @@ def _integrate(ode: _ODE, eq: sp.Expr) -> list[sp.Expr]:
         if good:
             return good
     return []
+
+
+def _linear(eq: sp.Expr, ws) -> bool:
+    return all(sp.diff(eq, a, b) == 0 for a in ws for b in ws)
 
 
 def _quadrature(ode: _ODE, eq: sp.Expr) -> list[sp.Expr]:
@@ -612,14 +663,19 @@ def _quadrature(ode: _ODE, eq: sp.Expr) -> list[sp.Expr]:
             continue
         if any(sp.expand(g + h) == 0 for h in done):
             # W' = -g(W) is solved by f(-y) when W' = g(W) is solved by f(y)
-            out += [f.xreplace({ode.y: -ode.y}) for f in out]
+            for f in list(out):
+                r = f.xreplace({ode.y: -ode.y})
+                if not any(_zero(r.xreplace({c: -c}) - o) for o in out):
+                    out.append(r)
             continue
         done.append(g)
         F = _attempt(lambda: sp.integrate(1 / g, w0, conds="none"), 30)
         if F is None or F.has(sp.Integral):
             continue
+        # log(a) - log(b) as log(a/b): solve then inverts one function instead of failing on two
+        F = sp.logcombine(sp.factor_terms(sp.expand(F)), force=True)
         ws = _attempt(lambda: sp.solve(sp.Eq(F, ode.y + c), w0), 30) or []
-        out += [f for f in ws if not f.has(w0)]
+        out += [sp.powdenest(f, force=True) for f in ws if not f.has(w0)]
     return out
 
 
@@ -664,7 +720,12 @@ def _verify(pde: PDE, gen: Generator, values: Mapping[sp.Symbol, sp.Expr]) -> st
         if z == 0:
             continue
         if not r.atoms(sp.core.function.AppliedUndef) and _numeric_zero(r, 4, 1):
-            method = NUMERIC
+            method = NUMERIC if method == SYMBOLIC else method
+            continue
+        # (b**(1/m))**m = b holds where b > 0: the solution is real there
+        z = _attempt(lambda: sp.cancel(sp.together(sp.powdenest(r, force=True))), 20)
+        if z == 0:
+            method = POSITIVE_BASES
             continue
         return FAILED
     return method
@@ -740,6 +801,8 @@ def reduce(pde: PDE, generator: Generator | str, *, solve: bool = True,
             if status == FAILED:
                 notes.append(f"a candidate solution {', '.join(f'{u} = {sp.sstr(v)}' for u, v in values.items())} failed verification; dropped")
                 continue
+            if all(v == 0 for v in values.values()) and candidates[0][0] is not vals:
+                continue  # the trivial member of a linear family
             if any(all(_zero(v - s.values[u]) for u, v in values.items()) for s in solutions):
                 continue
             consts = tuple(sorted((set().union(*[v.free_symbols for v in values.values()])
