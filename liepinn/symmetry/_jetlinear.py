@@ -25,7 +25,7 @@ from sympy.core.sorting import default_sort_key
 from ..symbolic._jet import JetSpace, _compositions
 from ..symbolic._pde import PDE, _is_derivative_of
 from ._determining import DeterminingSystem, complete_system
-from ._linear import Form, Space, _Acc, clean, normal
+from ._linear import Form, Space, clean, normal
 from ._ode import ODEFailure
 from ._solve import _Solver, _tidy_family_expr
 
@@ -163,13 +163,13 @@ class JetUnknowns:
         r"""Total derivative $D_i$ of $\sum c\, \partial^\beta F$, by the chain rule through the
         jet coordinates among the unknowns' arguments (reduced on solutions if asked)."""
         space = self.space
-        acc = _Acc()
+        acc: dict = {}
         for (name, beta), c in form.items():
             dc = self.jet.D(c, i)
             if on_solutions:
                 dc = self.work.reduce(dc)
             if dc != 0:
-                acc.add((name, beta), dc, dirty=True)
+                acc.setdefault((name, beta), []).append(dc)
             for j in space.unknowns[name].args:
                 if j < self.jet.p:
                     if j != i:
@@ -180,8 +180,8 @@ class JetUnknowns:
                     if dv == 0:
                         continue
                 up = beta[:j] + (beta[j] + 1,) + beta[j + 1:]
-                acc.add((name, up), c * dv, dirty=True)
-        return _expand_form(acc.form())
+                acc.setdefault((name, up), []).append(c * dv)
+        return _sum_form(acc)
 
     def D_multi(self, form: Form, alpha, *, on_solutions: bool = False) -> Form:
         for i, k in enumerate(alpha):
@@ -192,15 +192,15 @@ class JetUnknowns:
     def partial(self, form: Form, v) -> Form:
         """Partial derivative of a form with respect to a jet coordinate v."""
         j = self.space.var_index.get(v)
-        acc = _Acc()
+        acc: dict = {}
         for (name, beta), c in form.items():
             dc = sp.diff(c, v)
             if dc != 0:
-                acc.add((name, beta), dc, dirty=True)
+                acc.setdefault((name, beta), []).append(dc)
             if j is not None and j in self.space.unknowns[name].args:
                 up = beta[:j] + (beta[j] + 1,) + beta[j + 1:]
-                acc.add((name, up), c)
-        return _expand_form(acc.form())
+                acc.setdefault((name, up), []).append(c)
+        return _sum_form(acc)
 
     # -- splitting ---------------------------------------------------------------------------------
     def split(self, form: Form) -> list[Form]:
@@ -245,10 +245,12 @@ class JetUnknowns:
         return DeterminingSystem(self.pde, self.space, {}, dict(self.values), eqs)
 
 
-def _expand_form(form: Form) -> Form:
+def _sum_form(acc: dict) -> Form:
+    """{key: [terms]} -> {key: expanded sum}, zeros dropped (the coefficients are sums of
+    products of the equations' coefficients: expanding is their normal form)."""
     out = {}
-    for k, c in form.items():
-        c = sp.expand(c)
+    for k, terms in acc.items():
+        c = sp.expand(sp.Add(*terms))
         if c != 0:
             out[k] = c
     return out

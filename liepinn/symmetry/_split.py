@@ -19,7 +19,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.core.sorting import default_sort_key
 
-from ._linear import Form, Space, add_into, clean, normal
+from ._linear import Form, Space, _is_simple_poly, add_into, clean, normal
 
 _TRIG_OTHER = (sp.tan, sp.cot, sp.sec, sp.csc)
 
@@ -31,6 +31,8 @@ class _Mixed(Exception):
 def _clear_denominators(form: Form) -> Form:
     dens = []
     for c in form.values():
+        if _is_simple_poly(c):
+            continue  # no denominator (`together` of a large polynomial is slow)
         _, d = sp.fraction(sp.together(c))
         if d != 1 and not d.is_Number:
             if not any(sp.expand(d - e) == 0 for e in dens):
