@@ -32,6 +32,7 @@ from ._generator import json_str
 from ._jetlinear import (
     JetUnknowns,
     canonical_vectors,
+    constant_members,
     kovalevskaya_form,
     reduce_modulo,
     solve_linear,
@@ -345,7 +346,8 @@ def conservation_laws(pde: PDE, order: int = 2, *, xt_degree: int | None = None,
             parts[alpha] = {k: sp.expand(c) for k, c in acc.items() if sp.expand(c) != 0}
         forms.append(_euler_sum(unk, parts))
     raw = solve_linear(unk.system(forms), progress)
-    basis, extra = canonical_vectors(raw.basis, targets, jet, work.parameters)
+    found = list(raw.basis) + [v for fam in raw.families for v in constant_members(fam)]
+    basis, extra = canonical_vectors(found, targets, jet, work.parameters)
     time = time_variable(work)
     laws = []
     warnings = list(raw.warnings)

@@ -24,7 +24,7 @@ import sympy as sp
 
 from ..symbolic._pde import PDE
 from ._generator import json_str
-from ._jetlinear import JetUnknowns, canonical_vectors, reduce_modulo, solve_linear
+from ._jetlinear import JetUnknowns, canonical_vectors, constant_members, reduce_modulo, solve_linear
 from ._linear import normal
 
 
@@ -182,7 +182,8 @@ def generalized_symmetries(pde: PDE, order: int, *, xt_degree: int | None = None
                 acc[k] = acc.get(k, 0) + c * v
         forms.append({k: sp.expand(v) for k, v in acc.items() if sp.expand(v) != 0})
     raw = solve_linear(unk.system(forms), progress)
-    basis, extra = canonical_vectors(raw.basis, targets, jet, work.parameters)
+    found = list(raw.basis) + [v for fam in raw.families for v in constant_members(fam)]
+    basis, extra = canonical_vectors(found, targets, jet, work.parameters)
     syms = []
     for vec in basis:
         Q = {u: vec.get(u, sp.Integer(0)) for u in targets}

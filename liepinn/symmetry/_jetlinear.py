@@ -298,9 +298,44 @@ class _LinearSolver(_Solver):
             fams.append({
                 "values": vals,
                 "functions": [sp_.applied(m) for m in members if sp_.unknowns[m].args],
-                "constraints": [_tidy_family_expr(sp_.form_expr(e)) for e in ceqs],
+                "constraints": [_tidy_family_expr(sp_.form_expr(_content_free(e))) for e in ceqs],
             })
         return LinearSolution(tuple(basis), tuple(fams), tuple(self.assumptions), tuple(self.warnings))
+
+
+def constant_members(family: dict) -> list[dict]:
+    """The members of a family with one free function set to 1 and the others to 0, when
+    that satisfies its constraints (heat: the multiplier 1 among the adjoint solutions)."""
+    out = []
+    funcs = list(family["functions"])
+    for f in funcs:
+        reps = {g: (sp.Integer(1) if g == f else sp.Integer(0)) for g in funcs}
+        try:
+            ok = all(sp.expand(c.subs(reps).doit()) == 0 for c in family["constraints"])
+        except (TypeError, ValueError):
+            continue
+        if not ok:
+            continue
+        vals = {t: sp.expand(v.subs(reps).doit()) for t, v in family["values"].items()}
+        vals = {t: v for t, v in vals.items() if v != 0}
+        if vals and not any(v.has(sp.Derivative, sp.core.function.AppliedUndef) for v in vals.values()):
+            out.append(vals)
+    return out
+
+
+def _content_free(form: Form) -> Form:
+    """The form times the lcm of its denominators, divided by the gcd of its coefficients
+    (the completion's fraction-free steps can leave huge common factors)."""
+    try:
+        cs = {k: sp.together(c) for k, c in form.items()}
+        L = sp.lcm_list([sp.fraction(c)[1] for c in cs.values()])
+        cs = {k: sp.cancel(c * L) for k, c in cs.items()}
+        g = sp.gcd_list(list(cs.values()))
+        if g != 0:
+            cs = {k: sp.expand(sp.cancel(c / g)) for k, c in cs.items()}
+        return cs
+    except (sp.PolynomialError, TypeError, ValueError):  # exotic coefficients: leave the form
+        return form
 
 
 def solve_linear(system: DeterminingSystem, progress=None) -> LinearSolution:
