@@ -161,7 +161,7 @@ def settings_from_args(args):
     """The `RunSpec` the arguments describe (ValueError with a clear message if bad)."""
     from ..losses import Residual
     from ..losses._variants import variant_from_name
-    from ..runs import RECIPES, RunSpec
+    from ..runs import RECIPES, PeriodicMLP, RunSpec
 
     if args.variant is not None and args.symmetry is not None and args.variant != args.symmetry:
         raise ValueError(f"--variant {args.variant} and --symmetry {args.symmetry} disagree (--symmetry is an "
@@ -230,7 +230,8 @@ def settings_from_args(args):
     return RunSpec(
         problem=args.problem, recipe=recipe, loss=variant, seeds=seeds,
         constraints=args.constraints, n_initial=args.n_initial, n_boundary=args.n_boundary,
-        ic_weight=args.ic_weight, bc_weight=args.bc_weight, harmonics=args.harmonics,
+        ic_weight=args.ic_weight, bc_weight=args.bc_weight,
+        network=None if args.harmonics == 4 else PeriodicMLP(harmonics=args.harmonics),
         eval_nx=args.eval_nx, eval_nt=args.eval_nt,
         reference=None if args.reference is None else os.path.abspath(args.reference),
         checkpoint_every=args.checkpoint_every,

@@ -137,9 +137,6 @@ class TrainRunner:
         c = configs[0]
         spec = c.spec()
         asm = assemble(load_problem(c.problem), spec)
-        if c.network not in ("auto", asm.network):
-            raise ValueError(f"network {c.network!r} does not fit problem {c.problem!r} (it takes {asm.network!r}; "
-                             "use network='auto')")
         problem, loss, loss_fn, data = asm.problem, asm.loss, asm.loss_fn, asm.data
         lo, hi = problem.bounds
         conditioned = asm.conditioned
@@ -229,7 +226,7 @@ class TrainRunner:
                 "final_loss": {name: float(np.asarray(v).reshape(n, -1)[k, 0]) if np.ndim(v) else float(v)
                                for name, v in final.items()},
                 "loss": loss.describe(),
-                "network": asm.network,
+                "network": asm.network.name,
                 "problem": problem.describe(),
             })
         return out

@@ -168,9 +168,19 @@ class RunConfig:
     def spec(self):
         """The `liepinn.runs.RunSpec` this sweep record trains (soft initial/boundary terms, the
         network size and optimiser of the record; one seed)."""
-        from ..runs import Recipe, RunSpec
+        from ..problems import is_conditioned, load_problem
+        from ..runs import DeepONetNetwork, MLPNetwork, PeriodicMLP, Recipe, RunSpec
 
         o = self.option
+        kind = self.network
+        if kind == "auto":
+            problem = load_problem(self.problem)
+            kind = "deeponet" if is_conditioned(problem) else ("mlp-periodic" if problem.periodic else "mlp")
+        networks = {"mlp": lambda: MLPNetwork(), "mlp-periodic": lambda: PeriodicMLP(harmonics=int(o("harmonics"))),
+                    "deeponet": lambda: DeepONetNetwork(sensors=int(o("sensors")), n_basis=int(o("n_basis")),
+                                                        harmonics=int(o("harmonics")))}
+        if kind not in networks:
+            raise ValueError(f"network must be auto, {', '.join(networks)}; got {self.network!r}")
         recipe = Recipe(width=self.width, depth=self.depth, n_collocation=self.n_collocation,
                         sampler=self.sampler, steps=self.steps, learning_rate=self.lr, decay=0.1,
                         lbfgs_steps=self.lbfgs_steps, lbfgs_memory=20, float64=bool(o("lbfgs_float64")),
@@ -178,8 +188,7 @@ class RunConfig:
         return RunSpec(problem=self.problem, problem_id=self.problem_id, recipe=recipe, loss=self.loss(),
                        seeds=(self.seed,), constraints="soft", n_initial=self.n_initial,
                        n_boundary=self.n_boundary, ic_weight=float(o("ic_weight")), bc_weight=float(o("bc_weight")),
-                       harmonics=int(o("harmonics")), n_ics=self.n_ics, sensors=int(o("sensors")),
-                       n_basis=int(o("n_basis")), n_test_ics=int(o("n_test_ics")), eval_nx=int(o("eval_nx")),
+                       network=networks[kind](), n_ics=self.n_ics, n_test_ics=int(o("n_test_ics")), eval_nx=int(o("eval_nx")),
                        eval_nt=int(o("eval_nt")), extra_lbfgs_rounds=int(o("extra_lbfgs_rounds")))
 
     @classmethod
@@ -430,7 +439,8 @@ def _parse_list(text: str, what: str, kind: type, example: str) -> tuple:
     try:
         out = tuple(kind(s) for s in text.split(",") if s.strip())
     except ValueError:
-        raise ValueError(f"{what} must be comma-separated {kind.__name__}s like {example}, got {text!r}") from None
+        words = {int: "integers", float: "numbers"}[kind]
+        raise ValueError(f"{what} must be comma-separated {words} like {example}, got {text!r}") from None
     if not out:
         raise ValueError(f"{what} is empty")
     return out

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from ..problems import fingerprint, is_conditioned, load_problem
+from ._networks import AbstractNetwork, default_network, sensor_points
 
 TRAIN_IC_KEY = 7_001  # fixed keys: training and test ICs, calibration network
 TEST_IC_KEY = 9_002
@@ -82,14 +83,6 @@ def grid_points(problem, x, t) -> np.ndarray:
     pts[:, _space_axis(problem)] = X.ravel()
     pts[:, problem.time_index] = T.ravel()
     return pts
-
-
-def sensors(problem, m: int) -> np.ndarray:
-    """The DeepONet branch sensors: m uniform points of the spatial interval."""
-    lo, hi = (float(b) for b in problem.domain[problem.space[0]])
-    if problem.periodic:
-        return lo + (hi - lo) * np.arange(m) / m
-    return np.linspace(lo, hi, m)
 
 
 def ic_family(problem, n: int, key: int):
@@ -184,7 +177,7 @@ class Assembly:
       with the initial/boundary terms; `data`: the batch (`Collocation` + arrays);
     - `make_model(key)`: a fresh network; `residual(model, points) -> (N,)`: the pointwise
       residual (residual-based refinement);
-    - `network`: "mlp", "mlp-periodic" or "deeponet";
+    - `network`: the architecture (`spec.network`, or the problem's default);
     - `evaluate(models, n, references)`: (rel. L2 per seed, per-field details per seed).
     """
 
@@ -196,7 +189,7 @@ class Assembly:
     make_model: Callable
     residual: Callable
     residual_loss: Any
-    network: str
+    network: AbstractNetwork
     conditioned: bool
 
     # -- evaluation -----------------------------------------------------------------------
@@ -280,7 +273,7 @@ class Assembly:
         with jax.enable_x64(f64):
             dtype = jnp.float64 if f64 else jnp.float32
             pts = jnp.asarray(grid_points(problem, x, t), dtype)
-            branch = jnp.asarray(fam.evaluate(coefs, sensors(problem, spec.sensors)), dtype)
+            branch = jnp.asarray(fam.evaluate(coefs, sensor_points(problem, self.network.sensors)), dtype)
             for k in range(n):
                 model = model_for(k)
                 out.append([rel_l2(np.asarray(model(pts, branch[j]), float).T.reshape(ref.shape), ref)
@@ -355,11 +348,7 @@ def check_problem(problem, spec) -> None:
     if conditioned and spec.constraints == "hard":
         raise ValueError(f"problem {problem.name!r} has a family of initial conditions: hard constraints "
                          "need one initial condition; use constraints='soft'")
-    if conditioned and len(problem.dependent) != 1:
-        raise ValueError("the IC-conditioned DeepONet supports one dependent variable")
-    if problem.periodic and spec.recipe.fourier_features:
-        raise ValueError("fourier_features are not available with the exactly periodic network of "
-                         f"{problem.name!r} (periodic boundary): use --fourier-features 0")
+    (spec.network or default_network(problem)).check(problem, spec.recipe)
 
 
 def assemble(problem, spec) -> Assembly:
@@ -370,7 +359,6 @@ def assemble(problem, spec) -> Assembly:
     import jax.random as jr
 
     from ..losses import Residual, dirichlet_loss, neumann_loss
-    from ..nn import MLP, Chain, DeepONet, HardConstraint, Normalise, PeriodicEmbedding
     from ..problems import Dirichlet, Neumann
 
     if problem is None:
@@ -388,7 +376,7 @@ def assemble(problem, spec) -> Assembly:
         return rows[0] if len(rows) == 1 else jnp.stack(rows)
 
     lo, hi = problem.bounds
-    p, q = len(problem.independent), len(problem.dependent)
+    p = len(problem.independent)
     hard = spec.constraints == "hard"
     transform = hard_constraint(problem) if hard else None
     f64 = bool(recipe.adam_float64)
@@ -398,36 +386,11 @@ def assemble(problem, spec) -> Assembly:
         with jax.enable_x64(f64):
             return jnp.asarray(a, dtype)
 
-    def embedding(periodic: bool):
-        norm = Normalise(lo, hi, dtype="float64" if f64 else None)
-        if not periodic:
-            return norm
-        # Normalise maps the period onto [-1, 1]
-        return Chain(norm, PeriodicEmbedding(p, axis=_space_axis(problem), period=2.0, n_harmonics=spec.harmonics))
-
-    if conditioned:
-        network = "deeponet"
-        sensor_x = sensors(problem, spec.sensors)
-
-        def build_model(key):
-            return DeepONet(sensor_x, p, q, n_basis=spec.n_basis, width=recipe.width, depth=recipe.depth,
-                            trunk_embedding=embedding(problem.periodic), key=jr.fold_in(key, 1))
-    elif problem.periodic:
-        network = "mlp-periodic"
-
-        def build_model(key):
-            net = MLP(p, q, recipe.width, recipe.depth, activation=recipe.activation, embedding=embedding(True),
-                      key=jr.fold_in(key, 1))
-            return net if transform is None else HardConstraint(net, transform)
-    else:
-        network = "mlp"
-
-        def build_model(key):
-            return recipe.model(p, q, lo, hi, transform=transform, key=key)
+    network = spec.network or default_network(problem)
 
     def make_model(key):
         with jax.enable_x64(f64):  # Normalise(dtype="float64") then holds true float64 bounds
-            return build_model(key)
+            return network.build(problem, recipe, transform=transform, float64=f64, key=key)
 
     colloc = recipe.collocation(lo, hi, residual=residual)
     data: dict[str, Any] = {"interior": colloc}
@@ -438,7 +401,7 @@ def assemble(problem, spec) -> Assembly:
         data["ic_points"] = ic_pts
         if conditioned:
             fam, coefs = ic_family(problem, spec.n_ics, TRAIN_IC_KEY)
-            data["branch"] = array(fam.evaluate(coefs, sensor_x))
+            data["branch"] = array(fam.evaluate(coefs, sensor_points(problem, network.sensors)))
             data["ic_values"] = array(fam.evaluate(coefs, np.asarray(ic_pts[:, _space_axis(problem)])))
         else:
             data["ic_values"] = array(problem.initial_values(np.asarray(ic_pts)).T)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..losses._variants import AbstractVariant, InitialBalance, Residual, variant_from_json, variant_from_name
+from ._networks import AbstractNetwork, PeriodicMLP, network_from_json
 from ._recipe import Recipe
 
 CONSTRAINTS = ("hard", "soft")
@@ -45,10 +46,11 @@ class RunSpec:
     - `constraints`: `"hard"` (the initial condition and Dirichlet data exact by construction)
       or `"soft"` (`n_initial` IC points, `n_boundary` points per end, weights `ic_weight`,
       `bc_weight`). Neumann conditions are always soft.
-    - `harmonics`: harmonics of the exactly periodic input features (periodic problems).
-    - `n_ics`, `sensors`, `n_basis`, `n_test_ics`: problems with a family of initial
-      conditions (the IC-conditioned DeepONet): training ICs, branch sensors, basis size and
-      test ICs.
+    - `network`: the architecture (`MLPNetwork()`, `PeriodicMLP(harmonics)`,
+      `DeepONetNetwork(sensors, n_basis)`); None: `default_network(problem)`. Its width and
+      depth are the recipe's.
+    - `n_ics`, `n_test_ics`: problems with a family of initial conditions (the IC-conditioned
+      DeepONet): training and test ICs.
     - `eval_nx`, `eval_nt`: the evaluation grid; `reference`: a .mat/.npz file instead.
     - `checkpoint_every`: steps between checkpoints (training directories).
     - `extra_lbfgs_rounds`: further L-BFGS rounds while a seed has not converged.
@@ -63,10 +65,8 @@ class RunSpec:
     n_boundary: int = 64
     ic_weight: float = 1.0
     bc_weight: float = 1.0
-    harmonics: int = 4
+    network: AbstractNetwork | None = None
     n_ics: int | None = None
-    sensors: int = 64
-    n_basis: int = 32
     n_test_ics: int = 8
     eval_nx: int = 256
     eval_nt: int = 100
@@ -90,9 +90,11 @@ class RunSpec:
                 isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0 for s in seeds):
             raise ValueError(f"seeds must be distinct non-negative ints, got {list(seeds)}")
         object.__setattr__(self, "seeds", tuple(int(s) for s in seeds))
-        for name, lo in (("n_initial", 1), ("n_boundary", 0), ("harmonics", 1), ("eval_nx", 2),
-                         ("eval_nt", 2), ("checkpoint_every", 1), ("sensors", 2), ("n_basis", 1),
-                         ("n_test_ics", 1), ("extra_lbfgs_rounds", 0)):
+        if self.network is not None and not isinstance(self.network, AbstractNetwork):
+            raise TypeError(f"network must be a liepinn.runs network (MLPNetwork(), PeriodicMLP(...), "
+                            f"DeepONetNetwork(...)) or None, got {self.network!r}")
+        for name, lo in (("n_initial", 1), ("n_boundary", 0), ("eval_nx", 2), ("eval_nt", 2),
+                         ("checkpoint_every", 1), ("n_test_ics", 1), ("extra_lbfgs_rounds", 0)):
             _check_int(name, getattr(self, name), lo)
         if self.n_ics is not None:
             _check_int("n_ics", self.n_ics, 1)
@@ -108,6 +110,7 @@ class RunSpec:
         d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         d["recipe"] = self.recipe.to_json()
         d["loss"] = self.loss.to_json()
+        d["network"] = None if self.network is None else self.network.to_json()
         d["seeds"] = list(self.seeds)
         return d
 
@@ -120,8 +123,11 @@ class RunSpec:
             generators, weight, normaliser = d.pop("generators", None), d.pop("weight", None), d.pop("normaliser", None)
             d["loss"] = variant_from_name(variant, weight=weight, generators=generators,
                                           normaliser=None if variant == Residual.name else (normaliser or InitialBalance.name))
+            harmonics = d.pop("harmonics", 4)  # the periodic network's, used on periodic problems only
+            d["network"] = None if harmonics == 4 else PeriodicMLP(harmonics=harmonics)
         elif "loss" in d:
             d["loss"] = variant_from_json(d["loss"])
+        d["network"] = network_from_json(d.get("network"))
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:
