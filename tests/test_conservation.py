@@ -130,6 +130,15 @@ def test_nonlinear_diffusion_generic_exponent():
     assert sp.Ne(m + 1, 0) in res.assumptions  # the flux of x divides by m + 1
 
 
+def test_scale_invariant_flux_needs_the_shifted_homotopy():
+    # the flux -u_x/u is invariant under u -> lambda u: the homotopy about u = 0 misses it
+    pde = _pde("u_t = (u_x/u)_x")
+    res = conservation_laws(pde, order=1)
+    assert len(res) == 2
+    _check(pde, res)
+    assert any(law.density.has(sp.Symbol("x")) and law.fluxes[sp.Symbol("x")].has(sp.log) for law in res.laws)
+
+
 def test_nls_as_a_real_system():
     pde = _pde(["u_t + v_xx + (u^2 + v^2)*v = 0", "v_t - u_xx - (u^2 + v^2)*u = 0"], dep="u,v")
     res = conservation_laws(pde, order=2)

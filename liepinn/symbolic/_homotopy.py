@@ -84,18 +84,29 @@ def _lambda_integral(expr, lam) -> sp.Expr:
     return sp.expand(sp.Add(*out))
 
 
-def homotopy(expr, jet: JetSpace, *, integrate_free_in=None) -> dict:
-    r"""Fluxes $\Phi^i$ with $\sum_i D_i \Phi^i = F$ for a divergence $F$ (see the module).
+def _degree_zero(F, jet: JetSpace, lam) -> sp.Expr:
+    """The terms of F invariant under u -> lambda u (u_xx/u, u_x^2/u^2): the homotopy about
+    u = 0 cannot reach them."""
+    out = []
+    for term in sp.Add.make_args(F):
+        scale = {v: lam * v for v in term.free_symbols if jet.decode(v) is not None}
+        scaled = sp.expand(sp.expand_power_base(term.xreplace(scale), force=True))
+        if scaled.is_Add:
+            continue
+        s, rest = sp.Integer(0), []
+        for f in sp.Mul.make_args(scaled):
+            base, e = f.as_base_exp()
+            if base == lam:
+                s += e
+            else:
+                rest.append(f)
+        if not sp.Mul(*rest).has(lam) and sp.expand(s) == 0:
+            out.append(term)
+    return sp.Add(*out)
 
-    `integrate_free_in`: the independent variable in which the $u$-free part of F is
-    integrated (default: the first). Raises `HomotopyError` when an integral fails.
-    """
-    expr = sp.expand(sp.sympify(expr))
-    variables = jet.jet_variables(expr)
-    syms = [jet.jet(a, al) for a, al in variables]
-    free_part = sp.Add(*[t for t in sp.Add.make_args(expr) if not (t.free_symbols & set(syms))])
-    F = sp.expand(expr - free_part)
-    lam = sp.Dummy("lam", positive=True)
+
+def _core(F, jet: JetSpace, lam) -> dict:
+    variables = jet.jet_variables(F)
     out = {}
     for i, x in enumerate(jet.independent):
         integrand = sp.Integer(0)
@@ -116,10 +127,41 @@ def homotopy(expr, jet: JetSpace, *, integrate_free_in=None) -> dict:
         integrand = sp.expand(integrand)
         scale = {s: lam * s for s in integrand.free_symbols if jet.decode(s) is not None}
         out[x] = _lambda_integral(integrand.xreplace(scale), lam) if integrand != 0 else sp.Integer(0)
+    return out
+
+
+def _free_part(expr, jet: JetSpace, x) -> sp.Expr:
+    val = sp.integrate(expr, x, conds="none")
+    if val.has(sp.Integral):
+        raise HomotopyError(f"cannot integrate the u-free part {expr} in {x}")
+    return val
+
+
+def homotopy(expr, jet: JetSpace, *, integrate_free_in=None) -> dict:
+    r"""Fluxes $\Phi^i$ with $\sum_i D_i \Phi^i = F$ for a divergence $F$ (see the module).
+
+    Terms invariant under $u \to \lambda u$ (a divergence by themselves) go through the
+    homotopy about $u = 1$ instead: $u = 1 + w$, the operator in w, then back.
+    `integrate_free_in`: the independent variable in which the $u$-free part of F is
+    integrated (default: the first). Raises `HomotopyError` when an integral fails.
+    """
+    expr = sp.expand(sp.sympify(expr))
+    syms = {jet.jet(a, al) for a, al in jet.jet_variables(expr)}
+    x0 = jet.independent[0] if integrate_free_in is None else sp.Symbol(str(integrate_free_in))
+    free_part = sp.Add(*[t for t in sp.Add.make_args(expr) if not (t.free_symbols & syms)])
+    F = sp.expand(expr - free_part)
+    lam = sp.Dummy("lam", positive=True)
+    F0 = _degree_zero(F, jet, lam)
+    out = _core(sp.expand(F - F0), jet, lam)
+    if F0 != 0:
+        shift = {u: u + 1 for u in jet.dependent}
+        back = {u: u - 1 for u in jet.dependent}
+        G = sp.expand(F0.xreplace(shift))
+        G0 = G.xreplace({s: 0 for s in G.free_symbols if jet.decode(s) is not None})
+        for x, v in _core(sp.expand(G - G0), jet, lam).items():
+            out[x] = out.get(x, sp.Integer(0)) + v.xreplace(back)
+        if G0 != 0:
+            free_part += G0
     if free_part != 0:
-        x = jet.independent[0] if integrate_free_in is None else sp.Symbol(str(integrate_free_in))
-        val = sp.integrate(free_part, x, conds="none")
-        if val.has(sp.Integral):
-            raise HomotopyError(f"cannot integrate the u-free part {free_part} in {x}")
-        out[x] = out.get(x, sp.Integer(0)) + val
-    return {x: out[x] for x in sorted(out, key=lambda s: jet.index(s))}
+        out[x0] = out.get(x0, sp.Integer(0)) + _free_part(free_part, jet, x0)
+    return {x: sp.expand(out[x]) for x in sorted(out, key=lambda s: jet.index(s))}

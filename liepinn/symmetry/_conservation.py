@@ -238,6 +238,8 @@ def _tidy(e, parameters):
     """Cancelled, with a denominator in the parameters only divided into each term."""
     e = sp.powsimp(normal(sp.expand(e)), combine="exp")
     n, d = sp.fraction(sp.together(e))
+    if d != 1 and not any(f.is_Add for f in sp.Mul.make_args(d)) and not (d.free_symbols <= set(parameters)):
+        return sp.expand(sp.expand(n) / d)  # a monomial denominator: divided into each term
     if d == 1 or not (d.free_symbols <= set(parameters)):
         return e
     groups: dict = {}
