@@ -440,9 +440,11 @@ def _eval_terms(params, static, batch, loss_fn, ensemble):
 
 
 def _opt_init(opt, params, ensemble):
-    if ensemble:
-        return eqx.filter_vmap(opt.init)(params)
-    return opt.init(params)
+    state = eqx.filter_vmap(opt.init)(params) if ensemble else opt.init(params)
+    # optax's line-search state starts with weakly typed scalars that come back strongly typed
+    # from a chunk or a checkpoint: type them strongly from the start, so the second chunk and
+    # a resumed run reuse the first chunk's compilation instead of compiling again
+    return jax.tree.map(lambda x: jnp.asarray(x, x.dtype) if eqx.is_array(x) and x.weak_type else x, state)
 
 
 def _check_finite(recs, start, phase, run, params_before):
