@@ -190,7 +190,7 @@ def generalized_symmetries(pde: PDE, order: int, *, xt_degree: int | None = None
         ok = all(r == 0 for r in linearised(work, Q))
         if verify and not ok:
             raise GeneralizedVerificationError(f"the characteristic {Q} fails the linearised equations")
-        syms.append(GeneralizedSymmetry(Q, max(jet.order(q) for q in Q.values()), verified=ok))
+        syms.append(GeneralizedSymmetry(Q, max(0, *(jet.order(q) for q in Q.values())), verified=ok))
     families = []
     for fam in raw.families:
         Q = {u: fam["values"].get(u, sp.Integer(0)) for u in targets}
