@@ -20,7 +20,6 @@ import itertools
 from math import factorial
 
 import sympy as sp
-from sympy.core.sorting import default_sort_key
 
 from ._jet import JetSpace
 
