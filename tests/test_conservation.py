@@ -169,6 +169,7 @@ def test_parameter_value_is_substituted():
     res = conservation_laws(pde, order=2, xt_degree=0)
     assert len(res) == 3
     _check(pde.substitute_parameters(), res)
+    assert all(sp.expand(law.residual(pde)) == 0 for law in res.laws)
 
 
 def test_homotopy_inverts_a_divergence():

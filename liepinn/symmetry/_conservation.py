@@ -64,7 +64,10 @@ class ConservationLaw:
         }
 
     def residual(self, pde: PDE) -> sp.Expr:
-        r"""$D_t T + D_i X^i - \sum_a \Lambda_a \Delta_a$ (zero for a verified law)."""
+        r"""$D_t T + D_i X^i - \sum_a \Lambda_a \Delta_a$ (zero for a verified law; parameters
+        with values are substituted)."""
+        if any(v is not None for v in pde.parameters.values()):
+            pde = pde.substitute_parameters()
         jet = pde.jet
         comps = {self.time: self.density, **dict(self.fluxes)}
         lam = _multiplier_list(pde, self.multiplier)
