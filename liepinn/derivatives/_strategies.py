@@ -402,8 +402,8 @@ DEFAULT_STRATEGY: AbstractStrategy = MultiTaylor()
 
 def derivatives(
     model: Callable[[Float[Array, " p"]], Float[Array, " q"]],
-    points: Float[Array, "N p"],
-    multi_indices: Iterable[tuple[int, Sequence[int]]],
+    points: ArrayLike,  # float (N, p): checked below with a message for users,
+    multi_indices: Iterable,  # pairs (a, alpha): likewise; the type checker would pre-empt them
     *,
     strategy: AbstractStrategy = DEFAULT_STRATEGY,
     scaling: Box | None = None,

@@ -33,9 +33,11 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 from jax.extend import core as jcore
+from jaxtyping import ArrayLike
 
 MultiIndex = tuple[int, ...]
-Coeffs = dict[MultiIndex, jax.Array]
+# Taylor coefficients by multi-index; constants (closed-over arrays, literals) stay NumPy/Python.
+Coeffs = dict[MultiIndex, ArrayLike]
 
 
 class _Ctx:

@@ -70,6 +70,7 @@ def lower(
     r"""Lower sympy expressions on jet space to one JAX function.
 
     **Arguments:**
+
     - `exprs`: expressions in the independent variables, jet coordinates and parameters.
     - `jet`: the `JetSpace`.
     - `parameters`: symbols passed at call time as an array (one compiled function for all values).

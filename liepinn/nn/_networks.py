@@ -1,11 +1,11 @@
 """Networks for PINNs: MLP, input embeddings, IC-conditioned DeepONet, hard constraints.
 
-Every model maps one point ``(p,) -> (q,)``, the shape the derivative engine and the
-losses expect; the dense layers are written as ``x @ W.T + b`` so the same module also
-runs on a batch ``(N, p) -> (N, q)`` without ``vmap`` (one matmul per layer).
+Every model maps one point `(p,) -> (q,)`, the shape the derivative engine and the
+losses expect; the dense layers are written as `x @ W.T + b` so the same module also
+runs on a batch `(N, p) -> (N, q)` without `vmap` (one matmul per layer).
 
 Arrays that must not be trained (random Fourier matrices, sensor grids, the branch
-input of a conditioned DeepONet) are wrapped in :class:`Constant`; :func:`trainable`
+input of a conditioned DeepONet) are wrapped in `Constant`; `trainable`
 builds the filter the trainer partitions the model with.
 """
 
@@ -19,7 +19,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.random as jr
-from jaxtyping import Array, Float, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 __all__ = [
     "Constant",
@@ -42,8 +42,8 @@ def _dtype(dtype):
 class Constant(eqx.Module):
     """An array that is part of a model but never trained.
 
-    The trainer excludes it (see :func:`trainable`), and reading it through
-    :attr:`get` stops gradients, so it stays fixed even under a plain ``eqx.filter_grad``.
+    The trainer excludes it (see `trainable`), and reading it through
+    `get` stops gradients, so it stays fixed even under a plain `eqx.filter_grad`.
     """
 
     value: Array
@@ -54,10 +54,10 @@ class Constant(eqx.Module):
 
 
 def trainable(model: Any) -> Any:
-    """Filter spec (a prefix pytree of bools) marking the trainable leaves of ``model``.
+    """Filter spec (a prefix pytree of bools) marking the trainable leaves of `model`.
 
-    A leaf is trainable when it is a floating-point array outside any :class:`Constant`.
-    Use it as ``params, static = eqx.partition(model, trainable(model))``.
+    A leaf is trainable when it is a floating-point array outside any `Constant`.
+    Use it as `params, static = eqx.partition(model, trainable(model))`.
     """
 
     def leaf(x):
@@ -69,7 +69,7 @@ def trainable(model: Any) -> Any:
 
 
 def _out_size(module: Callable, in_size: int, dtype) -> int:
-    """Width of ``module``'s output on a single point (traced, no FLOPs spent)."""
+    """Width of `module`'s output on a single point (traced, no FLOPs spent)."""
     shape = jax.eval_shape(module, jax.ShapeDtypeStruct((in_size,), dtype)).shape
     if len(shape) != 1:
         raise ValueError(f"an embedding must map (p,) to (m,); got output shape {shape}")
@@ -101,20 +101,21 @@ class MLP(eqx.Module):
     r"""Fully connected network $h_{k+1} = \sigma(W_k h_k + b_k)$, linear last layer.
 
     Glorot (Xavier) initialisation, $W \sim \mathcal N(0, 2/(n_\text{in}+n_\text{out}))$
-    (``init="glorot_normal"``, default) or $U(\pm\sqrt{6/(n_\text{in}+n_\text{out})})$
-    (``"glorot_uniform"``), zero biases. An optional ``embedding`` (e.g.
-    :class:`FourierFeatures`, :class:`PeriodicEmbedding`, :class:`Normalise`, or a
-    :class:`Chain` of them) is applied to the input first.
+    (`init="glorot_normal"`, default) or $U(\pm\sqrt{6/(n_\text{in}+n_\text{out})})$
+    (`"glorot_uniform"`), zero biases. An optional `embedding` (e.g.
+    `FourierFeatures`, `PeriodicEmbedding`, `Normalise`, or a
+    `Chain` of them) is applied to the input first.
 
-    Calling it on ``(p,)`` gives ``(q,)``; on ``(N, p)`` it gives ``(N, q)``.
+    Calling it on `(p,)` gives `(q,)`; on `(N, p)` it gives `(N, q)`.
 
     **Arguments:**
-    - ``in_size``: number of inputs ``p`` (before the embedding).
-    - ``out_size``: number of outputs ``q``.
-    - ``width``, ``depth``: hidden width and number of hidden layers.
-    - ``activation``: callable or name (``"tanh"``, ``"sin"``, ``"gelu"``, ``"silu"``...).
-    - ``embedding``: optional module ``(p,) -> (m,)``.
-    - ``key``: PRNG key (keyword only).
+
+    - `in_size`: number of inputs `p` (before the embedding).
+    - `out_size`: number of outputs `q`.
+    - `width`, `depth`: hidden width and number of hidden layers.
+    - `activation`: callable or name (`"tanh"`, `"sin"`, `"gelu"`, `"silu"`...).
+    - `embedding`: optional module `(p,) -> (m,)`.
+    - `key`: PRNG key (keyword only).
     """
 
     weights: tuple[Array, ...]
@@ -178,7 +179,7 @@ class MLP(eqx.Module):
 
 
 def _batched(module, x):
-    """Apply a single-point module to ``(p,)`` or any ``(..., p)``."""
+    """Apply a single-point module to `(p,)` or any `(..., p)`."""
     if x.ndim == 1:
         return module(x)
     flat = x.reshape(-1, x.shape[-1])
@@ -192,7 +193,7 @@ class Normalise(eqx.Module):
     lower: Constant
     upper: Constant
 
-    def __init__(self, lower: Sequence[float] | Array, upper: Sequence[float] | Array, *, dtype=None):
+    def __init__(self, lower: ArrayLike | Sequence[float], upper: ArrayLike | Sequence[float], *, dtype=None):
         lo = jnp.asarray(lower, _dtype(dtype))
         hi = jnp.asarray(upper, _dtype(dtype))
         if lo.ndim != 1 or lo.shape != hi.shape:
@@ -212,7 +213,7 @@ class FourierFeatures(eqx.Module):
     r"""Random Fourier features $\gamma(x) = [\cos 2\pi Bx, \sin 2\pi Bx]$ (Tancik et al. 2020).
 
     $B \in \mathbb R^{m\times p}$ has i.i.d. $\mathcal N(0, \sigma^2)$ entries and is not
-    trained. ``keep_input=True`` appends $x$ itself. ``axes`` restricts the features to
+    trained. `keep_input=True` appends $x$ itself. `axes` restricts the features to
     some input coordinates (e.g. only $x$, not $t$).
     """
 
@@ -249,7 +250,7 @@ class FourierFeatures(eqx.Module):
 
 
 class PeriodicEmbedding(eqx.Module):
-    r"""Exact periodicity in coordinate ``axis`` with period $L$.
+    r"""Exact periodicity in coordinate `axis` with period $L$.
 
     Replaces $x_i$ by $[\cos(2\pi k x_i/L), \sin(2\pi k x_i/L)]_{k=1..K}$ and passes the
     other coordinates through, so any network on top is exactly $L$-periodic in $x_i$,
@@ -281,7 +282,7 @@ class PeriodicEmbedding(eqx.Module):
 
 
 class Chain(eqx.Module):
-    """Compose single-point modules left to right: ``Chain(a, b)(x) == b(a(x))``."""
+    """Compose single-point modules left to right: `Chain(a, b)(x) == b(a(x))`."""
 
     layers: tuple[Callable, ...]
 
@@ -299,16 +300,16 @@ class Chain(eqx.Module):
 class HardConstraint(eqx.Module):
     r"""Output transform enforcing conditions exactly: $u(x) = g(x, N(x))$.
 
-    ``transform(point, out)`` receives one point ``(p,)`` and the network output ``(q,)``
-    and returns ``(q,)``. Examples, for $x\in[-1,1]$, $t \ge 0$ and IC $u_0$:
+    `transform(point, out)` receives one point `(p,)` and the network output `(q,)`
+    and returns `(q,)`. Examples, for $x\in[-1,1]$, $t \ge 0$ and IC $u_0$:
 
-    - Dirichlet zero and IC: ``lambda z, n: u0(z[0]) + z[1] * (1 - z[0]**2) * n``
-      (``u0`` must vanish at $x=\pm1$).
-    - IC only: ``lambda z, n: u0(z[0]) + z[1] * n``.
+    - Dirichlet zero and IC: `lambda z, n: u0(z[0]) + z[1] * (1 - z[0]**2) * n`
+      (`u0` must vanish at $x=\pm1$).
+    - IC only: `lambda z, n: u0(z[0]) + z[1] * n`.
 
-    ``transform`` may be a plain function (static) or an ``eqx.Module`` holding arrays
+    `transform` may be a plain function (static) or an `eqx.Module` holding arrays
     (e.g. the initial condition of a conditioned DeepONet); in the latter case put
-    those arrays in :class:`Constant` unless they should be trained.
+    those arrays in `Constant` unless they should be trained.
     """
 
     net: Callable
@@ -329,20 +330,21 @@ class DeepONet(eqx.Module):
 
     $G(u_0)(y)_a = \sum_{k=1}^{K} b_{a k}(u_0(s_1), \dots, u_0(s_m))\, \tau_{a k}(y) + c_a$:
     the branch net sees the initial condition at a FIXED sensor grid $s_1..s_m$ (stored
-    here, not trained), the trunk net sees the point $y = (x, t)$. ``q`` output channels.
+    here, not trained), the trunk net sees the point $y = (x, t)$. `q` output channels.
 
-    Use :meth:`condition` to bind one initial condition and obtain a model
-    ``(p,) -> (q,)`` for the derivative engine; the branch is then evaluated once per
+    Use `condition` to bind one initial condition and obtain a model
+    `(p,) -> (q,)` for the derivative engine; the branch is then evaluated once per
     batch because its input does not depend on the point.
 
     **Arguments:**
-    - ``sensors``: sensor locations, shape ``(m,)`` or ``(m, d)``.
-    - ``in_size``: trunk input size ``p`` (e.g. 2 for ``(x, t)``).
-    - ``out_size``: number of channels ``q``; ``n_basis``: ``K``.
-    - ``width``, ``depth``: of both branch and trunk MLPs (or ``branch_width`` etc.).
-    - ``sensor_channels``: number of IC components sampled at each sensor (default
-      ``out_size``).
-    - ``trunk_embedding``: optional embedding for the trunk (e.g. periodic in x).
+
+    - `sensors`: sensor locations, shape `(m,)` or `(m, d)`.
+    - `in_size`: trunk input size `p` (e.g. 2 for `(x, t)`).
+    - `out_size`: number of channels `q`; `n_basis`: `K`.
+    - `width`, `depth`: of both branch and trunk MLPs (or `branch_width` etc.).
+    - `sensor_channels`: number of IC components sampled at each sensor (default
+      `out_size`).
+    - `trunk_embedding`: optional embedding for the trunk (e.g. periodic in x).
     """
 
     branch: MLP
@@ -355,7 +357,7 @@ class DeepONet(eqx.Module):
 
     def __init__(
         self,
-        sensors: Array,
+        sensors: ArrayLike,
         in_size: int,
         out_size: int = 1,
         *,
@@ -400,13 +402,13 @@ class DeepONet(eqx.Module):
     def n_sensors(self) -> int:
         return self.sensors.value.shape[0]
 
-    def sample_ic(self, ic: Callable) -> Float[Array, " m*c"]:
+    def sample_ic(self, ic: Callable) -> Float[Array, " mc"]:
         """Values of an IC callable at the sensors, flattened for the branch."""
         vals = jax.vmap(ic)(self.sensors.get)
         return vals.reshape(-1)
 
     def __call__(
-        self, y: Float[Array, "*batch p"], branch_input: Float[Array, " m*c"], *, key=None
+        self, y: Float[Array, "*batch p"], branch_input: Float[Array, " mc"], *, key=None
     ) -> Float[Array, "*batch q"]:
         expect = self.n_sensors * self.sensor_channels
         if branch_input.shape != (expect,):
@@ -419,16 +421,16 @@ class DeepONet(eqx.Module):
         tau = tau.reshape(*tau.shape[:-1], self.out_size, self.n_basis)
         return jnp.sum(b * tau, axis=-1) + self.bias
 
-    def condition(self, branch_input: Array) -> "ConditionedDeepONet":
-        """Bind one initial condition (its sensor values): a model ``(p,) -> (q,)``."""
+    def condition(self, branch_input: ArrayLike) -> "ConditionedDeepONet":
+        """Bind one initial condition (its sensor values): a model `(p,) -> (q,)`."""
         return ConditionedDeepONet(self, Constant(jnp.asarray(branch_input)))
 
 
 class ConditionedDeepONet(eqx.Module):
-    """A :class:`DeepONet` with its branch input bound: a model ``(p,) -> (q,)``.
+    """A `DeepONet` with its branch input bound: a model `(p,) -> (q,)`.
 
-    The branch input is a :class:`Constant`, so only the DeepONet's weights train.
-    Vmap over :attr:`branch_input` (e.g. ``eqx.filter_vmap``) for a family of ICs.
+    The branch input is a `Constant`, so only the DeepONet's weights train.
+    Vmap over `branch_input` (e.g. `eqx.filter_vmap`) for a family of ICs.
     """
 
     deeponet: DeepONet

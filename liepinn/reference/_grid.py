@@ -42,6 +42,7 @@ class Fourier(AbstractDiscretisation):
     $2L$-periodic function: a sine (cosine) series on $x_j = lo + jL/n$, $j = 0..n$.
 
     **Arguments:**
+
     - `resolution`: n (None: chosen automatically from the spectrum's tail).
     - `dealias`: apply the 2/3 rule (zero the top third of the modes of the right-hand side).
     """
@@ -324,10 +325,11 @@ def barycentric(nodes: np.ndarray, weights: np.ndarray, values: np.ndarray, x: n
 class ChebyshevGrid(AbstractGrid):
     r"""Chebyshev-Lobatto collocation; the unknowns are the interior values.
 
-    `boundary(t) -> (q, 2)` gives the Dirichlet values or Neumann derivatives at (lo, hi).
+    `boundary(t) -> (q, 2)` gives the Dirichlet values or Neumann derivatives at (lo, hi);
+    None for a grid that only interpolates stored values (`from_description`).
     """
 
-    def __init__(self, lo: float, hi: float, n: int, kind: str, boundary: Callable):
+    def __init__(self, lo: float, hi: float, n: int, kind: str, boundary: Callable | None):
         self.lo, self.hi, self.n = float(lo), float(hi), int(n)
         self.kind = kind
         self.boundary = boundary

@@ -348,6 +348,7 @@ def solve_reference(
     controller.
 
     **Main arguments:**
+
     - `problem`: a `Problem` (one spatial variable).
     - `nx`, `nt`: output grid sizes: x = lo + L k/nx on periodic problems, linspace(lo, hi, nx)
       otherwise; t = linspace(t0, t1, nt). Or give the points: `x_eval`, `t_eval`.

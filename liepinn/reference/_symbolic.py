@@ -67,7 +67,7 @@ def linear_expression(part: Mapping[tuple[int, int, int], complex], jet: JetSpac
 
 
 def reflection_compatible(F: Mapping[sp.Symbol, sp.Expr], jet: JetSpace, x: int,
-                          parity: Sequence[int], centres: Sequence[sp.Expr]) -> bool:
+                          parity: Sequence[int], centres: Sequence[sp.Expr | float]) -> bool:
     r"""Is F covariant under the reflections $x \to 2c - x$, $u^b \to s_b u^b$ about each centre?
 
     Under the reflection $\partial_x^k u^b \to s_b (-1)^k \partial_x^k u^b$; the extension of a

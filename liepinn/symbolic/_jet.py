@@ -13,7 +13,8 @@ import sympy as sp
 MultiIndex = tuple[int, ...]
 
 
-def _as_symbol(v: str | sp.Symbol | sp.Function, what: str) -> sp.Symbol:
+def _as_symbol(v: str | sp.Basic | sp.core.function.UndefinedFunction, what: str) -> sp.Symbol:
+    # sympy Function classes are not valid hints for runtime checkers (their repr is not their name)
     if isinstance(v, sp.Symbol):
         return sp.Symbol(v.name)
     if isinstance(v, str):

@@ -20,6 +20,7 @@ class PDE:
     r"""A system of differential equations $\Delta_k(x, u^{(n)}) = 0$.
 
     **Arguments:**
+
     - `equations`: sympy expressions in jet coordinates, each meaning "= 0".
     - `jet`: the `JetSpace` they live on.
     - `parameters`: parameter symbol -> exact value, or None for a generic nonzero constant.

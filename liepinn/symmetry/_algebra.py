@@ -682,6 +682,7 @@ class SymmetryAlgebra:
     r"""The Lie point symmetry algebra of a PDE system.
 
     **Attributes:**
+
     - `pde`: the system (with any parameter values it was given).
     - `basis`: canonical basis of the finite-dimensional part, modulo superposition.
     - `superposition`: `Superposition` ($\beta\,\partial_u$, $\beta$ any solution) or None.

@@ -191,6 +191,7 @@ def degeneracy(pde, generators, *, names: Sequence[str] | None = None) -> list[D
     r"""Per generator: the multiplier $\lambda_v$ and what each loss form can contribute.
 
     **Arguments:**
+
     - `pde`: the `PDE`.
     - `generators`: a sequence of `Generator`s or a `SymmetryAlgebra` (its `.basis`).
     - `names`: labels (default `v1, v2, ...`, 1-based like the symmetry JSON).

@@ -62,6 +62,7 @@ class Generator:
     $$v = \sum_i \xi^i(x,u)\,\frac{\partial}{\partial x^i} + \sum_a \phi_a(x,u)\,\frac{\partial}{\partial u^a}$$
 
     **Arguments:**
+
     - `xi`: independent variable (Symbol or name) -> coefficient; missing ones are 0.
     - `phi`: dependent variable (Symbol or name) -> coefficient; missing ones are 0.
     - `jet`: the `JetSpace` the generator acts on.

@@ -13,7 +13,7 @@ in a canonical normal form (`normal`) so that zero is recognised.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sympy as sp
 from sympy.core.sorting import default_sort_key
@@ -226,7 +226,7 @@ class Unknown:
     name: str
     args: tuple[int, ...]        # indices into the base variables, increasing
     idx: int                      # creation index (ranking tie-break, naming)
-    func: sp.Function = field(default=None)
+    func: sp.core.function.UndefinedFunction | None = None  # sp.Function(name) when None
 
     def __post_init__(self):
         if self.func is None:
