@@ -17,6 +17,7 @@ coordinates polynomial of degree at most P (each monomial gets its own unknown).
 from __future__ import annotations
 
 import itertools
+import weakref
 from dataclasses import dataclass
 
 import sympy as sp
@@ -52,7 +53,20 @@ def time_variable(pde: PDE) -> sp.Symbol:
     return pde.independent[-1]
 
 
+_KOVALEVSKAYA: "weakref.WeakKeyDictionary[PDE, PDE | bool]" = weakref.WeakKeyDictionary()
+
+
 def kovalevskaya_form(pde: PDE) -> PDE:
+    """`_kovalevskaya_form`, computed once per PDE object (it calls `sympy.solve`)."""
+    hit = _KOVALEVSKAYA.get(pde)
+    if hit is None:
+        hit = _kovalevskaya_form(pde)
+        # the PDE itself is not stored as its own value (that would keep the key alive)
+        _KOVALEVSKAYA[pde] = False if hit is pde else hit
+    return pde if hit is False else hit
+
+
+def _kovalevskaya_form(pde: PDE) -> PDE:
     r"""`pde` solved for the highest pure time derivatives $u^a_{t^n}$ (one per equation), so
     that the parametric coordinates are those a multiplier or characteristic depends on on
     solutions (KdV: u, u_x, u_xx, ... rather than u_t). Returns `pde` itself when the system
