@@ -161,6 +161,7 @@ class JetUnknowns:
             self.values[t] = form
         self.is_jet = {v: (i >= p) for i, v in enumerate(variables)}
         self._Dvar: dict = {}
+        self._Dc: dict = {}
 
     # -- total derivatives of forms ------------------------------------------------------------
     def _D_var(self, v, i: int, on_solutions: bool):
@@ -173,15 +174,24 @@ class JetUnknowns:
             self._Dvar[key] = hit
         return hit
 
+    def _D_coefficient(self, c, i: int, on_solutions: bool):
+        # the same coefficient (an equation, a product with one) recurs under many unknowns
+        key = (c, i, on_solutions)
+        hit = self._Dc.get(key)
+        if hit is None:
+            hit = self.jet.D(c, i)
+            if on_solutions:
+                hit = self.work.reduce(hit)
+            self._Dc[key] = hit
+        return hit
+
     def D(self, form: Form, i: int, *, on_solutions: bool = False) -> Form:
         r"""Total derivative $D_i$ of $\sum c\, \partial^\beta F$, by the chain rule through the
         jet coordinates among the unknowns' arguments (reduced on solutions if asked)."""
         space = self.space
         acc: dict = {}
         for (name, beta), c in form.items():
-            dc = self.jet.D(c, i)
-            if on_solutions:
-                dc = self.work.reduce(dc)
+            dc = self._D_coefficient(c, i, on_solutions)
             if dc != 0:
                 acc.setdefault((name, beta), []).append(dc)
             for j in space.unknowns[name].args:
