@@ -137,6 +137,7 @@ class ConservationLaws:
             "dependent": [s.name for s in pde.dependent],
             "parameters": {s.name: (None if v is None else json_str(v)) for s, v in pde.parameters.items()},
             "order": self.order,
+            "time": None if self.time is None else self.time.name,  # the density's variable
             "xt_degree": self.xt_degree,
             "jet_degree": self.jet_degree,
             "conservation_laws": [law.to_dict() for law in self.laws],
