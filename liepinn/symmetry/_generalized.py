@@ -61,6 +61,7 @@ class CharacteristicFamily:
     characteristic: Mapping
     functions: tuple
     constraints: tuple
+    verified: bool = False
 
     def to_dict(self) -> dict:
         return {"characteristic": {u.name: json_str(q) for u, q in self.characteristic.items()},
@@ -194,7 +195,9 @@ def generalized_symmetries(pde: PDE, order: int, *, xt_degree: int | None = None
     families = []
     for fam in raw.families:
         Q = {u: fam["values"].get(u, sp.Integer(0)) for u in targets}
-        families.append(CharacteristicFamily(Q, tuple(fam["functions"]), tuple(fam["constraints"])))
+        family = CharacteristicFamily(Q, tuple(fam["functions"]), tuple(fam["constraints"]))
+        ok = all(r == 0 for r in _family_residual(work, family))
+        families.append(CharacteristicFamily(Q, family.functions, family.constraints, verified=ok))
     assumptions = list(raw.assumptions) + [a for a in extra if a not in raw.assumptions]
     return GeneralizedSymmetries(pde, tuple(syms), order, tuple(families), tuple(assumptions),
                                  tuple(raw.warnings))
