@@ -28,6 +28,8 @@ Run:
     PYTHONPATH=. .venv/bin/python benchmarks/optimisers.py [--budget 30] [--adam-steps 1000]
         [--slice 10] [--width 20 --depth 3 --n 4096] [--methods lbfgs,ssbfgs,ssbroyden]
         [--out benchmarks/results/optimisers.json]
+    PYTHONPATH=. .venv/bin/python benchmarks/optimisers.py --table benchmarks/results/optimisers.json
+        # the markdown table of benchmarks/README.md, from the raw results
 """
 
 from __future__ import annotations
@@ -83,6 +85,32 @@ def rel_l2(model, grid, usol):
     return float(np.linalg.norm(pred - usol) / np.linalg.norm(usol))
 
 
+def _loss_at(trace, seconds):
+    """The last logged loss at or before ``seconds`` of the method's own wall time."""
+    before = [loss for _, wall, loss in trace if wall <= seconds]
+    return before[-1] if before else float("nan")
+
+
+def table(path) -> str:
+    """The README table of a results file."""
+    with open(path) as f:
+        d = json.load(f)
+    half = d["budget_s"] / 2
+    lines = [
+        f"| method | iterations | wall s | CPU s | loss at {half:g} s | final loss | held-out residual | rel. L2 |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, r in d["results"].items():
+        lines.append(f"| {name} | {r['iterations']} | {r['wall_s']:.0f} | {r['cpu_s']:.0f} | "
+                     f"{_loss_at(r['trace'], half):.2e} | {r['loss']:.2e} | {r['held_out']:.2e} | {r['rel_l2']:.2e} |")
+    a = d["adam"]
+    lines.append(f"\nShared start: {a['steps']} Adam steps, loss {a['loss']:.2e}, rel. L2 {a['rel_l2']:.2e}; "
+                 f"{d['network']}, {d['collocation']}; budget {d['budget_s']:g} s per method in rounds of "
+                 f"{d['slice_s']:g} s; load average {min(min(r['load']) for r in d['results'].values()):.1f}-"
+                 f"{max(max(r['load']) for r in d['results'].values()):.1f}; {d['machine']}, jax {d['jax']}.")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--budget", type=float, default=40.0, help="wall seconds per second phase")
@@ -95,7 +123,11 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--methods", default=",".join(METHODS))
     ap.add_argument("--out", default="benchmarks/results/optimisers.json")
+    ap.add_argument("--table", metavar="RESULTS", help="print the markdown table of a results file and exit")
     args = ap.parse_args(argv)
+    if args.table:
+        print(table(args.table))
+        return None
     methods = args.methods.split(",")
     unknown = [m for m in methods if m not in METHODS]
     if unknown:

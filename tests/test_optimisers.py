@@ -250,3 +250,14 @@ def test_a_method_defined_outside_the_package():
     r = train(loss_fn, _model(), _data(), steps=4, log_every=4, second_phase=phase)
     # step 4 is logged by the phase that starts there
     assert list(r.history.phase) == ["adam", "test-gd", "test-gd"] and r.lbfgs_steps == 4
+
+
+@pytest.mark.parametrize("phase", [LBFGS(), SSBroyden()], ids=["lbfgs", "ssbroyden"])
+def test_initial_state_is_strongly_typed(phase):
+    # optax's line search starts with weakly typed scalars; a chunk or a checkpoint returns
+    # them strongly typed, which would compile the phase a second time
+    from liepinn.train._loop import _opt_init
+
+    state = _opt_init(phase.optimiser(), {"w": jnp.ones(3)}, ensemble=False)
+    assert not any(x.weak_type for x in jax.tree.leaves(state))
+    assert any(x.weak_type for x in jax.tree.leaves(phase.optimiser().init({"w": jnp.ones(3)})))
