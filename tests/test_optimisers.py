@@ -234,6 +234,8 @@ def test_json_names_and_legacy_mapping():
         SSBroyden(steps=-1)
     with pytest.raises(ValueError, match="dtype"):
         BFGS(dtype="float16")
+    with pytest.raises(TypeError, match="abstract"):
+        AbstractSecondPhase(steps=1)
 
 
 def test_a_method_defined_outside_the_package():

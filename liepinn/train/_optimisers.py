@@ -69,7 +69,7 @@ def _dtype_name(v):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class AbstractSecondPhase:
+class AbstractSecondPhase(abc.ABC):
     """The phase after Adam. Fields shared by every method:
 
     - ``steps``: iterations (each one line search, usually 1-3 loss evaluations);
