@@ -44,6 +44,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--timeout", type=float, metavar="SECONDS",
                    help="give up (exit status 1) after this many seconds")
     p.add_argument("-v", "--verbose", action="store_true", help="report the solver's steps on stderr")
+    p.add_argument("--classify", metavar="PARAMS",
+                   help="group classification: the values of these parameters (e.g. m or a,b) at "
+                   "which the algebra grows, each case verified, and the generic case")
     p.add_argument("--no-degeneracy", action="store_true",
                    help="leave out the degeneracy column (what each generator gives as a loss term)")
     p.add_argument("--generalized", action="store_true",
@@ -153,12 +156,19 @@ def run(args) -> int:
     progress = (lambda msg: print(f"  {msg}", file=sys.stderr, flush=True)) if args.verbose else None
     try:
         with _time_limit(args.timeout):
-            algebra = symmetries(pde, progress=progress)
+            if args.classify is not None:
+                from ..symmetry._classify import classify
+
+                names = [n.strip() for n in args.classify.split(",") if n.strip()]
+                result = classify(pde, names, progress=progress)
+                algebra = None
+            else:
+                result = algebra = symmetries(pde, progress=progress)
         for key, fn in ANNOTATORS.items():
-            if key == "degeneracy" and args.no_degeneracy:
+            if algebra is None or (key == "degeneracy" and args.no_degeneracy):
                 continue
             algebra.annotations[key] = list(fn(algebra))
-        text = json.dumps(algebra.to_json(), indent=2) if args.json else str(algebra)
+        text = json.dumps(result.to_json(), indent=2) if args.json else str(result)
     except PDEInputError as e:
         print(f"liepinn symmetries: error: {_one_line(e)}", file=sys.stderr)
         return 2
@@ -179,7 +189,7 @@ def run(args) -> int:
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stdout = open(os.devnull, "w")
         return 0
-    if entry is not None and entry.literature and not args.json:
+    if entry is not None and entry.literature and not args.json and algebra is not None:
         lit = entry.literature
         got = algebra.dimension
         verdict = "matches" if got == lit["dimension"] else f"DIFFERS from the {got} found"
