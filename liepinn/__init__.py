@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from .symmetry import conservation_laws as conservation_laws
     from .symmetry import determining_equations as determining_equations
     from .symmetry import generalized_symmetries as generalized_symmetries
+    from .symmetry import Classification as Classification
+    from .symmetry import classify as classify
     from .symmetry import InvariantSolution as InvariantSolution
     from .symmetry import Reduction as Reduction
     from .symmetry import reduce as reduce

@@ -9,6 +9,11 @@ from ._algebra import (
     symmetries as symmetries,
 )
 from ._generator import Generator, Verification
+from ._classify import (
+    Classification as Classification,
+    ClassificationCase as ClassificationCase,
+    classify as classify,
+)
 from ._reduce import (
     InvariantSolution as InvariantSolution,
     Reduction as Reduction,
@@ -47,6 +52,8 @@ __all__ = [
     "ConservationLaws",
     "GeneralizedSymmetries",
     "GeneralizedSymmetry",
+    "Classification",
+    "ClassificationCase",
     "Generator",
     "InvariantSolution",
     "Reduction",
@@ -57,6 +64,7 @@ __all__ = [
     "Verification",
     "characteristic",
     "conservation_laws",
+    "classify",
     "determining_equations",
     "generalized_symmetries",
     "prolong",
