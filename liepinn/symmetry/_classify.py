@@ -224,6 +224,10 @@ def classify(pde: PDE, parameters: Sequence[str | sp.Symbol], *, max_cases: int 
                 say(f"{', '.join(sp.sstr(c) for c in full)}: not decided in {case_timeout:g} s")
                 undecided.append(full)
                 continue
+            except Exception as e:  # noqa: BLE001 - one case failing must not hide the others
+                say(f"{', '.join(sp.sstr(c) for c in full)}: not decided ({type(e).__name__}: {e})")
+                undecided.append(full)
+                continue
             say(f"{', '.join(sp.sstr(c) for c in full)}: dimension {case_alg.dimension}")
             if not _grows(case_alg, alg):
                 if not conds:

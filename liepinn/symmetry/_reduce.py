@@ -260,7 +260,7 @@ def _zero(expr) -> bool:
 
 
 def _integrate_characteristic(rhs: sp.Expr, z: sp.Symbol, s: sp.Symbol, const: sp.Symbol) -> sp.Expr:
-    """General solution z(s) of dz/ds = rhs(s, z), with `const` its constant.
+    r"""General solution z(s) of dz/ds = rhs(s, z), with `const` its constant.
 
     Linear: $z = e^{A}(c + \int b\,e^{-A} ds)$ with $A = \int a\,ds$ for $z' = a z + b$
     (dsolve would treat the parameters as complex); otherwise `dsolve`.
