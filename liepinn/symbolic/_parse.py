@@ -92,9 +92,31 @@ def _tokenize(text: str, where: str) -> list[_Token]:
     return tokens
 
 
-def _number(text: str) -> sp.Expr:
+# Bounds that keep every input cheap to parse and to compute with (a hostile input gets a
+# one-line error instead of a hang or a traceback).
+MAX_LENGTH = 10_000        # characters per expression
+MAX_DEPTH = 100            # nesting of brackets, signs and powers (within Python's stack)
+MAX_DIGITS = 1_000         # digits of a number literal, and its decimal exponent
+MAX_BITS = 100_000         # size of an exact number computed from literals (2^100000)
+
+
+def _number(text: str, where: str = "number", pos: int = 0) -> sp.Expr:
     # Exact: 0.01 -> 1/100, 1e-3 -> 1/1000 (floats would break rank decisions).
+    mantissa, _, exponent = text.lower().partition("e")
+    if len(mantissa) > MAX_DIGITS or (exponent and (len(exponent) > 6 or abs(int(exponent)) > MAX_DIGITS)):
+        raise PDEInputError(
+            f"{where}: number {text[:20]}{'...' if len(text) > 20 else ''} at column {pos + 1} is out "
+            f"of range; expected at most {MAX_DIGITS} digits and a decimal exponent within "
+            f"+-{MAX_DIGITS}"
+        )
     return sp.Rational(text)
+
+
+def _bits(value: sp.Expr) -> int:
+    """Size in bits of an exact rational (0 for anything else)."""
+    if value.is_Rational:
+        return max(abs(value.p).bit_length(), abs(value.q).bit_length())
+    return 0
 
 
 class _Parser:
@@ -105,6 +127,7 @@ class _Parser:
         self.allow_equals = allow_equals
         self.tokens = _tokenize(text, where)
         self.i = 0
+        self.depth = 0
         self.parameters: set[sp.Symbol] = set()
 
     # -- helpers ---------------------------------------------------------------------
@@ -172,24 +195,49 @@ class _Parser:
 
     def unary(self):
         tok = self.peek()
-        if tok.kind == "OP" and tok.text in "+-":
-            self.next()
-            value = self.unary()
-            return -value if tok.text == "-" else value
-        return self.power()
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise PDEInputError(
+                f"{self.where}: nested deeper than {MAX_DEPTH} levels (brackets, signs or powers) "
+                f"at column {tok.pos + 1}"
+            )
+        try:
+            if tok.kind == "OP" and tok.text in "+-":
+                self.next()
+                value = self.unary()
+                return -value if tok.text == "-" else value
+            return self.power()
+        finally:
+            self.depth -= 1
 
     def power(self):
         base = self.atom()
         tok = self.peek()
         if tok.kind == "OP" and tok.text in ("^", "**"):
             self.next()
-            return base ** self.unary()
+            exponent = self.unary()
+            self._check_power(base, exponent, tok)
+            return base ** exponent
         return base
+
+    def _check_power(self, base, exponent, tok: _Token) -> None:
+        """Refuse numeric powers too large to compute (2^(10^9) would not finish)."""
+        if not (exponent.is_Rational and base.is_number):
+            return
+        if base.is_Rational and abs(base.p) <= 1 and base.q == 1:
+            return  # 0, 1, -1
+        # a non-rational numeric base (sqrt(2), pi) may still evaluate: count it as 64 bits
+        size = abs(exponent) * (_bits(base) if base.is_Rational else 64)
+        if size > MAX_BITS:
+            raise PDEInputError(
+                f"{self.where}: the power '^' at column {tok.pos + 1} is too large to compute "
+                f"(about {int(size)} bits); expected numbers below 2^{MAX_BITS}"
+            )
 
     def atom(self):
         tok = self.next()
         if tok.kind == "NUM":
-            return _number(tok.text)
+            return _number(tok.text, self.where, tok.pos)
         if tok.kind == "NAME":
             if self.peek().text == "(" and self.peek().kind == "OP":
                 return self.call(tok)
@@ -306,8 +354,19 @@ def parse_expression(text: str, jet: JetSpace | None = None, *, where: str = "ex
     """
     if not isinstance(text, str):
         raise PDEInputError(f"{where}: expected a string, got {type(text).__name__}")
+    if len(where) > 120:  # the caller quotes the text: keep the message one short line
+        where = where[:100] + "..." + where[-12:]
+    if len(text) > MAX_LENGTH:
+        raise PDEInputError(f"{where}: {len(text)} characters; expected at most {MAX_LENGTH}")
     parser = _Parser(text, jet, where, allow_equals)
-    return parser.parse(), parser.parameters
+    try:
+        expr = parser.parse()
+    except RecursionError:  # sympy itself recursing on a deep but legal expression
+        raise PDEInputError(f"{where}: the expression is nested too deeply") from None
+    if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        raise PDEInputError(f"{where}: division by zero (the expression evaluates to {expr})"
+                            if len(sp.sstr(expr)) < 60 else f"{where}: division by zero")
+    return expr, parser.parameters
 
 
 def parse_value(text: str, *, where: str = "value") -> sp.Expr:
