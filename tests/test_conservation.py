@@ -2,6 +2,7 @@
 independently of the library's own verification (D_t T + D_i X^i - Λ·Δ ≡ 0 on the jet space,
 and E(Λ·Δ) ≡ 0)."""
 
+import dataclasses
 import json
 
 import pytest
@@ -23,7 +24,7 @@ def _check(pde, result):
     jet = pde.jet
     keys = [str(k) for k in result.laws[0].multiplier] if result.laws else []
     for law in result.laws:
-        assert law.verified
+        assert law.verified and law.verify(pde)
         lam = [law.multiplier.get(k, 0) for k in keys]
         F = sp.expand(sum(l * e for l, e in zip(lam, pde.equations)))
         comps = {result.time: law.density, **law.fluxes}
@@ -57,8 +58,11 @@ def test_kdv_mass_momentum_energy_galilean():
         assert _in_span(lams, target), target
     # the Galilean law: density depends on x and t explicitly
     assert any({x, t} <= law.density.free_symbols for law in res.laws)
-    # a non-multiplier is not in the span
+    # a non-multiplier is not in the span, and a wrong density fails the check
     assert not _in_span(lams, u**2)
+    law = res.laws[0]
+    wrong = dataclasses.replace(law, density=law.density + u**2)
+    assert not wrong.verify(pde)
 
 
 def test_kdv_order_zero_and_xt_degree():

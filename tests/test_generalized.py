@@ -29,7 +29,7 @@ def _linearised_on_solutions(pde, Q):
 
 def _check(pde, res):
     for s in res.symmetries:
-        assert s.verified
+        assert s.verified and s.verify(pde)
         assert all(r == 0 for r in _linearised_on_solutions(pde, s.characteristic))
 
 

@@ -73,6 +73,10 @@ class ConservationLaw:
         lam = _multiplier_list(pde, self.multiplier)
         return divergence(comps, jet) - sp.Add(*[l * e for l, e in zip(lam, pde.equations)])
 
+    def verify(self, pde: PDE) -> bool:
+        r"""$D_t T + D_i X^i - \Lambda\cdot\Delta \equiv 0$ on the jet space."""
+        return _is_zero(self.residual(pde))
+
     def __str__(self) -> str:
         mult = ", ".join(f"{k}: {sp.sstr(v)}" for k, v in self.multiplier.items())
         flux = ", ".join(f"X^{x.name} = {sp.sstr(v)}" for x, v in self.fluxes.items())

@@ -49,6 +49,10 @@ class GeneralizedSymmetry:
         r"""$\mathrm{pr}\, v_Q(\Delta_\nu)$ reduced on solutions, one per equation (zeros)."""
         return linearised(pde, self.characteristic)
 
+    def verify(self, pde: PDE) -> bool:
+        r"""$\mathrm{pr}\, v_Q(\Delta) = 0$ on solutions."""
+        return all(r == 0 for r in self.residual(pde))
+
     def __str__(self) -> str:
         return ", ".join(f"Q_{u.name} = {sp.sstr(q)}" for u, q in self.characteristic.items())
 
