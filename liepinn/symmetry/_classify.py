@@ -174,6 +174,27 @@ def _grows(case: SymmetryAlgebra, base: SymmetryAlgebra) -> bool:
     return len(case.infinite) > len(base.infinite)
 
 
+def _point(conditions) -> dict | None:
+    try:
+        sol = sp.solve([c.lhs - c.rhs for c in conditions], [c.lhs for c in conditions], dict=True)
+    except (NotImplementedError, ValueError, TypeError):
+        return None
+    return sol[0] if len(sol) == 1 else None
+
+
+def _covers(wide: ClassificationCase, narrow: ClassificationCase) -> bool:
+    """True if `narrow` is a special case of `wide` (its conditions imply wide's) whose algebra
+    is no larger: then it adds nothing to the classification."""
+    if len(wide.conditions) >= len(narrow.conditions):
+        return False
+    at = _point(narrow.conditions)
+    if at is None or any(sp.simplify((c.lhs - c.rhs).xreplace(at)) != 0 for c in wide.conditions):
+        return False
+    a, b = wide.algebra, narrow.algebra
+    return (a.dimension >= b.dimension and len(a.infinite) >= len(b.infinite)
+            and (a.superposition is not None or b.superposition is None))
+
+
 def classify(pde: PDE, parameters: Sequence[str | sp.Symbol], *, max_cases: int = 24,
              case_timeout: float = 60.0, progress: Callable[[str], None] | None = None) -> Classification:
     r"""Classify the point symmetries of `pde` with respect to `parameters`.
@@ -241,6 +262,7 @@ def classify(pde: PDE, parameters: Sequence[str | sp.Symbol], *, max_cases: int 
                 explore(full, case_alg, sub, rest)
 
     explore((), generic, pde, params)
+    cases = [c for c in cases if not any(_covers(o, c) for o in cases if o is not c)]
     cases.sort(key=lambda c: (-c.dimension, -len(c.extras()), [default_sort_key(x) for x in c.conditions]))
     cases.append(ClassificationCase((), generic, generic=True))
     return Classification(pde, tuple(params), tuple(cases), tuple(checked), tuple(undecided))
