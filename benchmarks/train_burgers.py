@@ -122,8 +122,12 @@ def main(argv=None):
     ap.add_argument("--json", help="write the result here")
     ap.add_argument("--progress", action="store_true")
     ap.add_argument("--strategy", choices=sorted(STRATEGIES), default="multitaylor")
+    ap.add_argument("--second-phase", default=None, help="lbfgs, bfgs, ssbfgs or ssbroyden")
+    ap.add_argument("--lbfgs-steps", type=int, default=None, help="steps of the second phase")
     for f in Recipe.__dataclass_fields__.values():
         flag = "--" + f.name.replace("_", "-")
+        if f.name == "second_phase":
+            continue
         if f.type in ("bool",):
             ap.add_argument(flag, type=lambda s: s.lower() in ("1", "true", "yes"), default=None)
         elif f.type in ("int",):
@@ -139,7 +143,16 @@ def main(argv=None):
     args = ap.parse_args(argv)
     global STRATEGY
     STRATEGY = STRATEGIES[args.strategy]
-    changes = {f: getattr(args, f) for f in Recipe.__dataclass_fields__ if getattr(args, f) is not None}
+    changes = {f: getattr(args, f) for f in Recipe.__dataclass_fields__
+               if f != "second_phase" and getattr(args, f) is not None}
+    phase = RECIPES[args.recipe].second_phase
+    if args.second_phase is not None or args.lbfgs_steps is not None:
+        from liepinn.train._optimisers import second_phase_from_name
+
+        common = {k: getattr(phase, k) for k in ("steps", "dtype", "resample", "linesearch_steps")}
+        if args.lbfgs_steps is not None:
+            common["steps"] = args.lbfgs_steps
+        changes["second_phase"] = second_phase_from_name(args.second_phase or phase.name, **common)
     if changes.get("refinement") == "none":
         changes["refinement"] = None
     recipe = RECIPES[args.recipe].replace(**changes)

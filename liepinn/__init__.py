@@ -81,7 +81,16 @@ if TYPE_CHECKING:
     from .reference import load_mat as load_mat
     from .reference import solve_reference as solve_reference
 
-    # runs: the spec, its assembly, the training directory
+    # training: the second phase after Adam
+    from .train import BFGS as BFGS
+    from .train import LBFGS as LBFGS
+    from .train import SSBFGS as SSBFGS
+    from .train import SSBroyden as SSBroyden
+
+    # runs: the spec, its assembly, the networks, the training directory
+    from .runs import DeepONetNetwork as DeepONetNetwork
+    from .runs import MLPNetwork as MLPNetwork
+    from .runs import PeriodicMLP as PeriodicMLP
     from .runs import Assembly as Assembly
     from .runs import Recipe as Recipe
     from .runs import RunSpec as RunSpec

@@ -21,7 +21,7 @@ from liepinn.losses import (
 )
 from liepinn.runs import Recipe, RunSpec
 
-TINY = Recipe(width=8, depth=2, n_collocation=32, steps=20, lbfgs_steps=0, log_every=10)
+TINY = Recipe(width=8, depth=2, n_collocation=32, steps=20, second_phase=None, log_every=10)
 
 
 @pytest.mark.parametrize("loss", [

@@ -232,7 +232,7 @@ def test_train_with_bfgs_phase():
 def test_recipe_builds_and_trains_a_hard_constrained_pinn():
     from liepinn.runs import RECIPES, Recipe
 
-    recipe = Recipe(width=8, depth=2, n_collocation=64, steps=40, lbfgs_steps=0, log_every=20,
+    recipe = Recipe(width=8, depth=2, n_collocation=64, steps=40, second_phase=None, log_every=20,
                     refinement="rad", refine_every=20, refine_candidates=256, fourier_features=4)
     assert Recipe.from_json(recipe.to_json()) == recipe
     assert isinstance(RECIPES["burgers"], Recipe)

@@ -22,9 +22,9 @@ import os
 
 # Recipe fields set by the main options (or renamed): field -> flag
 _MAIN = {"width": "--width", "depth": "--depth", "n_collocation": "--n-collocation",
-         "steps": "--steps", "lbfgs_steps": "--lbfgs-steps", "adam_float64": "--float64"}
-_RENAMED = {"float64": "--lbfgs-float64", "learning_rate": "--learning-rate"}
-_CHOICES = {"refinement": ("none", "rad", "rar"), "quasi_newton": ("lbfgs", "bfgs", "ssbfgs")}
+         "steps": "--steps", "adam_float64": "--float64"}
+_RENAMED = {"learning_rate": "--learning-rate"}
+_CHOICES = {"refinement": ("none", "rad", "rar")}
 _HELP = {
     "activation": "activation function",
     "fourier_features": "random Fourier features of the inputs (0: none)",
@@ -38,9 +38,6 @@ _HELP = {
     "refine_candidates": "candidate points per refinement",
     "learning_rate": "Adam learning rate (decayed exponentially to decay * lr)",
     "decay": "final / initial Adam learning rate",
-    "lbfgs_memory": "L-BFGS memory",
-    "quasi_newton": "second phase: lbfgs, bfgs (dense) or ssbfgs (self-scaled dense)",
-    "float64": "run the L-BFGS phase in float64",
     "log_every": "log the loss terms every this many steps",
     "max_time": "stop training after this many seconds ('none': no limit)",
 }
@@ -95,6 +92,7 @@ def _recipe_options(group) -> None:
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     from .. import cli
+    from ..train._optimisers import second_phase_names
     from ..losses import Residual
     from ..losses._variants import form_names, normaliser_names, variant_names
 
@@ -133,7 +131,17 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                       help="base recipe of liepinn.runs.RECIPES (default: the problem's, else 'default')")
     main.add_argument("--n-collocation", type=int, default=None, help="interior collocation points (default: the recipe's)")
     main.add_argument("--steps", type=int, default=None, help="Adam steps (default: the recipe's)")
-    main.add_argument("--lbfgs-steps", type=int, default=None, help="L-BFGS steps after Adam (default: the recipe's)")
+    main.add_argument("--lbfgs-steps", type=int, default=None,
+                      help="steps of the second phase after Adam (0: none; default: the recipe's)")
+    main.add_argument("--second-phase", "--quasi-newton", dest="second_phase", default=None,
+                      choices=second_phase_names(),
+                      help="the method after Adam: lbfgs, bfgs (dense), ssbfgs / ssbroyden (self-scaled, "
+                           "dense, strong-Wolfe line search) (default: the recipe's)")
+    main.add_argument("--lbfgs-memory", type=int, default=None, help="L-BFGS memory (default: the recipe's)")
+    main.add_argument("--lbfgs-float64", action=argparse.BooleanOptionalAction, default=None,
+                      help="run the second phase in float64 (default: the recipe's)")
+    main.add_argument("--lbfgs-resample", action=argparse.BooleanOptionalAction, default=None,
+                      help="keep refining the collocation points in the second phase (default: the recipe's)")
     main.add_argument("--width", type=int, default=None, help="network width (default: the recipe's)")
     main.add_argument("--depth", type=int, default=None, help="hidden layers (default: the recipe's)")
     main.add_argument("--float64", action="store_true", help="train every phase in float64")
@@ -155,6 +163,36 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     other.add_argument("--no-plots", action="store_true", help="write no PNG plots")
     other.add_argument("--quiet", action="store_true", help="no progress output")
     return p
+
+
+def _second_phase(base, args):
+    """The recipe's second phase with the command line's changes (None: Adam only)."""
+    from ..train import LBFGS
+    from ..train._optimisers import second_phase_from_name
+
+    for flag, v, lo in (("--lbfgs-steps", args.lbfgs_steps, 0), ("--lbfgs-memory", args.lbfgs_memory, 1)):
+        if v is not None and v < lo:
+            raise ValueError(f"{flag} must be >= {lo}, got {v}")
+    method = args.second_phase or (LBFGS.name if base is None else base.name)
+    settings = {} if base is None else {k: v for k, v in base.to_json().items() if k != "method"}
+    if base is None:
+        settings["dtype"] = "float64"
+    if base is not None and base.name != method:  # another method: keep the common settings only
+        settings = {k: settings[k] for k in ("steps", "dtype", "resample", "linesearch_steps")}
+    if args.lbfgs_memory is not None:
+        if method != LBFGS.name:
+            raise ValueError(f"--lbfgs-memory applies to the lbfgs second phase, not {method}")
+        settings["memory"] = args.lbfgs_memory
+    for key, v in (("steps", args.lbfgs_steps), ("resample", args.lbfgs_resample)):
+        if v is not None:
+            settings[key] = v
+    if args.lbfgs_float64 is not None:
+        settings["dtype"] = "float64" if args.lbfgs_float64 else None
+    if args.float64:
+        settings["dtype"] = "float64"
+    if not settings.get("steps"):
+        return None
+    return second_phase_from_name(method, **settings)
 
 
 def settings_from_args(args):
@@ -191,13 +229,13 @@ def settings_from_args(args):
         v = getattr(args, field if field != "adam_float64" else "float64")
         if field == "adam_float64":
             if v:
-                changes["adam_float64"] = changes["float64"] = True
+                changes["adam_float64"] = True
             continue
         if v is not None:
             changes[field] = v
-    checks = {"n_collocation": 1, "steps": 0, "lbfgs_steps": 0, "width": 1, "depth": 1, "log_every": 1,
-              "refine_every": 1, "refine_candidates": 1, "lbfgs_memory": 1, "fourier_features": 0,
-              "resample_every": 1}
+    changes["second_phase"] = _second_phase(RECIPES[name].second_phase, args)
+    checks = {"n_collocation": 1, "steps": 0, "width": 1, "depth": 1, "log_every": 1,
+              "refine_every": 1, "refine_candidates": 1, "fourier_features": 0, "resample_every": 1}
     for field, lo in checks.items():
         v = changes.get(field)
         if v is not None and v < lo:
@@ -246,8 +284,9 @@ def _summary(s) -> str:
     refine = f", {r.refinement.upper()} every {r.refine_every}" if r.refinement else ""
     return (f"{s.problem}: {loss}; {s.constraints} constraints; {r.width}x{r.depth} {r.activation}; "
             f"{r.n_collocation} {r.sampler} points{refine}; Adam {r.steps} + "
-            f"{'L-BFGS' if r.quasi_newton == 'lbfgs' else r.quasi_newton} {r.lbfgs_steps}"
-            f"{' (float64)' if r.float64 else ''}{', all float64' if r.adam_float64 else ''}; {seeds}")
+            f"{'no second phase' if r.second_phase is None else type(r.second_phase).__name__} {r.lbfgs_steps}"
+            f"{' (float64)' if r.second_phase is not None and r.second_phase.dtype == 'float64' else ''}"
+            f"{', all float64' if r.adam_float64 else ''}; {seeds}")
 
 
 def run(args) -> int:

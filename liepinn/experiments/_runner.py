@@ -75,11 +75,13 @@ def sweep_defaults(problem: str):
     terms for one initial condition; a 64 x 3 DeepONet, 3000 + 500 steps and 16 training ICs
     for a family of them."""
     from ..runs import Recipe, RunSpec
+    from ..train import LBFGS
 
+    lbfgs = LBFGS(steps=500, memory=20, dtype="float64")
     if is_conditioned(load_problem(problem)):
-        recipe = Recipe(width=64, depth=3, steps=3000, lbfgs_steps=500, learning_rate=1e-3, lbfgs_memory=20)
+        recipe = Recipe(width=64, depth=3, steps=3000, second_phase=lbfgs, learning_rate=1e-3)
         return RunSpec(problem, recipe=recipe, constraints="soft", n_initial=64, n_boundary=0, n_ics=16)
-    recipe = Recipe(width=32, depth=3, steps=2000, lbfgs_steps=500, learning_rate=1e-3, lbfgs_memory=20)
+    recipe = Recipe(width=32, depth=3, steps=2000, second_phase=lbfgs, learning_rate=1e-3)
     return RunSpec(problem, recipe=recipe, constraints="soft", n_initial=128, n_boundary=64)
 
 

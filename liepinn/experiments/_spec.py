@@ -170,6 +170,7 @@ class RunConfig:
         network size and optimiser of the record; one seed)."""
         from ..problems import is_conditioned, load_problem
         from ..runs import DeepONetNetwork, MLPNetwork, PeriodicMLP, Recipe, RunSpec
+        from ..train import LBFGS
 
         o = self.option
         kind = self.network
@@ -181,10 +182,11 @@ class RunConfig:
                                                         harmonics=int(o("harmonics")))}
         if kind not in networks:
             raise ValueError(f"network must be auto, {', '.join(networks)}; got {self.network!r}")
+        second = None if self.lbfgs_steps == 0 else LBFGS(
+            steps=self.lbfgs_steps, memory=20, dtype="float64" if o("lbfgs_float64") else None)
         recipe = Recipe(width=self.width, depth=self.depth, n_collocation=self.n_collocation,
                         sampler=self.sampler, steps=self.steps, learning_rate=self.lr, decay=0.1,
-                        lbfgs_steps=self.lbfgs_steps, lbfgs_memory=20, float64=bool(o("lbfgs_float64")),
-                        adam_float64=bool(self.float64), log_every=int(o("log_every")))
+                        second_phase=second, adam_float64=bool(self.float64), log_every=int(o("log_every")))
         return RunSpec(problem=self.problem, problem_id=self.problem_id, recipe=recipe, loss=self.loss(),
                        seeds=(self.seed,), constraints="soft", n_initial=self.n_initial,
                        n_boundary=self.n_boundary, ic_weight=float(o("ic_weight")), bc_weight=float(o("bc_weight")),

@@ -17,10 +17,15 @@ from typing import Any
 import jax.random as jr
 
 from ..nn._networks import Chain, FourierFeatures, HardConstraint, MLP, Normalise
-from ..train._loop import TrainResult, train
+from ..train import LBFGS, AbstractSecondPhase, TrainResult, train
+from ..train._optimisers import second_phase_from_json, second_phase_from_legacy
 from ..train._sampling import RAD, RAR, Collocation, Grid, LatinHypercube, Sobol, Uniform
 
 __all__ = ["Recipe", "RECIPES"]
+
+# fields of recipes stored before `second_phase` -> the old option of `liepinn.train.train`
+_LEGACY = {"lbfgs_steps": "lbfgs_steps", "lbfgs_memory": "lbfgs_memory", "quasi_newton": "quasi_newton",
+           "lbfgs_resample": "lbfgs_resample", "float64": None}
 
 _SAMPLERS = {"sobol": Sobol, "lhs": LatinHypercube, "uniform": Uniform, "grid": Grid}
 
@@ -36,12 +41,12 @@ class Recipe:
     ``"uniform"``, ``"grid"``), resampled every ``resample_every`` steps, and
     residual-based refinement ``refinement`` (``None``, ``"rad"`` or ``"rar"``) every
     ``refine_every`` Adam steps with ``refine_k``, ``refine_c`` (RAD density
-    |r|^k / E|r|^k + c) from ``refine_candidates`` candidates; with ``lbfgs_resample``
-    the refinement continues during L-BFGS (restarting its memory each time).
+    |r|^k / E|r|^k + c) from ``refine_candidates`` candidates.
     Optimiser: ``steps`` Adam steps from ``learning_rate`` decayed exponentially to
-    ``decay * learning_rate``, then ``lbfgs_steps`` L-BFGS iterations (memory
-    ``lbfgs_memory``) in float64 when ``float64``; ``adam_float64`` runs Adam in float64 too.
-    ``max_time`` (seconds) stops at the first chunk boundary after it.
+    ``decay * learning_rate``, then ``second_phase`` (a `liepinn.train` second phase such as
+    ``LBFGS(steps=5000, memory=50, dtype="float64")``, ``SSBroyden(...)``; None: Adam only;
+    its ``resample`` continues the refinement inside it); ``adam_float64`` runs Adam in
+    float64 too. ``max_time`` (seconds) stops at the first chunk boundary after it.
     """
 
     width: int = 20
@@ -57,14 +62,10 @@ class Recipe:
     refine_k: float = 1.0
     refine_c: float = 1.0
     refine_candidates: int = 50_000
-    lbfgs_resample: bool = False
     steps: int = 1000
     learning_rate: float = 1e-3
     decay: float = 0.1
-    lbfgs_steps: int = 5000
-    lbfgs_memory: int = 50
-    quasi_newton: str = "lbfgs"
-    float64: bool = True
+    second_phase: AbstractSecondPhase | None = LBFGS(steps=5000, memory=50, dtype="float64")
     adam_float64: bool = False
     log_every: int = 100
     max_time: float | None = None
@@ -72,17 +73,38 @@ class Recipe:
     def __post_init__(self):
         if self.sampler not in _SAMPLERS:
             raise ValueError(f"sampler must be one of {sorted(_SAMPLERS)}; got {self.sampler!r}")
+        if self.second_phase is not None and not isinstance(self.second_phase, AbstractSecondPhase):
+            raise TypeError(f"second_phase must be a liepinn.train second phase (LBFGS(...), SSBroyden(...), ...) "
+                            f"or None; got {self.second_phase!r}")
         if self.refinement not in (None, "rad", "rar"):
             raise ValueError(f"refinement must be None, 'rad' or 'rar'; got {self.refinement!r}")
 
     def replace(self, **changes) -> "Recipe":
         return dataclasses.replace(self, **changes)
 
+    @property
+    def lbfgs_steps(self) -> int:
+        """Steps of the second phase (0 without one)."""
+        return 0 if self.second_phase is None else self.second_phase.steps
+
     def to_json(self) -> dict:
-        return dataclasses.asdict(self)
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        d["second_phase"] = None if self.second_phase is None else self.second_phase.to_json()
+        return d
 
     @classmethod
     def from_json(cls, d: dict) -> "Recipe":
+        """Inverse of `to_json`; also reads recipes stored before the second phase was an object
+        (`lbfgs_steps`, `lbfgs_memory`, `quasi_newton`, `float64`, `lbfgs_resample`)."""
+        d = dict(d)
+        legacy = {k: d.pop(k) for k in _LEGACY if k in d}
+        if "second_phase" in d:
+            d["second_phase"] = second_phase_from_json(d["second_phase"])
+        elif legacy:
+            float64 = legacy.pop("float64", True)
+            d["second_phase"] = second_phase_from_legacy(
+                lbfgs_dtype="float64" if float64 else None,
+                **{_LEGACY[k]: v for k, v in legacy.items() if _LEGACY[k] is not None})
         return cls(**d)
 
     def model(
@@ -129,12 +151,7 @@ class Recipe:
             steps=self.steps,
             learning_rate=self.learning_rate,
             decay=self.decay,
-            lbfgs_steps=self.lbfgs_steps,
-            lbfgs_memory=self.lbfgs_memory,
-            quasi_newton=self.quasi_newton,
-            lbfgs_resample=self.lbfgs_resample,
-            # no L-BFGS phase: the model stays in its Adam precision
-            lbfgs_dtype="float64" if self.float64 and self.lbfgs_steps else None,
+            second_phase=self.second_phase,
             dtype="float64" if self.adam_float64 else None,
             log_every=self.log_every,
             max_time=self.max_time,
@@ -160,6 +177,6 @@ RECIPES: dict[str, Recipe] = {
         width=20, depth=8, n_collocation=4096, sampler="sobol",
         refinement="rad", refine_every=500, refine_k=1.0, refine_c=1.0, refine_candidates=50_000,
         steps=1000, learning_rate=1e-3, decay=0.1,
-        lbfgs_steps=14_000, lbfgs_memory=50, float64=True, max_time=570.0,
+        second_phase=LBFGS(steps=14_000, memory=50, dtype="float64"), max_time=570.0,
     ),
 }
