@@ -42,7 +42,12 @@ if TYPE_CHECKING:
     from .problems import Dirichlet as Dirichlet
     from .problems import Neumann as Neumann
     from .problems import Periodic as Periodic
+    from .problems import IllPosedWarning as IllPosedWarning
+    from .problems import IncompatibleDataWarning as IncompatibleDataWarning
     from .problems import Problem as Problem
+    from .problems import ProblemDefinitionError as ProblemDefinitionError
+    from .problems import ProblemDefinitionWarning as ProblemDefinitionWarning
+    from .problems import check_problem_definition as check_problem_definition
     from .problems import SineSeries as SineSeries
     from .problems import list_entries as list_entries
     from .problems import load_entry as load_entry

@@ -8,6 +8,11 @@ from ._catalogue import CatalogueEntry as CatalogueEntry
 from ._catalogue import UnknownEntryError as UnknownEntryError
 from ._catalogue import list_entries as list_entries
 from ._catalogue import load_entry as load_entry
+from ._checks import IllPosedWarning as IllPosedWarning
+from ._checks import IncompatibleDataWarning as IncompatibleDataWarning
+from ._checks import ProblemDefinitionError as ProblemDefinitionError
+from ._checks import ProblemDefinitionWarning as ProblemDefinitionWarning
+from ._checks import check_problem_definition as check_problem_definition
 from ._problem import AbstractBoundary as AbstractBoundary
 from ._problem import AbstractInitialFamily as AbstractInitialFamily
 from ._problem import Bounds as Bounds
@@ -23,7 +28,9 @@ from ._registry import problem_id as problem_id
 from ._registry import register_problem as register_problem
 
 __all__ = [
-    "AbstractBoundary", "AbstractInitialFamily", "Bounds", "CatalogueEntry", "Dirichlet", "Neumann",
-    "Periodic", "Problem", "SineSeries", "UnknownEntryError", "fingerprint", "is_conditioned",
-    "list_entries", "load_entry", "load_problem", "problem_id", "register_problem",
+    "AbstractBoundary", "AbstractInitialFamily", "Bounds", "CatalogueEntry", "Dirichlet",
+    "IllPosedWarning", "IncompatibleDataWarning", "Neumann", "Periodic", "Problem",
+    "ProblemDefinitionError", "ProblemDefinitionWarning", "SineSeries", "UnknownEntryError",
+    "check_problem_definition", "fingerprint", "is_conditioned", "list_entries", "load_entry",
+    "load_problem", "problem_id", "register_problem",
 ]

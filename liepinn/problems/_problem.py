@@ -11,7 +11,6 @@ import abc
 import dataclasses
 import functools
 import math
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -267,6 +266,8 @@ class Problem:
     - `initial_family`: optional random family of initial conditions (e.g. `SineSeries`).
     - `description`: one line for humans.
 
+    Construction checks types and names only; `check()` (called by the assembly before any
+    compute) checks the mathematics: the exact solution, the data at the corners, the signs.
     Expressions may be sympy or strings (parsed safely, no eval). Instances are immutable;
     `replace(...)` and `with_initial(...)` return new ones.
     """
@@ -357,7 +358,6 @@ class Problem:
                             f"got {type(self.initial_family).__name__}")
         if self.exact is not None:
             set_("exact", self._conditions(self.exact, "exact solution", allowed=set(indep), complete=True))
-        self._check_consistency()
 
     def _conditions(self, values, what: str, *, allowed: set[str], complete: bool) -> dict[str, sp.Expr]:
         where = f"problem {self.name!r}: {what}"
@@ -394,30 +394,15 @@ class Problem:
             out[d] = e
         return out
 
-    def _check_consistency(self):
-        """Warn (do not fail) when initial data disagree with the boundary condition at t0."""
-        if self.initial is None or len(self.space) != 1:
-            return
-        x = self.space[0]
-        lo, hi = (float(b) for b in self.domain[x])
-        ends = np.array([lo, hi])
-        for d, e in self.initial.items():
-            f = sp.lambdify(sp.Symbol(x), e, "numpy")
-            vals = np.broadcast_to(np.asarray(f(ends), float), (2,))
-            if isinstance(self.boundary, Periodic):
-                bad = not np.isclose(vals[0], vals[1], rtol=1e-8, atol=1e-8)
-                msg = f"u({lo}) = {vals[0]:.3g} but u({hi}) = {vals[1]:.3g} (not periodic)"
-            elif isinstance(self.boundary, Dirichlet):
-                g = sp.lambdify([sp.Symbol(v) for v in self.independent], self.boundary.values[d], "numpy")
-                t0 = float(self.domain[self.time][0])
-                pts = [ends if v == x else np.full(2, t0) for v in self.independent]
-                want = np.broadcast_to(np.asarray(g(*pts), float), (2,))
-                bad = not np.allclose(vals, want, rtol=1e-8, atol=1e-8)
-                msg = f"initial values {vals} at the ends differ from the Dirichlet data {want}"
-            else:
-                continue
-            if bad:
-                warnings.warn(f"problem {self.name!r}, {d}: {msg}", stacklevel=3)
+    def check(self, *, constraints: str | None = None) -> list[Warning]:
+        """Check the definition before any compute: the exact solution against the PDE and the
+        data, the initial against the boundary data, well-posed signs (`check_problem_definition`).
+
+        Emits and returns the warnings; raises `ProblemDefinitionError` (a `ValueError`) on errors.
+        """
+        from ._checks import check_problem_definition, emit
+
+        return emit(check_problem_definition(self, constraints=constraints), stacklevel=2)
 
     # -- facts ---------------------------------------------------------------------------
     @property
