@@ -65,6 +65,7 @@ if TYPE_CHECKING:
     from .losses import GPINN as GPINN
     from .losses import AbstractVariant as AbstractVariant
     from .losses import CoefficientScale as CoefficientScale
+    from .losses import ConservedQuantity as ConservedQuantity
     from .losses import Degeneracy as Degeneracy
     from .losses import Evolutionary as Evolutionary
     from .losses import InitialBalance as InitialBalance

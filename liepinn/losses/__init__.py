@@ -14,6 +14,8 @@ from ._variants import NoScaling as NoScaling
 from ._variants import Prolonged as Prolonged
 from ._variants import Residual as Residual
 from ._variants import Symmetry as Symmetry
+from ._conserved import ConservedLoss as ConservedLoss
+from ._conserved import ConservedQuantity as ConservedQuantity
 from ._pinn import (
     EVOLUTIONARY as EVOLUTIONARY,
     NORMALISATION_RULE as NORMALISATION_RULE,
@@ -35,7 +37,7 @@ from ..symmetry._degeneracy import (
 
 __all__ = [
     "AbstractForm", "AbstractNormaliser", "AbstractVariant", "CoefficientScale", "Evolutionary", "GPINN",
-    "InitialBalance", "NoScaling", "Prolonged", "Residual", "Symmetry",
+    "InitialBalance", "NoScaling", "Prolonged", "Residual", "Symmetry", "ConservedLoss", "ConservedQuantity",
     "Degeneracy",
     "Lowered",
     "lower",
