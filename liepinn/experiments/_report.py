@@ -5,7 +5,11 @@ than the seed-to-seed spread is decided by Welch's unequal-variance t-test on lo
 relative L2 error (errors are roughly log-normal across seeds; the log makes the test about
 ratios), two-sided, at level `alpha` (default 0.05), against the plain PINN (`residual`) and,
 when present, the compute-matched arm. With few seeds the test has little power: a
-difference reported as "within the spread" is not evidence of no effect.
+difference reported as "within the spread" is not evidence of no effect. Below `MIN_SEEDS`
+(3) seeds in either arm no test is made at all ("too few seeds"): two values per arm give a
+variance estimate with one degree of freedom, and the t-test's error rates then rest entirely
+on the normality assumption. With one seed an arm has no spread: the table shows the single
+value without "± 0" and no interval comparison.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from ._spec import MATCHED, VARIANTS, Residual
 from ._store import RunRecord
 
 _VARIANT_ORDER = {v: i for i, v in enumerate(VARIANTS)}
+MIN_SEEDS = 3  # fewest seeds per arm for a significance statement
 
 
 @dataclass(frozen=True)
@@ -38,7 +43,7 @@ class Row:
     steps: int
     seeds: int
     rel_l2_mean: float
-    rel_l2_std: float
+    rel_l2_std: float  # sample std over seeds (ddof=1); nan with one seed
     rel_l2_median: float
     rel_l2_min: float
     rel_l2_max: float
@@ -65,13 +70,19 @@ class Comparison:
     arm: str
     baseline: str
     ratio: float  # geometric-mean error of arm / baseline (< 1: arm better)
-    p_value: float
+    p_value: float  # nan when too few seeds
     significant: bool
-    intervals_overlap: bool  # mean +- std intervals of rel L2 overlap
+    intervals_overlap: bool | None  # mean +- std intervals of rel L2 overlap; None: an arm has 1 seed
+    seeds: tuple[int, int] = (0, 0)  # finite runs of (arm, baseline)
+
+    @property
+    def too_few_seeds(self) -> bool:
+        """Fewer than `MIN_SEEDS` seeds in either arm: no significance statement."""
+        return min(self.seeds) < MIN_SEEDS
 
 
 def _std(x: np.ndarray) -> float:
-    return float(np.std(x, ddof=1)) if x.size > 1 else 0.0
+    return float(np.std(x, ddof=1)) if x.size > 1 else math.nan
 
 
 def _arm_sort_key(label: str, variant: str) -> tuple:
@@ -144,19 +155,24 @@ def compare_arms(rows: Sequence[Row], *, alpha: float = 0.05) -> list[Comparison
                 a, b = arm.log10_rel_l2, base.log10_rel_l2
                 if not a or not b:
                     continue
-                p = _welch(a, b)
+                few = min(len(a), len(b)) < MIN_SEEDS
+                p = math.nan if few else _welch(a, b)
                 ratio = 10 ** (float(np.mean(a)) - float(np.mean(b)))
-                lo_a, hi_a = arm.rel_l2_mean - arm.rel_l2_std, arm.rel_l2_mean + arm.rel_l2_std
-                lo_b, hi_b = base.rel_l2_mean - base.rel_l2_std, base.rel_l2_mean + base.rel_l2_std
-                overlap = not (hi_a < lo_b or hi_b < lo_a)
+                overlap = None
+                if len(a) > 1 and len(b) > 1:
+                    lo_a, hi_a = arm.rel_l2_mean - arm.rel_l2_std, arm.rel_l2_mean + arm.rel_l2_std
+                    lo_b, hi_b = base.rel_l2_mean - base.rel_l2_std, base.rel_l2_mean + base.rel_l2_std
+                    overlap = not (hi_a < lo_b or hi_b < lo_a)
                 out.append(Comparison(problem, n_ics, samples, arm.label, base.label, ratio, p,
-                                      bool(math.isfinite(p) and p < alpha), overlap))
+                                      bool(math.isfinite(p) and p < alpha), overlap, (len(a), len(b))))
     return out
 
 
 def _fmt(m: float, s: float, digits: int = 3) -> str:
     if not math.isfinite(m):
         return "n/a"
+    if not math.isfinite(s):  # one seed: no spread to show
+        return f"{m:.{digits}g} (one run)"
     return f"{m:.{digits}g} ± {s:.2g}"
 
 
@@ -202,14 +218,20 @@ def markdown_report(rows: Sequence[Row], comparisons: Sequence[Comparison], *,
                 f"seeds, two-sided, level {alpha:g}; 'ratio' is the geometric-mean error of the arm "
                 "over the baseline (< 1: the arm is better); 'intervals' says whether the "
                 "mean ± std intervals overlap. No correction for multiple comparisons: with many "
-                "rows, some 'yes' at p near the level are expected by chance.", "",
+                f"rows, some 'yes' at p near the level are expected by chance. Below {MIN_SEEDS} seeds "
+                "in either arm no test is made ('too few seeds').", "",
                 "| samples | arm | baseline | ratio | p (Welch) | exceeds spread | intervals |",
                 "|---:|---|---|---:|---:|---|---|"]
             for c in comps:
-                verdict = ("**yes, better**" if c.ratio < 1 else "**yes, worse**") if c.significant else "no"
+                if c.too_few_seeds:
+                    verdict = f"too few seeds ({c.seeds[0]} and {c.seeds[1]}; need {MIN_SEEDS} per arm)"
+                else:
+                    verdict = ("**yes, better**" if c.ratio < 1 else "**yes, worse**") if c.significant else "no"
                 p = f"{c.p_value:.3g}" if math.isfinite(c.p_value) else "n/a"
+                intervals = ("n/a (one run)" if c.intervals_overlap is None
+                             else "overlap" if c.intervals_overlap else "disjoint")
                 lines.append(f"| {c.samples} | {c.arm} | {c.baseline} | {c.ratio:.3g} | {p} | {verdict} | "
-                             f"{'overlap' if c.intervals_overlap else 'disjoint'} |")
+                             f"{intervals} |")
             lines.append("")
             lines += _statement(comps)
             lines.append("")
@@ -217,10 +239,18 @@ def markdown_report(rows: Sequence[Row], comparisons: Sequence[Comparison], *,
 
 
 def _statement(comps: Sequence[Comparison]) -> list[str]:
-    sig = [c for c in comps if c.significant]
+    tested = [c for c in comps if not c.too_few_seeds]
+    few = (f"Too few seeds for a significance statement on {len(comps) - len(tested)} of {len(comps)} "
+           f"comparisons (fewer than {MIN_SEEDS} per arm): their ratios are single observations, not "
+           "evidence either way.")
+    if not tested:
+        return [f"Too few seeds for a significance statement (fewer than {MIN_SEEDS} per arm): the ratios "
+                "above are single observations, not evidence either way."]
+    sig = [c for c in tested if c.significant]
+    head = [few] if len(tested) < len(comps) else []
     if not sig:
-        return ["No difference between arms exceeds the seed-to-seed spread."]
-    out = ["Differences larger than the seed-to-seed spread:"]
+        return head + ["No difference between arms exceeds the seed-to-seed spread."]
+    out = head + ["Differences larger than the seed-to-seed spread:"]
     for c in sig:
         word = "lower" if c.ratio < 1 else "higher"
         out.append(f"- n={c.samples}: {c.arm} has {word} error than {c.baseline} "
@@ -290,7 +320,7 @@ def plot_setting(rows: Sequence[Row], out_dir: str | os.PathLike, problem: str,
         # a small horizontal offset keeps error bars of different arms apart
         x = x * (1 + 0.025 * (k - (len(arms) - 1) / 2))
         m = np.array([r.rel_l2_mean for r in pts])
-        s = np.array([r.rel_l2_std for r in pts])
+        s = np.nan_to_num(np.array([r.rel_l2_std for r in pts]))  # one seed: no bar
         lower = np.minimum(s, m * 0.999)  # log axis: keep the lower bar above zero
         ax.errorbar(x, m, yerr=[lower, s], marker=markers[k % len(markers)], capsize=3, label=label,
                     linestyle="--" if variant == MATCHED else "-")
@@ -303,16 +333,20 @@ def plot_setting(rows: Sequence[Row], out_dir: str | os.PathLike, problem: str,
         pts = sorted((r for r in sub if r.label == label and math.isfinite(r.wall_mean)), key=lambda r: r.samples)
         if not pts:
             continue
+        xs = [_nz(r.wall_std) for r in pts]
+        ys = [_nz(r.rel_l2_std) for r in pts]
         ax.errorbar([r.wall_mean for r in pts], [r.rel_l2_mean for r in pts],
-                    xerr=[r.wall_std for r in pts],
-                    yerr=[[min(r.rel_l2_std, r.rel_l2_mean * 0.999) for r in pts], [r.rel_l2_std for r in pts]],
+                    xerr=[[min(e, r.wall_mean * 0.999) for e, r in zip(xs, pts)], xs],
+                    yerr=[[min(e, r.rel_l2_mean * 0.999) for e, r in zip(ys, pts)], ys],
                     marker=markers[k % len(markers)], capsize=3, label=label,
                     linestyle="--" if variant == MATCHED else "-")
         for r in pts:
             ax.annotate(str(r.samples), (r.wall_mean, r.rel_l2_mean), fontsize=7,
                         xytext=(3, 3), textcoords="offset points")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    _log_axis(ax, "x", [r.wall_mean for r in sub if math.isfinite(r.wall_mean)]
+              + [r.wall_mean + _nz(r.wall_std) for r in sub if math.isfinite(r.wall_mean)]
+              + [max(r.wall_mean - _nz(r.wall_std), r.wall_mean * 0.5) for r in sub if math.isfinite(r.wall_mean)])
+    _log_axis(ax, "y", _y_extent(sub))
     ax.set_xlabel("wall time per run, s (labels: nominal points)")
     ax.set_ylabel("relative L2 error")
     ax.set_title(f"{name}: error vs wall time")
@@ -342,7 +376,7 @@ def plot_ics(rows: Sequence[Row], out_dir: str | os.PathLike, problem: str, samp
         pts = sorted((r for r in sub if r.label == label), key=lambda r: r.n_ics)
         x = np.array([r.n_ics for r in pts], float) * (1 + 0.025 * (k - (len(arms) - 1) / 2))
         m = np.array([r.rel_l2_mean for r in pts])
-        s = np.array([r.rel_l2_std for r in pts])
+        s = np.nan_to_num(np.array([r.rel_l2_std for r in pts]))
         line = ax.errorbar(x, m, yerr=[np.minimum(s, m * 0.999), s], marker=markers[k % len(markers)],
                            capsize=3, label=label, linestyle="--" if variant == MATCHED else "-")
         tr = np.array([r.train_ics_mean for r in pts])
@@ -355,13 +389,69 @@ def plot_ics(rows: Sequence[Row], out_dir: str | os.PathLike, problem: str, samp
                     Path(out_dir) / f"error_vs_ics_{problem}_n{samples}.png")]
 
 
+def _nz(v: float) -> float:
+    return v if math.isfinite(v) else 0.0
+
+
+def _y_extent(rows: Sequence[Row]) -> list[float]:
+    """The values a log error axis must show: means, bars, and the training-IC errors."""
+    out = []
+    for r in rows:
+        if math.isfinite(r.rel_l2_mean):
+            out += [r.rel_l2_mean, r.rel_l2_mean + _nz(r.rel_l2_std),
+                    max(r.rel_l2_mean - _nz(r.rel_l2_std), r.rel_l2_mean * 0.001)]
+        if math.isfinite(r.train_ics_mean):
+            out.append(r.train_ics_mean)
+    return out
+
+
+def log_ticks(lo: float, hi: float) -> list[float]:
+    """At least two round tick values in [lo, hi] (0 < lo <= hi) for a log axis: powers of ten
+    when the range spans decades, else 1-2-5 steps, else every digit, else 3 rounded values."""
+    if not (0 < lo <= hi and math.isfinite(hi)):
+        raise ValueError(f"log ticks need 0 < lo <= hi, got {lo}, {hi}")
+    decades = range(math.floor(math.log10(lo)) - 1, math.ceil(math.log10(hi)) + 1)
+    for subs in ((1,), (1, 2, 5), tuple(range(1, 10))):
+        ticks = [m * 10.0**e for e in decades for m in subs if lo * (1 - 1e-9) <= m * 10.0**e <= hi * (1 + 1e-9)]
+        if len(ticks) >= (3 if len(subs) < 9 else 2):
+            return ticks
+    vals = np.geomspace(lo, hi, 3)
+    for digits in range(2, 17):  # as few digits as keep the values distinct
+        ticks = sorted({float(f"{v:.{digits}g}") for v in vals})
+        if len(ticks) == len(set(vals)):
+            break
+    return ticks
+
+
+def _log_axis(ax, which: str, values: Sequence[float], ticks: Sequence[float] | None = None) -> None:
+    """Log scale with padded limits (one value: a factor 2 each side, else 1.25) and labelled
+    ticks: `ticks`, else `log_ticks` over the shown range, so at least two carry numbers."""
+    import matplotlib.ticker as mticker
+
+    vals = [float(v) for v in values if math.isfinite(v) and v > 0]
+    if not vals:
+        return
+    lo, hi = min(vals), max(vals)
+    pad = 2.0 if hi <= lo * 1.01 else 1.25
+    lo, hi = lo / pad, hi * pad
+    getattr(ax, f"set_{which}scale")("log")
+    axis = getattr(ax, f"{which}axis")
+    axis.set_major_locator(mticker.FixedLocator(list(ticks) if ticks is not None else log_ticks(lo, hi)))
+    axis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_locator(mticker.NullLocator())
+    getattr(ax, f"set_{which}lim")(lo, hi)
+
+
 def _finish(plt, fig, ax, ticks, xlabel: str, ylabel: str, title: str, path: Path) -> Path:
-    """Log-log axes with `ticks` labelled on x, grid, legend; saved to `path` and closed."""
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xticks(ticks)
-    ax.set_xticklabels([str(n) for n in ticks])
-    ax.minorticks_off()
+    """Log-log axes with `ticks` labelled on x (the data sit inside, never on the edges) and a
+    labelled error axis, grid, legend; saved to `path` and closed."""
+    lines = [ln for ln in ax.get_lines() if len(ln.get_ydata())]
+    ys = [float(y) for ln in lines for y in np.asarray(ln.get_ydata(), float)]
+    for c in ax.collections:  # error bars
+        for seg in getattr(c, "get_segments", lambda: [])():
+            ys += [float(y) for y in np.asarray(seg)[:, 1]]
+    _log_axis(ax, "x", [min(ticks) * 0.95, max(ticks) * 1.05], ticks=ticks)
+    _log_axis(ax, "y", ys)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
