@@ -89,6 +89,7 @@ if TYPE_CHECKING:
 
     # training: the second phase after Adam
     from .train import BFGS as BFGS
+    from .train import AbstractSecondPhase as AbstractSecondPhase
     from .train import LBFGS as LBFGS
     from .train import SSBFGS as SSBFGS
     from .train import SSBroyden as SSBroyden
@@ -102,6 +103,7 @@ if TYPE_CHECKING:
     from .runs import RunSpec as RunSpec
     from .runs import TrainedRun as TrainedRun
     from .runs import assemble as assemble
+    from .runs import fit as fit
     from .runs import load_run as load_run
     from .runs import train_run as train_run
 

@@ -22,7 +22,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help=cli.SUBCOMMANDS["compare"],
         description=__doc__.splitlines()[0],
     )
-    p.add_argument("problem", metavar="PROBLEM", help="a problem of pdes/ (e.g. heat, burgers, heat_sines)")
+    p.add_argument("problem", metavar="PROBLEM", help="a problem of pdes/ (e.g. burgers, heat), or FILE.py[:NAME] with your own liepinn.Problem (the file is imported: it runs)")
     p.add_argument("--samples", default="250,500,1000",
                    help="numbers of interior collocation points, comma-separated (default 250,500,1000)")
     p.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 per arm (default 5)")
@@ -99,6 +99,9 @@ def build_sweep(args):
         raise ValueError(f"--seeds must be >= 1, got {args.seeds}")
     if args.until_plateau < 0:
         raise ValueError(f"--until-plateau must be >= 0, got {args.until_plateau}")
+    from ._user_problem import resolve_problem
+
+    args.problem = resolve_problem(args.problem)
     base = sweep_defaults(args.problem)  # ValueError for an unknown problem
     conditioned = base.n_ics is not None
     if n_ics != (None,) and not conditioned:

@@ -92,7 +92,7 @@ def _recipe_options(group) -> None:
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     from .. import cli
-    from ..train._optimisers import second_phase_names
+    from ..train import second_phase_names
     from ..losses import Residual
     from ..losses._variants import form_names, normaliser_names, variant_names
 
@@ -101,7 +101,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "train", help=cli.SUBCOMMANDS["train"], description=__doc__.split("\n\n")[0].replace("\n", " "),
     )
-    p.add_argument("problem", metavar="PROBLEM", help="a problem of pdes/ (e.g. burgers, heat, kdv)")
+    p.add_argument("problem", metavar="PROBLEM", help="a problem of pdes/ (e.g. burgers, heat), or FILE.py[:NAME] with your own liepinn.Problem (the file is imported: it runs)")
     p.add_argument("--out", required=True, metavar="DIR", help="the training directory (resumable)")
     loss = p.add_argument_group("loss")
     loss.add_argument("--variant", choices=VARIANTS, default=None,
@@ -168,7 +168,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def _second_phase(base, args):
     """The recipe's second phase with the command line's changes (None: Adam only)."""
     from ..train import LBFGS
-    from ..train._optimisers import second_phase_from_name
+    from ..train import second_phase_from_name
 
     for flag, v, lo in (("--lbfgs-steps", args.lbfgs_steps, 0), ("--lbfgs-memory", args.lbfgs_memory, 1)):
         if v is not None and v < lo:
@@ -200,6 +200,9 @@ def settings_from_args(args):
     from ..losses import Residual
     from ..losses._variants import variant_from_name
     from ..runs import RECIPES, PeriodicMLP, RunSpec
+    from ._user_problem import resolve_problem
+
+    args.problem = resolve_problem(args.problem)
 
     if args.variant is not None and args.symmetry is not None and args.variant != args.symmetry:
         raise ValueError(f"--variant {args.variant} and --symmetry {args.symmetry} disagree (--symmetry is an "

@@ -12,11 +12,12 @@ from ._networks import DeepONetNetwork as DeepONetNetwork
 from ._networks import MLPNetwork as MLPNetwork
 from ._networks import PeriodicMLP as PeriodicMLP
 from ._networks import default_network as default_network
+from ._directory import fit as fit
 from ._directory import load_run as load_run
 from ._directory import train_run as train_run
 from ._recipe import RECIPES as RECIPES
 from ._recipe import Recipe as Recipe
 from ._spec import RunSpec as RunSpec
 
-__all__ = ["AbstractNetwork", "DeepONetNetwork", "MLPNetwork", "PeriodicMLP", "default_network", "Assembly", "RECIPES", "Recipe", "References", "RunSpec", "TrainedRun", "assemble", "load_run",
+__all__ = ["AbstractNetwork", "DeepONetNetwork", "MLPNetwork", "PeriodicMLP", "default_network", "Assembly", "RECIPES", "Recipe", "References", "RunSpec", "TrainedRun", "assemble", "fit", "load_run",
            "train_run"]

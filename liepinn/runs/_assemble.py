@@ -40,6 +40,7 @@ import numpy as np
 from ..problems import fingerprint, is_conditioned, load_problem
 from ._networks import AbstractNetwork, default_network, sensor_points
 
+_CHUNK = 1 << 17  # points per evaluation batch (memory)
 TRAIN_IC_KEY = 7_001  # fixed keys: training and test ICs, calibration network
 TEST_IC_KEY = 9_002
 CALIBRATION_KEY = 31_337
@@ -50,39 +51,92 @@ HELD_OUT_KEY = 47_711  # held-out residual points (convergence check of extra L-
 # points on the domain
 
 
-def _space_axis(problem) -> int:
-    return problem.independent.index(problem.space[0])
+def _space_axes(problem) -> list[int]:
+    return [problem.independent.index(v) for v in problem.space]
+
+
+def _axis_points(problem, var: str, m: int) -> np.ndarray:
+    """m uniform points of one spatial interval (periodic: the right end left out)."""
+    lo, hi = (float(b) for b in problem.domain[var])
+    return lo + (hi - lo) * np.arange(m) / m if problem.periodic else np.linspace(lo, hi, m)
+
+
+def _per_axis(n: int, d: int) -> int:
+    """Points per axis of a d-dimensional tensor grid of about n points."""
+    return n if d == 1 else max(2, int(math.ceil(n ** (1.0 / d) - 1e-9)))
 
 
 def initial_points(problem, n: int) -> np.ndarray:
-    """n points on t = t0, uniform in x (periodic: the right end left out)."""
-    lo, hi = (float(b) for b in problem.domain[problem.space[0]])
-    x = lo + (hi - lo) * np.arange(n) / n if problem.periodic else np.linspace(lo, hi, n)
-    pts = np.zeros((n, len(problem.independent)))
-    pts[:, _space_axis(problem)] = x
+    """Points on t = t0: n uniform in x for one space variable; a tensor grid of about n
+    points (ceil(n^(1/d)) per axis) in d space dimensions."""
+    d = len(problem.space)
+    m = _per_axis(n, d)
+    axes = np.meshgrid(*[_axis_points(problem, v, m) for v in problem.space], indexing="ij")
+    pts = np.zeros((axes[0].size, len(problem.independent)))
+    for i, X in zip(_space_axes(problem), axes):
+        pts[:, i] = X.ravel()
     pts[:, problem.time_index] = problem.t_span[0]
     return pts
 
 
+def boundary_faces(problem, n: int) -> list[tuple[int, np.ndarray]]:
+    """(axis, points) for each face x_i = lo_i, x_i = hi_i (lo first, in the order of the space
+    variables): n points uniform in t for one space variable, a tensor grid of about n points
+    over t and the other space variables in d dimensions."""
+    d = len(problem.space)
+    m = _per_axis(n, d)
+    t = np.linspace(*problem.t_span, n if d == 1 else m)
+    faces = []
+    for var, i in zip(problem.space, _space_axes(problem)):
+        others = [(w, j) for w, j in zip(problem.space, _space_axes(problem)) if w != var]
+        lo_hi = [np.linspace(*(float(b) for b in problem.domain[w]), m) for w, _ in others]
+        grids = np.meshgrid(t, *lo_hi, indexing="ij")
+        for b in (0, 1):
+            pts = np.zeros((grids[0].size, len(problem.independent)))
+            pts[:, problem.time_index] = grids[0].ravel()
+            for (w, j), G in zip(others, grids[1:]):
+                pts[:, j] = G.ravel()
+            pts[:, i] = float(problem.domain[var][b])
+            faces.append((i, pts))
+    return faces
+
+
 def boundary_points(problem, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """n points on each end x = lo, x = hi, uniform in t."""
-    t = np.linspace(*problem.t_span, n)
-    ends = []
-    for b in (0, 1):
-        pts = np.zeros((n, len(problem.independent)))
-        pts[:, problem.time_index] = t
-        pts[:, _space_axis(problem)] = float(problem.domain[problem.space[0]][b])
-        ends.append(pts)
-    return ends[0], ends[1]
+    """n points on each end x = lo, x = hi of a problem in one space variable."""
+    (_, left), (_, right) = boundary_faces(problem, n)[:2]
+    return left, right
+
+
+def evaluation_axes(problem, nx: int) -> tuple[np.ndarray, ...]:
+    """The spatial axes of the evaluation grid: `output_grid` (nx points) in one space
+    variable; nx points per axis, at most 64, in d >= 2 (a 64 x 64 x nt grid in 2-D)."""
+    if len(problem.space) == 1:
+        from ..reference import output_grid
+
+        return (np.asarray(output_grid(problem, nx)),)
+    m = min(nx, int(4096 ** (1.0 / len(problem.space))))
+    return tuple(_axis_points(problem, v, m) for v in problem.space)
 
 
 def grid_points(problem, x, t) -> np.ndarray:
-    """The (nx * nt, p) points of the grid x (nx,) x t (nt,), x-major."""
-    X, T = np.meshgrid(x, t, indexing="ij")
-    pts = np.zeros((X.size, len(problem.independent)))
-    pts[:, _space_axis(problem)] = X.ravel()
-    pts[:, problem.time_index] = T.ravel()
+    """The points of the grid x (one axis, or a tuple of axes) x t (nt,), space axes major."""
+    axes = (x,) if isinstance(x, np.ndarray) and x.ndim == 1 and len(problem.space) == 1 else tuple(x)
+    grids = np.meshgrid(*axes, t, indexing="ij")
+    pts = np.zeros((grids[0].size, len(problem.independent)))
+    for i, X in zip(_space_axes(problem), grids[:-1]):
+        pts[:, i] = X.ravel()
+    pts[:, problem.time_index] = grids[-1].ravel()
     return pts
+
+
+def _grid_shape(problem, x, t) -> tuple[int, ...]:
+    axes = (x,) if len(problem.space) == 1 and np.ndim(x[0]) == 0 else tuple(x)
+    return (len(problem.dependent), *(len(a) for a in axes), len(t))
+
+
+def sensors(problem, m: int) -> np.ndarray:
+    """The DeepONet branch sensors (see `liepinn.runs.DeepONetNetwork`)."""
+    return sensor_points(problem, m)
 
 
 def ic_family(problem, n: int, key: int):
@@ -128,8 +182,9 @@ class References:
         self.cache_dir = None if cache_dir is None else Path(cache_dir)
         self.memory: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
-    def get(self, problem, nx: int, nt: int, initial=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(x (nx,), t (nt,), u (q, nx, nt))."""
+    def get(self, problem, nx: int, nt: int, initial=None) -> tuple[Any, np.ndarray, np.ndarray]:
+        """(x (nx,), t (nt,), u (q, nx, nt)); in d space dimensions x is a tuple of axes and u
+        has shape (q, n_1, ..., n_d, nt)."""
         import sympy as sp
 
         tag = json.dumps([fingerprint(problem), nx, nt, None if initial is None else
@@ -140,26 +195,33 @@ class References:
         path = None if self.cache_dir is None else self.cache_dir / f"ref-{problem.name}-{key}.npz"
         if path is not None and path.exists():
             with np.load(path, allow_pickle=False) as z:
-                out = (z["x"], z["t"], z["u"])
+                x = z["x"] if "x" in z.files else tuple(z[f"x{i}"] for i in range(len(problem.space)))
+                out = (x, z["t"], z["u"])
         else:
             out = self._compute(problem, nx, nt, initial)
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 tmp = path.with_name(path.name + f".tmp{os.getpid()}.npz")
-                np.savez(tmp, x=out[0], t=out[1], u=out[2])
+                xs = {"x": out[0]} if isinstance(out[0], np.ndarray) else {f"x{i}": a for i, a in enumerate(out[0])}
+                np.savez(tmp, t=out[1], u=out[2], **xs)
                 os.replace(tmp, path)
         self.memory[key] = out
         return out
 
     @staticmethod
     def _compute(problem, nx, nt, initial):
-        from ..reference import output_grid, solve_reference
+        from ..reference import solve_reference
 
         if problem.exact is not None and initial is None:
-            x = output_grid(problem, nx)
+            axes = evaluation_axes(problem, nx)
+            x = axes[0] if len(axes) == 1 else axes
             t = np.linspace(*problem.t_span, nt)
-            u = problem.exact_values(grid_points(problem, x, t)).reshape(len(problem.dependent), nx, nt)
+            u = problem.exact_values(grid_points(problem, x, t)).reshape(_grid_shape(problem, x, t))
             return x, t, u
+        if len(problem.space) > 1:
+            raise ValueError(f"problem {problem.name!r} has {len(problem.space)} space variables and no exact "
+                             "solution: diffrax references are one-dimensional for now; give the problem an "
+                             "exact= solution or evaluate against a reference file")
         ref = solve_reference(problem, nx=nx, nt=nt, initial=initial)
         u = np.stack([np.asarray(ref.fields[d]) for d in problem.dependent])
         return np.asarray(ref.x), np.asarray(ref.t), u
@@ -214,7 +276,8 @@ class Assembly:
         return x, t, u, {"kind": kind, "nx": spec.eval_nx, "nt": spec.eval_nt}
 
     def predict(self, model, x, t) -> np.ndarray:
-        """The model on the grid x (nx,) x t (nt,): (q, nx, nt), in the model's precision."""
+        """The model on the grid x (nx,) x t (nt,): (q, nx, nt), in the model's precision (in d
+        space dimensions x is a tuple of axes: (q, n_1, ..., n_d, nt))."""
         import jax
         import jax.numpy as jnp
 
@@ -223,8 +286,9 @@ class Assembly:
         # mode JAX would compute (and warn) in float32
         with jax.enable_x64(f64):
             pts = jnp.asarray(grid_points(self.problem, x, t), jnp.float64 if f64 else jnp.float32)
-            out = np.asarray(model(pts), float)
-        return out.T.reshape(len(self.problem.dependent), len(x), len(t))
+            out = np.asarray(model(pts), float) if len(pts) <= _CHUNK else np.concatenate(
+                [np.asarray(model(pts[k:k + _CHUNK]), float) for k in range(0, len(pts), _CHUNK)])
+        return out.T.reshape(_grid_shape(self.problem, x, t))
 
     def evaluate(self, model_for: Callable[[int], Any], n: int, references: References):
         """(errors, fields): rel. L2 of `model_for(k)` for k < n, and per-field details."""
@@ -289,40 +353,52 @@ def _jax_function(expr, variables: tuple[str, ...]) -> Callable:
 
 
 def hard_constraint(problem) -> Callable:
-    """The output transform `(point, N) -> u` of the module docstring."""
+    """The output transform `(point, N) -> u` of the module docstring; in d space dimensions
+    $u = u_0(x) + g(x, t) - g(x, t_0) + \tau \prod_i d_i(x_i) N$ (Dirichlet data g extended
+    by its own expression), $u = u_0(x) + \tau N$ otherwise."""
     import jax.numpy as jnp
 
     from ..problems import Dirichlet
 
-    xi, ti = _space_axis(problem), problem.time_index
-    lo, hi = (float(b) for b in problem.domain[problem.space[0]])
+    axes, ti = _space_axes(problem), problem.time_index
+    bounds = [tuple(float(b) for b in problem.domain[v]) for v in problem.space]
     t0 = problem.t_span[0]
     deps = problem.dependent
     u0 = [_jax_function(problem.initial[d], problem.space) for d in deps]
     dirichlet = isinstance(problem.boundary, Dirichlet)
-    mid, half = (lo + hi) / 2, (hi - lo) / 2
     if dirichlet:
         g = [_jax_function(problem.boundary.values[d], problem.independent) for d in deps]
         zero_bc = all(problem.boundary.values[d] == 0 for d in deps)
 
-    def at(f, x, t):
-        args = [None] * len(problem.independent)
-        args[xi], args[ti] = x, t
+    def at(f, z, **fixed):
+        args = [z[i] for i in range(len(problem.independent))]
+        for i, v in fixed.items():
+            args[int(i[1:])] = v
         return f(*args)
 
     def transform(z, n):
-        x, t = z[xi], z[ti]
+        t = z[ti]
+        xs = [z[i] for i in axes]
         tau = t - t0
-        base = jnp.stack([jnp.broadcast_to(f(x), x.shape) for f in u0]).astype(n.dtype)
+        base = jnp.stack([jnp.broadcast_to(f(*xs), t.shape) for f in u0]).astype(n.dtype)
         if not dirichlet:
             return base + tau * n
-        d = 1 - ((x - mid) / half) ** 2  # (x - lo)(hi - x) / half^2; 1 - x^2 on [-1, 1]
+        # (x - lo)(hi - x) / half^2 per axis: 1 - x^2 on [-1, 1]
+        d = 1.0
+        for x, (lo, hi) in zip(xs, bounds):
+            d = d * (1 - ((x - (lo + hi) / 2) / ((hi - lo) / 2)) ** 2)
         if zero_bc:
             return base + tau * d * n
-        shift = jnp.stack([
-            (hi - x) / (hi - lo) * (at(f, lo, t) - at(f, lo, t0)) + (x - lo) / (hi - lo) * (at(f, hi, t) - at(f, hi, t0))
-            for f in g
-        ]).astype(n.dtype)
+        if len(axes) == 1:  # interpolate the data of the two ends
+            (lo, hi), xi, x = bounds[0], axes[0], xs[0]
+            ends = {f"i{xi}": lo}, {f"i{xi}": hi}
+            shift = jnp.stack([
+                (hi - x) / (hi - lo) * (at(f, z, **ends[0]) - at(f, z, **ends[0], **{f"i{ti}": t0}))
+                + (x - lo) / (hi - lo) * (at(f, z, **ends[1]) - at(f, z, **ends[1], **{f"i{ti}": t0}))
+                for f in g
+            ]).astype(n.dtype)
+        else:
+            shift = jnp.stack([at(f, z) - at(f, z, **{f"i{ti}": t0}) for f in g]).astype(n.dtype)
         return base + shift + tau * d * n
 
     return transform
@@ -336,9 +412,13 @@ def check_problem(problem, spec) -> None:
             f"problem {spec.problem!r} changed since this run was specified (fingerprint "
             f"{fingerprint(problem)} != {spec.problem_id})"
         )
-    if len(problem.space) != 1:
-        raise ValueError(f"training supports one space variable; {problem.name!r} has "
-                         f"{len(problem.space)} ({', '.join(problem.space)})")
+    if len(problem.space) > 1 and conditioned:
+        raise ValueError(f"families of initial conditions are one-dimensional for now; {problem.name!r} has "
+                         f"{len(problem.space)} space variables ({', '.join(problem.space)})")
+    if len(problem.space) > 1 and problem.exact is None and spec.reference is None:
+        raise ValueError(f"problem {problem.name!r} has {len(problem.space)} space variables and no exact "
+                         "solution: diffrax references are one-dimensional for now, so the run could not be "
+                         "evaluated; give the problem an exact= solution (or evaluate against a reference file)")
     if conditioned and spec.n_ics is None:
         raise ValueError(f"problem {problem.name!r} has a family of initial conditions: give n_ics "
                          "(the number of training ICs)")
@@ -402,16 +482,21 @@ def assemble(problem, spec) -> Assembly:
         if conditioned:
             fam, coefs = ic_family(problem, spec.n_ics, TRAIN_IC_KEY)
             data["branch"] = array(fam.evaluate(coefs, sensor_points(problem, network.sensors)))
-            data["ic_values"] = array(fam.evaluate(coefs, np.asarray(ic_pts[:, _space_axis(problem)])))
+            data["ic_values"] = array(fam.evaluate(coefs, np.asarray(ic_pts[:, _space_axes(problem)[0]])))
         else:
             data["ic_values"] = array(problem.initial_values(np.asarray(ic_pts)).T)
     if isinstance(bc, (Dirichlet, Neumann)) and spec.n_boundary > 0 and (neumann or not hard):
-        left, right = boundary_points(problem, spec.n_boundary)
-        pts = np.concatenate([left, right])
+        faces = boundary_faces(problem, spec.n_boundary)
+        pts = np.concatenate([f for _, f in faces])
         data["bc_points"] = array(pts)
         data["bc_values"] = array(problem.boundary_values(pts).T)
-    normal = np.zeros(p)
-    normal[_space_axis(problem)] = 1.0
+        if neumann:  # the derivative along +x_i on the faces of x_i (as `Neumann` says)
+            normals = np.zeros_like(pts)
+            row = 0
+            for i, f in faces:
+                normals[row:row + len(f), i] = 1.0
+                row += len(f)
+            data["bc_normals"] = array(normals)
     ic_w, bc_w = float(spec.ic_weight), float(spec.bc_weight)
 
     # every extra term calibrated on a fixed network (InitialBalance; others: unchanged)
@@ -431,7 +516,7 @@ def assemble(problem, spec) -> Assembly:
             total = total + ic_w * terms["initial"]
         if "bc_points" in batch:
             if neumann:
-                terms["boundary"] = neumann_loss(model, batch["bc_points"], batch["bc_values"], normal)
+                terms["boundary"] = neumann_loss(model, batch["bc_points"], batch["bc_values"], batch["bc_normals"])
             else:
                 terms["boundary"] = dirichlet_loss(model, batch["bc_points"], batch["bc_values"])
             total = total + bc_w * terms["boundary"]

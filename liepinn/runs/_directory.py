@@ -36,7 +36,7 @@ from ..problems import fingerprint, is_conditioned, load_problem
 from ._assemble import Assembly, References, assemble, check_problem, rel_l2, seed_model
 from ._spec import RunSpec
 
-__all__ = ["TrainedRun", "load_run", "train_run"]
+__all__ = ["TrainedRun", "fit", "load_run", "train_run"]
 
 CONFIG = "config.json"
 HISTORY = "history.csv"
@@ -305,13 +305,19 @@ def train_run(
 
         k = 0  # plots of the first seed; the loss curves show every seed
         title = f"{problem.name} ({settings.loss.label}), seed {settings.seeds[k]}: rel. L2 {errs[k]:.2e}"
-        _plots.plot_solution(x, t, preds[k], ref, out / PLOTS[0], names=problem.dependent,
-                             space=problem.space[0], time=problem.time, title=title)
-        _plots.plot_snapshots(x, t, preds[k], ref, out / PLOTS[1], names=problem.dependent,
-                              space=problem.space[0], time=problem.time, title=title)
+        if len(problem.space) == 1:
+            _plots.plot_solution(x, t, preds[k], ref, out / PLOTS[0], names=problem.dependent,
+                                 space=problem.space[0], time=problem.time, title=title)
+            _plots.plot_snapshots(x, t, preds[k], ref, out / PLOTS[1], names=problem.dependent,
+                                  space=problem.space[0], time=problem.time, title=title)
+            written = list(PLOTS)
+        else:  # (x, y) maps at three times, and the error map
+            _plots.plot_slices_2d(x, t, preds[k], ref, out / PLOTS[1], names=problem.dependent,
+                                  space=problem.space, time=problem.time, title=title)
+            written = [PLOTS[1], PLOTS[2]]
         _plots.plot_history(read_history_from(result.history, settings.seeds), out / PLOTS[2],
                             title=f"{problem.name} ({settings.loss.label}): loss terms")
-        metrics["plots"] = list(PLOTS)
+        metrics["plots"] = written
     _write_json(out / METRICS, metrics)
     for f in (out / CHECKPOINT, out / (CHECKPOINT + ".json")):
         if f.exists():
@@ -374,14 +380,52 @@ class TrainedRun:
         return seed_model(self.model, len(self.seeds), k)
 
     def predict(self, x, t, k: int = 0) -> np.ndarray:
-        return self.assembly.predict(self.model_for(k), np.asarray(x, float), np.asarray(t, float))
+        """Seed k's model on the grid x (nx,) x t (nt,): (q, nx, nt); in d space dimensions x
+        is a tuple of axes and the result (q, n_1, ..., n_d, nt)."""
+        axes = np.asarray(x, float) if len(self.problem.space) == 1 else tuple(np.asarray(a, float) for a in x)
+        return self.assembly.predict(self.model_for(k), axes, np.asarray(t, float))
+
+    def at(self, points, k: int = 0) -> np.ndarray:
+        """Seed k's model at scattered points (N, p) (columns in the PDE's order of the
+        independent variables): (q, N)."""
+        import jax
+
+        from ._assemble import is_float64
+
+        pts = np.asarray(points, float)
+        p = len(self.problem.independent)
+        if pts.ndim != 2 or pts.shape[1] != p:
+            raise ValueError(f"points must have shape (N, {p}) (columns {', '.join(self.problem.independent)}), "
+                             f"got {pts.shape}")
+        model = self.model_for(k)
+        with jax.enable_x64(is_float64(model)):
+            dtype = np.float64 if is_float64(model) else np.float32
+            return np.asarray(model(jax.numpy.asarray(pts, dtype)), float).T
 
     def history(self) -> dict:
         return read_history(self.directory / HISTORY)
 
 
-def load_run(directory: str | os.PathLike) -> TrainedRun:
-    """Rebuild the model of a `liepinn train` directory from its config.json and load model.eqx."""
+def fit(problem, spec: RunSpec | None = None, *, out: str | os.PathLike, overwrite: bool = False,
+        progress: bool = True, plots: bool = True) -> TrainedRun:
+    """Train `spec` (default `RunSpec()`) on your own `problem` (a `liepinn.Problem`) into the
+    training directory `out`, and return the trained run (`TrainedRun`). The problem is
+    registered under its name; `spec.problem` is set to it."""
+    from ..problems import Problem, register_problem
+
+    if not isinstance(problem, Problem):
+        raise TypeError(f"fit takes a liepinn Problem, got {type(problem).__name__}")
+    register_problem(problem)
+    spec = RunSpec(problem.name) if spec is None else dataclasses.replace(spec, problem=problem.name)
+    train_run(spec, out, overwrite=overwrite, progress=progress, plots=plots)
+    return load_run(out, problem=problem)
+
+
+def load_run(directory: str | os.PathLike, *, problem=None) -> TrainedRun:
+    """Rebuild the model of a `liepinn train` directory from its config.json and load model.eqx.
+
+    `problem`: the `liepinn.Problem` the run trained, when it is not one of `pdes/` (a user's
+    own problem, in a new process); it must be the same definition (fingerprint checked)."""
     import equinox as eqx
     import jax
     import jax.numpy as jnp
@@ -393,6 +437,14 @@ def load_run(directory: str | os.PathLike) -> TrainedRun:
             raise FileNotFoundError(f"{str(directory)!r} is not a finished training directory (no {name})")
     with open(directory / CONFIG) as f:
         settings = _stored_spec(json.load(f))
+    if problem is not None:
+        from ..problems import Problem, register_problem
+
+        if not isinstance(problem, Problem):
+            raise TypeError(f"problem must be a liepinn Problem, got {type(problem).__name__}")
+        if problem.name != settings.problem:
+            raise ValueError(f"{str(directory)!r} trained problem {settings.problem!r}, not {problem.name!r}")
+        register_problem(problem)
     metrics = {}
     if (directory / METRICS).exists():
         with open(directory / METRICS) as f:

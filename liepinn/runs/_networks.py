@@ -48,10 +48,6 @@ class AbstractNetwork:
         return {"network": self.name, **dataclasses.asdict(self)}
 
 
-def _space_axis(problem) -> int:
-    return problem.independent.index(problem.space[0])
-
-
 def sensor_points(problem, m: int) -> np.ndarray:
     """The DeepONet branch sensors: m uniform points of the spatial interval (periodic: the
     right end left out)."""
@@ -68,8 +64,14 @@ def _embedding(problem, float64: bool, harmonics: int | None):
     norm = Normalise(lo, hi, dtype="float64" if float64 else None)
     if harmonics is None:
         return norm
-    # Normalise maps the period onto [-1, 1]
-    return Chain(norm, PeriodicEmbedding(len(lo), axis=_space_axis(problem), period=2.0, n_harmonics=harmonics))
+    # Normalise maps each period onto [-1, 1]; one embedding per periodic (space) variable, each
+    # putting its 2K features first and passing the other coordinates through in order
+    layers, columns = [norm], list(problem.independent)
+    for var in problem.space:
+        axis = columns.index(var)
+        layers.append(PeriodicEmbedding(len(columns), axis=axis, period=2.0, n_harmonics=harmonics))
+        columns = [None] * (2 * harmonics) + columns[:axis] + columns[axis + 1:]
+    return Chain(*layers)
 
 
 def _positive(name: str, v) -> None:

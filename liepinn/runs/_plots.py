@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["plot_solution", "plot_snapshots", "plot_history"]
+__all__ = ["plot_solution", "plot_snapshots", "plot_history", "plot_slices_2d"]
 
 
 def _plt():
@@ -108,10 +108,11 @@ def plot_history(history: Mapping[str, np.ndarray], path, *, title: str = "") ->
             ok = np.isfinite(v) & (v > 0)
             ax.plot(step[m][ok], v[ok], color=colour, lw=1.6 if name == "total" else 1.0,
                     alpha=0.9 if j == 0 else 0.45, label=name if j == 0 else None)
-    switch = step[phase == "lbfgs"]
+    switch = step[phase != "adam"]
     if switch.size and np.any(phase == "adam"):
         ax.axvline(float(switch.min()), color="0.5", ls=":", lw=1)
-        ax.text(float(switch.min()), 1.0, " L-BFGS", transform=ax.get_xaxis_transform(), va="top",
+        second = str(phase[phase != "adam"][0])  # the second phase's name (lbfgs, ssbroyden, ...)
+        ax.text(float(switch.min()), 1.0, " " + second, transform=ax.get_xaxis_transform(), va="top",
                 fontsize=8, color="0.4")
     ax.set_yscale("log")
     ax.set_xlabel("step")
@@ -122,6 +123,41 @@ def plot_history(history: Mapping[str, np.ndarray], path, *, title: str = "") ->
         title = (title + " " if title else "") + f"({len(np.unique(seeds))} seeds)"
     if title:
         ax.set_title(title, fontsize=11)
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)
+
+
+def plot_slices_2d(axes, t, pred, ref, path, *, names: Sequence[str] = ("u",), space: Sequence[str] = ("x", "y"),
+                   time: str = "t", title: str = "", n_times: int = 3) -> None:
+    """Two space dimensions: prediction, reference and |error| over (x, y) at `n_times` times
+    (first, middle, last), for the first dependent variable; in d > 2 the slice through the
+    middle of the other axes. `pred`, `ref`: (q, n_1, ..., n_d, nt)."""
+    plt = _plt()
+    from matplotlib.colors import Normalize
+
+    pred, ref = np.asarray(pred, float)[0], np.asarray(ref, float)[0]
+    while pred.ndim > 3:  # the middle slice of the trailing space axes
+        mid = pred.shape[2] // 2
+        pred, ref = pred[:, :, mid], ref[:, :, mid]
+    ks = sorted({0, len(t) // 2, len(t) - 1})[:n_times]
+    fig, grid = plt.subplots(len(ks), 3, figsize=(12, 3.4 * len(ks)), squeeze=False)
+    x, y = axes[0], axes[1]
+    extent = (float(y[0]), float(y[-1]), float(x[0]), float(x[-1]))
+    lim = float(np.max(np.abs(ref))) or 1.0
+    for row, k in zip(grid, ks):
+        err = np.abs(pred[..., k] - ref[..., k])
+        panels = ((pred[..., k], f"prediction {names[0]}, {time} = {t[k]:.3g}", "RdBu_r", Normalize(-lim, lim)),
+                  (ref[..., k], f"reference {names[0]}", "RdBu_r", Normalize(-lim, lim)),
+                  (err, f"|error| (max {err.max():.2e})", "magma", Normalize(0, float(err.max()) or 1.0)))
+        for ax, (img, label, cmap, norm) in zip(row, panels):
+            im = ax.imshow(img, origin="lower", aspect="auto", extent=extent, cmap=cmap, norm=norm)
+            ax.set_title(label, fontsize=10)
+            ax.set_xlabel(space[1])
+            ax.set_ylabel(space[0])
+            fig.colorbar(im, ax=ax)
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     _save(fig, path)
     plt.close(fig)

@@ -18,7 +18,7 @@ import jax.random as jr
 
 from ..nn._networks import Chain, FourierFeatures, HardConstraint, MLP, Normalise
 from ..train import LBFGS, AbstractSecondPhase, TrainResult, train
-from ..train._optimisers import second_phase_from_json, second_phase_from_legacy
+from ..train import second_phase_from_json, second_phase_from_legacy
 from ..train._sampling import RAD, RAR, Collocation, Grid, LatinHypercube, Sobol, Uniform
 
 __all__ = ["Recipe", "RECIPES"]
