@@ -76,6 +76,16 @@ class PINNLoss(eqx.Module):
     mean square of one term (unweighted); `total = sum_k w_k terms_k`. Names: `"residual"`,
     `"sym:v1"`, `"gpinn:x"`, with `"[eq2]"` appended per equation for systems.
 
+    **Coordinates.** `points` are always physical coordinates $x \in [lo, hi]$ (one column per
+    independent variable, in the PDE's order), and every derivative, residual and symmetry term
+    is with respect to them. `box` changes only what the network is fed: with `box=None`
+    the model is called on $x$ itself, $u(x) = \mathrm{model}(x)$; with `box=Box(lo, hi)` it is
+    called on $z = 2 (x - lo)/(hi - lo) - 1 \in [-1, 1]^p$, $u(x) = \mathrm{model}(z(x))$, and the
+    chain rule $\partial_{x_i} = \frac{2}{hi_i - lo_i} \partial_{z_i}$ is applied. A model trained
+    with `box` must therefore be evaluated as `model(box.to_unit(x))`; a function of physical
+    coordinates (an exact solution, a network with its own input normalisation) goes with
+    `box=None`.
+
     **Main arguments:**
 
     - `pde`: the `PDE`.
@@ -95,7 +105,8 @@ class PINNLoss(eqx.Module):
       `NORMALISATION_RULE`); `NoScaling()`; or explicit scales (one per generator). A calibration on
       the initial network is `with_initial_scales`.
     - `domain`: the `Box` of the problem (for `CoefficientScale`); defaults to `box`.
-    - `box`: the `Box` the network's inputs are scaled by ([-1, 1]^p); None: raw inputs.
+    - `box`: the `Box` whose affine map onto [-1, 1]^p is applied to the points before the
+      network sees them (see **Coordinates**); None: the network sees physical coordinates.
     - `u_scale`: U_a, typical size of each dependent variable (default 1).
     - `parameters`: symbols passed at call time (default: every parameter of the PDE and of the
       generators); `parameter_values`: their default values (default: the PDE's).
