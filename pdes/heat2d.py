@@ -20,3 +20,18 @@ literature = dict(
     superposition=True,
     reference="N. H. Ibragimov (ed.), CRC Handbook of Lie Group Analysis of Differential Equations, Vol. 1, CRC Press, 1994 (linear heat equation in n dimensions)",
 )
+
+from liepinn.problems import Dirichlet, Problem  # noqa: E402
+
+# A training problem in two space dimensions: one Fourier mode on the unit square, decaying as
+# exp(-2 pi^2 t) (the exact solution; the diffrax reference is one-dimensional).
+problem = Problem(
+    name="heat2d",
+    pde=pde,
+    domain={"x": (0, 1), "y": (0, 1), "t": (0, "1/10")},
+    initial={"u": "sin(pi*x)*sin(pi*y)"},
+    boundary=Dirichlet({"u": 0}),
+    exact={"u": "exp(-2*pi^2*t)*sin(pi*x)*sin(pi*y)"},
+    description="2-D heat on [0, 1]^2, u = 0 on the boundary, u(x,y,0) = sin(pi x) sin(pi y) "
+    "(exact: exp(-2 pi^2 t) sin(pi x) sin(pi y))",
+)

@@ -203,3 +203,35 @@ def test_bad_arguments_exit_2_with_a_clear_message(tmp_path, capsys, argv, messa
     assert rc == 2
     assert message in res.err and "Traceback" not in res.err
     assert not out.exists()
+
+
+def test_train_list_says_which_entries_train_and_why_not(capsys):
+    from liepinn.cli._train import trainable
+    from liepinn.problems import list_entries
+
+    rows = dict(trainable())
+    assert sorted(rows) == sorted(list_entries())
+    assert all(why is None or len(why) > 10 for why in rows.values())
+    for name in ("heat", "burgers", "heat2d"):
+        assert rows[name] is None, (name, rows[name])
+    assert "liepinn compare" in rows["heat_sines"]
+    rc, res = _main(["train", "--list"], capsys)
+    assert rc == 0 and "heat2d" in res.out and "trains" in res.out
+
+
+def test_every_listed_problem_that_trains_runs_a_step(tmp_path):
+    """Each entry that `--list` says trains gets through assembly and one Adam step."""
+    import jax.random as jr
+
+    from liepinn.cli._train import trainable
+    from liepinn.runs import Recipe, RunSpec, assemble
+    from liepinn.train import train
+
+    recipe = Recipe(width=4, depth=1, n_collocation=16, steps=1, second_phase=None, log_every=1)
+    for name, why in trainable():
+        if why is not None:
+            continue
+        a = assemble(None, RunSpec(name, recipe=recipe))
+        key = jr.PRNGKey(0)
+        res = train(a.loss_fn, a.make_model(key), a.data, key=key, **recipe.train_options())
+        assert np.isfinite(float(res.history["total"][-1])), name

@@ -101,8 +101,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "train", help=cli.SUBCOMMANDS["train"], description=__doc__.split("\n\n")[0].replace("\n", " "),
     )
-    p.add_argument("problem", metavar="PROBLEM", help="a problem of pdes/ (e.g. burgers, heat), or FILE.py[:NAME] with your own liepinn.Problem (the file is imported: it runs)")
-    p.add_argument("--out", required=True, metavar="DIR", help="the training directory (resumable)")
+    p.add_argument("problem", metavar="PROBLEM", nargs="?", help="a problem of pdes/ (e.g. burgers, heat), or FILE.py[:NAME] with your own liepinn.Problem (the file is imported: it runs)")
+    p.add_argument("--out", metavar="DIR", help="the training directory (resumable; required)")
+    p.add_argument("--list", action="store_true",
+                   help="list the problems of pdes/: which train with `liepinn train`, and why the others don't")
     loss = p.add_argument_group("loss")
     loss.add_argument("--variant", choices=VARIANTS, default=None,
                       help="interior loss: residual, + symmetry terms (prolonged, evolutionary), or gpinn "
@@ -292,12 +294,45 @@ def _summary(s) -> str:
             f"{', all float64' if r.adam_float64 else ''}; {seeds}")
 
 
+def trainable() -> list[tuple[str, str | None]]:
+    """(name, None) for each entry of pdes/ that `liepinn train` can train, (name, why not) for
+    the others."""
+    from ..problems import is_conditioned, list_entries, load_entry
+    from ..runs import RunSpec
+    from ..runs._assemble import check_problem
+
+    out = []
+    for name in list_entries():
+        try:
+            problem = load_entry(name).problem
+        except Exception as e:  # noqa: BLE001 - a broken entry must not hide the others
+            out.append((name, f"the entry does not load ({e})"))
+            continue
+        if problem is None:
+            out.append((name, "no domain or initial/boundary conditions defined (symmetries only)"))
+        elif is_conditioned(problem):
+            out.append((name, "a family of initial conditions: train it with `liepinn compare` (DeepONet)"))
+        else:
+            try:
+                check_problem(problem, RunSpec(name))
+                out.append((name, None))
+            except ValueError as e:
+                out.append((name, str(e)))
+    return out
+
+
 def run(args) -> int:
     import sys
 
     from ..runs._directory import fmt, train_run
     from ..train._loop import NonFiniteLossError
 
+    if args.list:
+        for name, why in trainable():
+            print(f"{name:24s} {'trains' if why is None else 'no: ' + why}")
+        return 0
+    if args.problem is None or args.out is None:
+        raise ValueError("give PROBLEM and --out DIR (or --list)")
     settings = settings_from_args(args)
     say = (lambda m: None) if args.quiet else (lambda m: print(m, flush=True))
     say(f"liepinn train {_summary(settings)} -> {args.out}")

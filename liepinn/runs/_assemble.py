@@ -431,6 +431,50 @@ def check_problem(problem, spec) -> None:
     (spec.network or default_network(problem)).check(problem, spec.recipe)
 
 
+def _available_memory() -> int | None:
+    """Bytes the default device can still use: the accelerator's limit, or the host's free
+    physical memory (None when unknown)."""
+    import jax
+
+    try:
+        stats = jax.devices()[0].memory_stats() or {}
+    except Exception:  # noqa: BLE001 - CPU backends have no statistics
+        stats = {}
+    if "bytes_limit" in stats:
+        return int(stats["bytes_limit"]) - int(stats.get("bytes_in_use", 0))
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def estimate_memory(loss, recipe, n_points: int) -> int:
+    r"""Bytes one training step needs, roughly: $3 N C w (d + 1) b$ for N points, C Taylor
+    coefficients per point (the loss's derivative plan, `liepinn.runs._cost.plan_cost`), a
+    w x d network and b bytes per number (the forward pass, and the activations the gradient
+    keeps)."""
+    from ._cost import plan_cost
+
+    coefficients = plan_cost(alpha for _, alpha in loss.lowered.required)
+    width = max(recipe.width, 2 * recipe.fourier_features)
+    return 3 * n_points * coefficients * width * (recipe.depth + 1) * 8
+
+
+def check_memory(loss, recipe, n_points: int) -> None:
+    """ValueError, with the estimate and a point count that fits, when a step cannot fit."""
+    need = estimate_memory(loss, recipe, n_points)
+    have = _available_memory()
+    if have is None or need <= 0.8 * have:
+        return
+    fits = max(1, int(n_points * 0.5 * have / need))
+    raise ValueError(
+        f"{n_points:,} collocation points need about {need / 2**30:.1f} GiB per training step "
+        f"({recipe.width} x {recipe.depth} network, the derivatives of the loss), and "
+        f"{have / 2**30:.1f} GiB are free: use at most about {fits:,} points (--n-collocation), "
+        "a smaller network, or a machine with more memory"
+    )
+
+
 def assemble(problem, spec) -> Assembly:
     """The loss, data, network factory and evaluator of `spec` on `problem` (a `Problem`, or
     None to load `spec.problem` by name). ValueError with a clear message if impossible."""
@@ -449,6 +493,8 @@ def assemble(problem, spec) -> Assembly:
     variant = spec.loss
     loss = variant.interior_loss(problem)
     res_loss = loss if isinstance(variant, Residual) else Residual().interior_loss(problem)
+    if hasattr(loss, "lowered"):
+        check_memory(loss, recipe, recipe.n_collocation)
 
     def residual(model, points):
         r = res_loss.pointwise(model, points)

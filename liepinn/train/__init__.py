@@ -10,6 +10,7 @@ from ._bfgs import ssbroyden as ssbroyden
 from ._loop import History as History
 from ._loop import NonFiniteLossError as NonFiniteLossError
 from ._loop import Plateau as Plateau
+from ._loop import Stopped as Stopped
 from ._loop import TrainResult as TrainResult
 from ._loop import default_schedule as default_schedule
 from ._loop import train as train
@@ -36,7 +37,7 @@ from ._sampling import seed_from_key as seed_from_key
 
 __all__ = [
     "AbstractRefinement", "AbstractSampler", "AbstractSecondPhase", "BFGS", "Collocation", "Grid",
-    "History", "LBFGS", "LatinHypercube", "NonFiniteLossError", "Plateau", "RAD", "RAR", "SSBFGS",
+    "History", "LBFGS", "LatinHypercube", "NonFiniteLossError", "Plateau", "Stopped", "RAD", "RAR", "SSBFGS",
     "SSBroyden", "Sobol", "TrainResult", "Uniform", "bfgs", "default_schedule", "scale_by_bfgs",
     "scale_by_ssbroyden", "second_phase_from_json", "second_phase_from_legacy",
     "second_phase_from_name", "second_phase_names", "seed_from_key", "ssbroyden", "train",

@@ -17,6 +17,7 @@ Design:
 from __future__ import annotations
 
 import contextlib
+import enum
 import dataclasses
 import functools
 import json
@@ -156,7 +157,7 @@ class TrainResult:
       phase, whichever its method).
     - ``data``: the final batch (collocation points after resampling/refinement).
     - ``stopped``: ``None`` if all steps ran, else why the run stopped early
-      (``"stop_at"``, ``"max_time"``).
+      (:class:`Stopped`, a string enumeration: ``"stop_at"``, ``"max_time"``).
     """
 
     model: Any
@@ -166,7 +167,14 @@ class TrainResult:
     steps: int
     lbfgs_steps: int
     data: Any = None
-    stopped: str | None = None
+    stopped: Stopped | None = None
+
+
+class Stopped(enum.StrEnum):
+    """Why a training run stopped before its last step (stored as its string value)."""
+
+    STOP_AT = "stop_at"  # the `stop_at` step was reached (a segment of a longer run)
+    MAX_TIME = "max_time"  # the `max_time` budget was spent
 
 
 def default_schedule(learning_rate: float, steps: int, decay: float = 0.1) -> optax.Schedule:
@@ -813,10 +821,10 @@ def _drive(run: _Run, cfg) -> TrainResult:
                     phase = ph
                 while step < last:
                     if stop_at is not None and step >= stop_at:
-                        stopped = "stop_at"
+                        stopped = Stopped.STOP_AT
                         break
                     if max_time is not None and time.perf_counter() - t_start > max_time:
-                        stopped = "max_time"
+                        stopped = Stopped.MAX_TIME
                         break
                     # collocation updates: during Adam, and once more as L-BFGS starts (so it
                     # starts on a refined set); inside L-BFGS only if asked, restarting its memory
