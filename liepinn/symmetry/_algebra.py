@@ -36,6 +36,7 @@ from ._generator import (
     _parse,
     _simplify_zero,
     json_str,
+    pde_json,
 )
 from ._linear import SPECIAL, special_reduce
 from ._linear import normal as _linear_normal
@@ -1031,10 +1032,7 @@ class SymmetryAlgebra:
         """The JSON schema of DESIGN.md (every expression a sympify-parsable string)."""
         pde = self.pde
         out = {
-            "pde": [json_str(e) for e in pde.equations],
-            "independent": [s.name for s in pde.independent],
-            "dependent": [s.name for s in pde.dependent],
-            "parameters": {s.name: (None if v is None else json_str(v)) for s, v in pde.parameters.items()},
+            **pde_json(pde),
             "generators": [g.to_dict() for g in self.basis],
             "superposition": None,
             "infinite": [],

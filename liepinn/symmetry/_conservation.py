@@ -28,7 +28,7 @@ from ..symbolic._homotopy import HomotopyError, divergence, homotopy
 from ..symbolic._parse import PDEInputError
 from ..symbolic._pde import PDE
 from ._algebra import _assumption_factors
-from ._generator import json_str
+from ._generator import json_str, pde_json
 from ._jetlinear import (
     JetUnknowns,
     canonical_vectors,
@@ -136,10 +136,7 @@ class ConservationLaws:
     def to_json(self) -> dict:
         pde = self.pde
         return {
-            "pde": [json_str(e) for e in pde.equations],
-            "independent": [s.name for s in pde.independent],
-            "dependent": [s.name for s in pde.dependent],
-            "parameters": {s.name: (None if v is None else json_str(v)) for s, v in pde.parameters.items()},
+            **pde_json(pde),
             "order": self.order,
             "time": None if self.time is None else self.time.name,  # the density's variable
             "xt_degree": self.xt_degree,

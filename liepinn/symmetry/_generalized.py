@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ..symbolic._pde import PDE
-from ._generator import json_str
+from ._generator import json_str, pde_json
 from ._jetlinear import JetUnknowns, canonical_vectors, constant_members, reduce_modulo, solve_linear
 from ._linear import normal
 
@@ -97,10 +97,7 @@ class GeneralizedSymmetries:
     def to_json(self) -> dict:
         pde = self.pde
         return {
-            "pde": [json_str(e) for e in pde.equations],
-            "independent": [s.name for s in pde.independent],
-            "dependent": [s.name for s in pde.dependent],
-            "parameters": {s.name: (None if v is None else json_str(v)) for s, v in pde.parameters.items()},
+            **pde_json(pde),
             "order": self.order,
             "generalized_symmetries": [s.to_dict() for s in self.symmetries],
             "infinite": [f.to_dict() for f in self.families],

@@ -344,6 +344,16 @@ def json_str(expr) -> str:
     return _JSONPrinter().doprint(sp.sympify(expr))
 
 
+def pde_json(pde) -> dict:
+    """The PDE part of every result's JSON: equations (each "= 0"), variables, parameters."""
+    return {
+        "pde": [json_str(e) for e in pde.equations],
+        "independent": [s.name for s in pde.independent],
+        "dependent": [s.name for s in pde.dependent],
+        "parameters": {s.name: (None if v is None else json_str(v)) for s, v in pde.parameters.items()},
+    }
+
+
 # Names read as sympy functions when called; any other called name is an undetermined function.
 _SYMPY_CALLS = {
     "sin", "cos", "tan", "cot", "sec", "csc", "asin", "acos", "atan", "atan2", "acot",
