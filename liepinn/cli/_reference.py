@@ -1,7 +1,12 @@
 """`liepinn reference`: a diffrax method-of-lines reference solution, written as .npz.
 
     liepinn reference PROBLEM [--nx N] [--nt M] [--rtol R] [--atol A] [--resolution N]
-                      [--solver NAME] [--dealias] [--ic-seed S] [--compare FILE.mat] --out ref.npz
+                      [--solver NAME] [--dealias] [--ic-seed S] [--compare FILE.mat]
+                      [--no-progress] [--warn-after SECONDS] --out ref.npz
+
+Progress (the fraction of the time span done, the steps and the time left, estimated from the
+first seconds of the solve) goes to stderr unless --no-progress; a solve estimated to take longer
+than --warn-after seconds (default 180) prints a warning with the reason and the alternatives.
 
 Grids: x = lo + L k/nx (k < nx) on periodic problems, linspace(lo, hi, nx) otherwise;
 t = linspace(t0, t1, nt). So `burgers --nx 256 --nt 100` is the grid of burgers_shock.mat and
@@ -10,6 +15,7 @@ t = linspace(t0, t1, nt). So `burgers --nx 256 --nt 100` is the grid of burgers_
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 
@@ -37,7 +43,10 @@ def add_parser(subparsers) -> None:
                    help="diffrax solver (default: chosen from the stiffness)")
     p.add_argument("--dealias", action="store_true", help="2/3-rule de-aliasing (Fourier)")
     p.add_argument("--float32", action="store_true", help="solve in float32 (default float64)")
-    p.add_argument("--progress", action="store_true", help="show a progress meter")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
+                   help="show progress and the estimated time left on stderr (default on)")
+    p.add_argument("--warn-after", type=float, default=180.0, metavar="SECONDS",
+                   help="warn when the solve is estimated to take longer (default 180)")
     p.add_argument("--ic-seed", type=int, default=None, metavar="S",
                    help="problems with a family of initial conditions (heat_sines, burgers_sines): "
                    "solve for the family's member drawn with this seed")
@@ -69,6 +78,8 @@ def run(args) -> int:
                          "conditions): nothing to solve")
     from ..reference import Chebyshev, Fourier, Reference, load_mat, solve_reference
 
+    if not args.warn_after > 0:
+        raise ValueError(f"--warn-after must be > 0 seconds, got {args.warn_after:g}")
     if args.nx < 2 or args.nt < 2:
         raise ValueError(f"--nx and --nt must be at least 2, got {args.nx} and {args.nt}")
     disc = None
@@ -86,11 +97,20 @@ def run(args) -> int:
     elif problem.initial is None:
         raise ValueError(f"problem {problem.name!r} has a family of initial conditions and no single "
                          "one: choose a member with --ic-seed S")
-    ref = solve_reference(
-        problem, nx=args.nx, nt=args.nt, rtol=args.rtol, atol=args.atol, initial=initial,
-        discretisation=disc, resolution=args.resolution, solver=_solver(args.solver),
-        float64=not args.float32, progress=args.progress,
-    )
+    import warnings
+
+    def one_line(message, category, *args, **kwargs):  # a warning as one line, no source line
+        return f"liepinn reference: {category.__name__}: {message}\n"
+
+    old_format, warnings.formatwarning = warnings.formatwarning, one_line
+    try:
+        ref = solve_reference(
+            problem, nx=args.nx, nt=args.nt, rtol=args.rtol, atol=args.atol, initial=initial,
+            discretisation=disc, resolution=args.resolution, solver=_solver(args.solver),
+            float64=not args.float32, progress=args.progress, warn_after=args.warn_after,
+        )
+    finally:
+        warnings.formatwarning = old_format
     ref.save(args.out)
     s = ref.settings
     last = s["attempts"][-1]

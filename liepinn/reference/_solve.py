@@ -17,6 +17,7 @@ import sympy as sp
 
 from ..problems._problem import Dirichlet, Neumann, Periodic, Problem
 from ._grid import AbstractDiscretisation, Chebyshev, ChebyshevGrid, Fourier, FourierGrid
+from ._progress import SolveProgress, tracking
 from ._result import Reference
 from ._symbolic import linear_expression, linear_part, reflection_compatible, spatial_orders
 
@@ -302,7 +303,9 @@ def _compile(spec, grid, t_eval, *, solver, rtol, atol, dt0, max_steps, progress
             solver = eqx.tree_at(lambda s: s.root_finder, solver, rf)
     else:
         term = dfx.ODETerm(system.rhs)
-    meter = dfx.TqdmProgressMeter() if progress else dfx.NoProgressMeter()
+    from ._progress import meter_class
+
+    meter = meter_class()()  # reports to the active SolveProgress: estimate, warning, display
     controller = dfx.PIDController(rtol=rtol, atol=atol)
 
     @eqx.filter_jit
@@ -315,6 +318,27 @@ def _compile(spec, grid, t_eval, *, solver, rtol, atol, dt0, max_steps, progress
                                max_steps=max_steps, progress_meter=meter, throw=False)
 
     return system, run
+
+
+def _slow_advice(problem: Problem, grid, solver, rtol: float, refining: bool) -> str:
+    """Why a solve is slow and what to do instead (the text of `SlowReferenceWarning`)."""
+    implicit = _implicit_solver(solver)
+    kind = grid.describe().get("kind", "")
+    why = (f"the solver needs many small steps on this {kind} grid of {grid.n} intervals (the "
+           "semi-discrete system is stiff: its fastest modes grow like a power of n"
+           + (", and each implicit step solves a linear system of that size)" if implicit
+              else ", and explicit steps are limited by stability)")
+           + (f"; the resolution is being refined, so the next attempt (n={2 * grid.n}) costs more" if refining
+              else "") + ". ")
+    alternatives = ["a fixed coarser grid (resolution=..., --resolution)",
+                    f"looser tolerances (rtol={rtol:g} now; rtol=1e-6, --rtol)"]
+    if not implicit:
+        alternatives.insert(0, "an implicit or IMEX solver (solver=diffrax.Kvaerno5() or KenCarp5(), --solver)")
+    if not problem.periodic:
+        alternatives.append("a periodic domain, where Fourier grids and IMEX steps are much cheaper")
+    if problem.exact is not None:
+        alternatives.append("the problem's exact solution, which needs no reference")
+    return "Why: " + why + "Alternatives: " + "; ".join(alternatives) + "."
 
 
 def solve_reference(
@@ -336,6 +360,7 @@ def solve_reference(
     initial: Mapping[str, Any] | Any | None = None,
     float64: bool = True,
     progress: bool = False,
+    warn_after: float | None = 180.0,
     keep_solver_grid: bool = True,
     step_to_outputs: bool = True,
 ) -> Reference:
@@ -370,8 +395,11 @@ def solve_reference(
 
     **Other arguments:** `dt0` (first step; None lets diffrax choose), `max_steps`,
     `float64` (solve in double precision, inside `jax.enable_x64`; the global setting is
-    restored), `progress` (a tqdm progress meter), `keep_solver_grid` (store the solution on
-    the solver's grid for spectral `Reference.sample`).
+    restored), `progress` (print the fraction of the time span done, the steps and the estimated
+    time left to stderr), `warn_after` (seconds: a `SlowReferenceWarning` with the reason and
+    the alternatives when the solve is estimated, from its first seconds, to take longer; None:
+    never), `keep_solver_grid` (store the solution on the solver's grid for spectral
+    `Reference.sample`).
     """
     import jax
 
@@ -434,12 +462,16 @@ def solve_reference(
                 y0 = grid.project(y0)
             t_start = _time.perf_counter()
             chosen = solver if solver is not None else _default_solver(spec, grid)
-            values, stats, system = _solve_once(
-                spec, grid, y0, t_eval, solver=chosen, rtol=rtol, atol=atol, dt0=dt0,
-                max_steps=max_steps, progress=progress, dtype=dtype, step_to_outputs=step_to_outputs)
+            meter = SolveProgress(f"{problem.name}: {type(grid).__name__[:-4]} n={n}, {type(chosen).__name__}",
+                                  display=progress, warn_after=warn_after,
+                                  advice=_slow_advice(problem, grid, chosen, rtol, n != sizes[-1]))
+            with tracking(meter):
+                values, stats, system = _solve_once(
+                    spec, grid, y0, t_eval, solver=chosen, rtol=rtol, atol=atol, dt0=dt0,
+                    max_steps=max_steps, progress=progress, dtype=dtype, step_to_outputs=step_to_outputs)
             tail = grid.tail(values)
             attempts.append({"resolution": n, "tail": tail, "seconds": _time.perf_counter() - t_start,
-                             **stats})
+                             **stats, **meter.summary()})
             if not np.all(np.isfinite(values)):
                 raise RuntimeError(f"the solution is not finite at resolution {n}")
             if tail <= resolution_tol or len(sizes) == 1:
