@@ -25,8 +25,13 @@ def feed(meter, clock, samples):
         meter.step(p, steps)
 
 
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
 def test_estimate_from_the_recent_rate_and_a_warning_with_alternatives():
-    clock, out = Clock(), io.StringIO()
+    clock, out = Clock(), Terminal()
     meter = SolveProgress("kdv_dirichlet: Chebyshev n=256, Kvaerno5", display=True, warn_after=180.0,
                           advice="Alternatives: a periodic domain.", stream=out, clock=clock)
     # a fast transient, then 1e-4 of the time span per second: about 1e4 s in all
@@ -42,6 +47,15 @@ def test_estimate_from_the_recent_rate_and_a_warning_with_alternatives():
     meter.close(160)
     assert out.getvalue().rstrip().endswith("in 7.0 s")
     assert meter.summary()["estimated_seconds"] == pytest.approx(meter.first_estimate)
+    # in a log (not a terminal): whole lines, at most one per LOG_EVERY seconds, no carriage returns
+    log = io.StringIO()
+    quiet = SolveProgress("heat", display=True, warn_after=None, stream=log, clock=clock)
+    quiet.begin()
+    feed(quiet, clock, [(k, k / 100, k) for k in range(30)])
+    quiet.close(30)
+    lines = log.getvalue().splitlines()
+    assert "\r" not in log.getvalue() and lines[0] == "heat: compiling" and lines[-1].startswith("heat: done")
+    assert len(lines) == 2 + 3  # at 0, 10 and 20 s
 
 
 def test_no_estimate_before_the_probe_and_no_warning_for_fast_solves():
