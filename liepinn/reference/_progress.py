@@ -103,10 +103,12 @@ class SolveProgress:
             self.warned = True
             if self.display:
                 self._out("", end="\n")  # the warning on its own line, not inside the progress line
-            warnings.warn(SlowReferenceWarning(
+            warnings.warn_explicit(SlowReferenceWarning(
                 f"{self.label}: this reference will take about {_duration(elapsed + left)} "
                 f"({100 * progress:.2g} % of the time span in {_duration(elapsed)}, {steps} steps so far). "
-                + self.advice), stacklevel=2)
+                + self.advice), SlowReferenceWarning,
+                # raised from a solver callback: no user frame to point at
+                filename="solve_reference", lineno=0, module=__name__)
         if self.display and now - self._shown >= (DISPLAY_EVERY if self._tty() else LOG_EVERY):
             self._shown = now
             tail = f", about {_duration(left)} left" if left is not None else ""
