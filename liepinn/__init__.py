@@ -84,6 +84,7 @@ if TYPE_CHECKING:
     from .reference import Chebyshev as Chebyshev
     from .reference import Fourier as Fourier
     from .reference import Reference as Reference
+    from .reference import SlowReferenceWarning as SlowReferenceWarning
     from .reference import load_mat as load_mat
     from .reference import solve_reference as solve_reference
 

@@ -9,9 +9,11 @@
 from ._grid import AbstractDiscretisation as AbstractDiscretisation
 from ._grid import Chebyshev as Chebyshev
 from ._grid import Fourier as Fourier
+from ._progress import SlowReferenceWarning as SlowReferenceWarning
 from ._result import Reference as Reference
 from ._result import load_mat as load_mat
 from ._solve import output_grid as output_grid
 from ._solve import solve_reference as solve_reference
 
-__all__ = ["AbstractDiscretisation", "Chebyshev", "Fourier", "Reference", "load_mat", "output_grid", "solve_reference"]
+__all__ = ["AbstractDiscretisation", "Chebyshev", "Fourier", "Reference", "SlowReferenceWarning", "load_mat",
+           "output_grid", "solve_reference"]
