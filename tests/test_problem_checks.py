@@ -171,3 +171,23 @@ def test_every_catalogue_problem_passes():
             assert check_problem_definition(problem, constraints=constraints) == [], name
         checked += 1
     assert checked >= 7
+
+
+def test_tolerance_takes_typed_digits_but_not_wrong_rates():
+    assert check_problem_definition(heat(exact={"u": "exp(-0.9869604*t)*sin(pi*x)"})) == []  # 7 digits
+    with pytest.raises(ProblemDefinitionError, match="does not satisfy"):
+        check_problem_definition(heat(exact={"u": "exp(-0.987*t)*sin(pi*x)"}))
+    # a float wavenumber: u0(+-1) = 1e-9 against u = 0 is no mismatch at the field's scale
+    assert check_problem_definition(heat(initial={"u": "sin(3.14159265*x)"}), constraints="hard") == []
+
+
+def test_kdv_soliton_with_its_own_dirichlet_data():
+    kdv = PDE.from_text("u_t + lambda1*u*u_x + lambda2*u_xxx = 0", independent="x,t", dependent="u")
+    x, t = sp.symbols("x t")
+    exact = sp.Rational(3, 2) * sp.sech(sp.sqrt(sp.Rational(1, 2)) * 10 * (x - t / 2)) ** 2
+    p = Problem("soliton", kdv, {"x": (-1, 1), "t": (0, 1)}, {"u": exact.subs(t, 0)},
+                boundary=Dirichlet({"u": exact}), parameters={"lambda1": 1, "lambda2": "1/400"},
+                exact={"u": exact})
+    assert check_problem_definition(p, constraints="hard") == []
+    with pytest.raises(ProblemDefinitionError, match="does not satisfy the PDE"):  # the wrong speed
+        check_problem_definition(p.replace(exact={"u": exact.subs(t, t * 2)}))
