@@ -52,7 +52,7 @@ def check_solution(p, gen, values):
 def check_all(red):
     assert red.solutions, red
     for s in red.solutions:
-        assert s.verification.startswith("symbolic") or s.verification == "numeric"
+        assert s.verification.startswith(("symbolic", "numeric"))
         check_solution(red.pde, red.generator, s.values)
     for inv in red.invariants:
         assert sp.simplify(red.generator.apply(inv)) == 0
@@ -212,3 +212,30 @@ def test_cli_kdv_soliton(capsys):
     data = json.loads(capsys.readouterr().out)
     assert rc == 0
     assert any("cosh" in s["u"] or "sech" in s["u"] for s in data["solutions"])
+
+
+def test_logarithmic_invariants_black_scholes():
+    p = pde("u_t + sigma^2*x^2*u_xx/2 + r*x*u_x - r*u = 0")
+    gen = ("4*sigma^2*x*log(x)*D_x + 8*sigma^2*t*D_t + u*(4*r^2*t + 4*r*sigma^2*t - 4*r*log(x) "
+           "+ sigma^4*t + 2*sigma^2*log(x))*D_u")
+    red = reduce(p, gen)
+    x, t = sp.symbols("x t")
+    assert sp.simplify(red.invariants[0] - sp.log(x) / sp.sqrt(t)) == 0
+    check_all(red)
+    assert all(a != sp.true for a in red.assumptions)
+
+
+def test_symbolic_exponent_solutions_hold_where_powers_are_real():
+    # u_t = (u^m u_x)_x by m x d_x + 2 u d_u: u = x^(2/m) W(t), W' = (2m + 4) W^(m+1)/m^2
+    p = pde("u_t = (u^m*u_x)_x")
+    red = reduce(p, "m*x*D_x + 2*u*D_u")
+    assert red.solutions
+    for s in red.solutions:
+        assert s.verification.endswith("where the bases of powers are positive") or s.verification == "symbolic"
+        f = s.values[sp.Symbol("u")]
+        x, t, m = sp.symbols("x t m")
+        # the real branch: m = -1/2 (fast diffusion), a point where the bases are positive
+        at = {m: sp.Rational(-1, 2), x: sp.Rational(3, 2), t: sp.Rational(1, 3), sp.Symbol("C1"): sp.Rational(1, 5)}
+        g = f.xreplace({m: at[m]})
+        r = (g.diff(t) - (g**at[m] * g.diff(x)).diff(x)).xreplace(at)
+        assert abs(complex(sp.N(r, 30))) < 1e-20

@@ -41,7 +41,8 @@ __all__ = ["InvariantSolution", "Reduction", "ReductionError", "parse_generator"
 
 
 # verified symbolically where the bases of symbolic powers are positive (real branches)
-POSITIVE_BASES = "symbolic where the bases of powers are positive"
+POSITIVE_BASES = "symbolic, where the bases of powers are positive"
+NUMERIC_POSITIVE_BASES = "numeric, where the bases of powers are positive"
 
 
 class ReductionError(PDEInputError):
@@ -301,7 +302,9 @@ def _tidy(expr: sp.Expr) -> sp.Expr:
 
 
 def _solve_for(eq: sp.Expr, target: sp.Symbol, what: str) -> sp.Expr:
-    sols = _attempt(lambda: sp.solve(eq, target, dict=False), 20) or []
+    # check=False: a branch such as x = -sqrt(C - y^2) is still inverted (every invariant is
+    # checked against the generator afterwards)
+    sols = _attempt(lambda: sp.solve(eq, target, dict=False, check=False), 20) or []
     sols = [s for s in sols if not s.has(sp.I)] or sols
     if not sols:
         raise ReductionError(f"cannot solve {sp.sstr(eq)} = 0 for {target} ({what})")
@@ -351,21 +354,25 @@ def _characteristics(gen: Generator, ys: Sequence[sp.Symbol], ws: Sequence[sp.Sy
                 f"the characteristic system of {gen} is coupled in "
                 f"{', '.join(xs[j].name for j in pending)}; not integrated"
             )
-        r = r.xreplace(x_of)
+        r = sp.powdenest(sp.expand_log(r.xreplace(x_of), force=True), force=True)
         x_of[xs[j]] = _integrate_characteristic(r, xs[j], s, consts[j])
         pending.remove(j)
     # y_j(x): invert x^j = F_j(s, y) for the constants
     inv_x = []
     for j in others:
         inv_x.append(_solve_for(xs[j] - x_of[xs[j]], consts[j], "invariant of the independent variables"))
-    # the invariants must be invertible back: substitute in order of solution
+    # a later x^j may have been integrated with the constants of earlier ones in it
     back = {consts[j]: inv for j, inv in zip(others, inv_x)}
+    for _ in others:
+        back = {c: inv.xreplace(back) for c, inv in back.items()}
+    inv_x = [back[consts[j]] for j in others]
     # du^a/ds along the characteristics, one dependent variable at a time
     u_of: dict = {}
     pending = list(range(len(us)))
     while pending:
         for a in pending:
-            r = sp.simplify((phi[a] / xi[k]).xreplace(x_of))
+            # log(exp(z)) -> z on the characteristic (forced; the invariants are checked after)
+            r = sp.simplify(sp.powdenest(sp.expand_log((phi[a] / xi[k]).xreplace(x_of), force=True), force=True))
             deps = {us[b] for b in pending if b != a} & r.free_symbols
             if not deps:
                 break
@@ -387,7 +394,8 @@ def _characteristics(gen: Generator, ys: Sequence[sp.Symbol], ws: Sequence[sp.Sy
 
 
 def _check_invariant(gen: Generator, inv: sp.Expr) -> None:
-    if not _zero(gen.apply(inv)):
+    r = gen.apply(inv)
+    if not _zero(r) and not _attempt(lambda: _numeric_zero(r, 4, 2), 20):
         raise ReductionError(f"internal check failed: {sp.sstr(inv)} is not an invariant of {gen}")
 
 
@@ -499,7 +507,7 @@ def _check_reduction(e: sp.Expr, r: sp.Expr, funcs, k: int) -> None:
         d = sp.diff(ratio, a)
         if _zero(d):
             continue
-        if not d.atoms(sp.core.function.AppliedUndef) and _numeric_zero(sp.together(d), 4, 0):
+        if not d.atoms(sp.core.function.AppliedUndef) and _attempt(lambda: _numeric_zero(sp.together(d), 4, 0), 20):
             continue
         raise ReductionError(
             f"equation {k} does not reduce on the invariant ansatz: is the generator a symmetry?"
@@ -719,16 +727,46 @@ def _verify(pde: PDE, gen: Generator, values: Mapping[sp.Symbol, sp.Expr]) -> st
         z = _attempt(lambda: _simplify_zero(r), 20)
         if z == 0:
             continue
-        if not r.atoms(sp.core.function.AppliedUndef) and _numeric_zero(r, 4, 1):
-            method = NUMERIC if method == SYMBOLIC else method
+        # evaluation can hang too (huge powers at a random point): bounded like the rest
+        if not r.atoms(sp.core.function.AppliedUndef) and _attempt(lambda: _numeric_zero(r, 4, 1), 20):
+            method = NUMERIC if method == SYMBOLIC else NUMERIC_POSITIVE_BASES if method == POSITIVE_BASES else method
             continue
         # (b**(1/m))**m = b holds where b > 0: the solution is real there
         z = _attempt(lambda: sp.cancel(sp.together(sp.powdenest(r, force=True))), 20)
         if z == 0:
-            method = POSITIVE_BASES
+            method = POSITIVE_BASES if method in (SYMBOLIC, POSITIVE_BASES) else NUMERIC_POSITIVE_BASES
+            continue
+        if _attempt(lambda: _zero_where_real(r), 20):
+            method = NUMERIC_POSITIVE_BASES
             continue
         return FAILED
     return method
+
+
+def _zero_where_real(r: sp.Expr, points: int = 3, tries: int = 60, seed: int = 3) -> bool:
+    """True if `r` vanishes at `points` random points (coordinates in [-2, 2]) where the bases of
+    all non-integer powers are positive, i.e. on the real domain of the solution."""
+    import random
+
+    rng = random.Random(seed)
+    syms = sorted(r.free_symbols, key=default_sort_key)
+    bases = [p.base for p in r.atoms(sp.Pow) if not p.exp.is_Integer and p.base.free_symbols]
+    done = 0
+    for _ in range(tries):
+        at = {s: sp.Rational(rng.choice([-1, 1]) * rng.randint(200, 2000), 1000) for s in syms}
+        try:
+            if not all(sp.N(b.xreplace(at), 20) > 0 for b in bases):
+                continue
+            value = complex(sp.N(r.xreplace(at), 40))
+            scale = 1 + sum(abs(complex(sp.N(t.xreplace(at), 20))) for t in sp.Add.make_args(r))
+        except (TypeError, ValueError, ZeroDivisionError):
+            continue
+        if abs(value) > 1e-25 * scale:
+            return False
+        done += 1
+        if done == points:
+            return True
+    return False
 
 
 def reduce(pde: PDE, generator: Generator | str, *, solve: bool = True,
@@ -776,7 +814,9 @@ def reduce(pde: PDE, generator: Generator | str, *, solve: bool = True,
     u_of = {u: g.xreplace({w: f for w, f in zip(wsyms, funcs)}) for u, g in ch.u_of.items()}
     ch = dataclasses.replace(ch, u_of=u_of)
     reduced, dropped = _reduced_equations(pde, generator, ch, ys, funcs)
-    assumptions = [sp.Ne(d, 0) for d in _unique(dropped) if d.free_symbols - set(ys)]
+    params = set(pde.parameters) | {s for c in generator.components for s in c.free_symbols} - set(jet.independent) - set(jet.dependent)
+    assumptions = [a for a in (sp.Ne(d, 0) for d in _unique(dropped) if d.free_symbols and d.free_symbols <= params)
+                   if a is not sp.true]
     notes: list[str] = []
     ansatz = {u: g.xreplace({y: inv for y, inv in zip(ys, ch.inv_x)}) for u, g in u_of.items()}
     solutions: list[InvariantSolution] = []
@@ -801,8 +841,8 @@ def reduce(pde: PDE, generator: Generator | str, *, solve: bool = True,
             if status == FAILED:
                 notes.append(f"a candidate solution {', '.join(f'{u} = {sp.sstr(v)}' for u, v in values.items())} failed verification; dropped")
                 continue
-            if all(v == 0 for v in values.values()) and candidates[0][0] is not vals:
-                continue  # the trivial member of a linear family
+            if all(v == 0 or (v.is_Pow and v.base == 0) for v in values.values()) and candidates[0][0] is not vals:
+                continue  # the trivial member of a family
             if any(all(_zero(v - s.values[u]) for u, v in values.items()) for s in solutions):
                 continue
             consts = tuple(sorted((set().union(*[v.free_symbols for v in values.values()])
