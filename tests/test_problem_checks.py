@@ -191,3 +191,18 @@ def test_kdv_soliton_with_its_own_dirichlet_data():
     assert check_problem_definition(p, constraints="hard") == []
     with pytest.raises(ProblemDefinitionError, match="does not satisfy the PDE"):  # the wrong speed
         check_problem_definition(p.replace(exact={"u": exact.subs(t, t * 2)}))
+
+
+def test_backward_in_one_direction_only_is_an_error():
+    pde = PDE.from_text("u_t = u_xx - u_yy/10", independent="x,y,t", dependent="u")
+    p = Problem("saddle", pde, {"x": (0, 1), "y": (0, 1), "t": (0, 1)}, {"u": "sin(pi*x)*sin(pi*y)"},
+                boundary=Dirichlet({"u": 0}))
+    with pytest.raises(ProblemDefinitionError, match=r"ill-posed .*k = \[0.0, 1.0\]"):
+        check_problem_definition(p)
+    # anisotropic but forward in every direction, with a mixed derivative: fine
+    ok = PDE.from_text("u_t = u_xx + u_xy + u_yy", independent="x,y,t", dependent="u")
+    assert check_problem_definition(p.replace(pde=ok), constraints="hard") == []
+    # a mixed derivative too strong for the diagonal: backward along x = -y
+    bad = PDE.from_text("u_t = u_xx + 3*u_xy + u_yy", independent="x,y,t", dependent="u")
+    with pytest.raises(ProblemDefinitionError, match="ill-posed"):
+        check_problem_definition(p.replace(pde=bad))

@@ -361,9 +361,15 @@ def _check_signs(problem, rng, errors: list[str], found: list[Warning]) -> None:
     indep = [sp.Symbol(v) for v in problem.independent]
     needed = sorted({s for r in forms for s in r.free_symbols if jet.decode(s) is not None}, key=sp.default_sort_key)
     coeffs = [[sp.diff(forms[a], jet.jet(b, al)) for b, al in principal] for a in range(jet.q)]
-    ks = [np.eye(len(space_idx))[i] for i in range(len(space_idx))]
-    ks += [k / np.linalg.norm(k) for k in rng.normal(size=(4, len(space_idx)))] if len(space_idx) > 1 else []
+    d = len(space_idx)
+    eye = np.eye(d)
+    ks = list(eye)  # the axes, the diagonals e_i +- e_j, random directions
+    ks += [(eye[i] + s * eye[j]) / math.sqrt(2) for i in range(d) for j in range(i + 1, d) for s in (1, -1)]
+    ks += [k / np.linalg.norm(k) for k in rng.normal(size=(8, d))] if d > 1 else []
+    # scalar second order: the symbol is -k.A.k, most negative along A's lowest eigenvector (added per point)
+    quadratic = jet.q == 1 and top == 2 and d > 1
     bad, total, worst = 0, 0, None
+    per_direction = np.zeros((len(ks) + quadratic, 2), int)  # (wrong, sampled) per wave direction
     for pt in points:
         state = dict(pt)
         for s in needed:
@@ -381,7 +387,15 @@ def _check_signs(problem, rng, errors: list[str], found: list[Warning]) -> None:
         cvals = np.array([[_value(c, state) for c in row] for row in coeffs])
         if not np.all(np.isfinite(cvals)):
             continue
-        for k in ks:
+        extra = []
+        if quadratic:
+            A = np.zeros((d, d))
+            for col, (_, al) in enumerate(principal):
+                i, j = [space_idx.index(m) for m in space_idx for _ in range(al[m])]
+                A[i, j] += cvals[0, col].real / (1 if i == j else 2)
+                A[j, i] += cvals[0, col].real / (1 if i == j else 2) if i != j else 0.0
+            extra = [np.linalg.eigh(A)[1][:, 0]]
+        for j, k in enumerate(ks + extra):
             # (i k)^J for each principal derivative J (spatial part only)
             sym = np.array([np.prod([(1j * k[space_idx.index(i)]) ** al[i] for i in space_idx])
                             for _, al in principal])
@@ -396,6 +410,7 @@ def _check_signs(problem, rng, errors: list[str], found: list[Warning]) -> None:
             else:
                 wrong = bool(np.any(lam.real > 1e-9 * scale) or np.any(np.abs(lam.imag) > 1e-9 * scale))
             total += 1
+            per_direction[j] += (bool(wrong), 1)
             if wrong:
                 bad += 1
                 worst = worst or (pt, k, lam)
@@ -403,13 +418,14 @@ def _check_signs(problem, rng, errors: list[str], found: list[Warning]) -> None:
         return
     pt, k, lam = worst
     names = ", ".join(sp.sstr(jet.jet(b, al)) for b, al in principal)
-    form = " , ".join(f"{jet.jet(a, tuple(order_t if i == ti else 0 for i in range(jet.p)))} = {sp.sstr(forms[a])}"
+    form = "; ".join(f"{jet.jet(a, tuple(order_t if i == ti else 0 for i in range(jet.p)))} = {sp.sstr(forms[a])}"
                       for a in range(jet.q))
     msg = (f"the evolution {form} is ill-posed forward in {problem.time}: its highest spatial derivatives "
            f"({names}) have the wrong sign (symbol eigenvalue {_fmt(complex(lam[np.argmax(lam.real)]))} "
            f"at {_where(pt)}, k = {np.round(k, 3).tolist()}), so short waves grow without bound, as in the "
            "backward heat equation")
-    if bad == total:
+    # wrong at every sampled point for some direction (always so for constant coefficients): an error
+    if np.any((per_direction[:, 0] == per_direction[:, 1]) & (per_direction[:, 1] > 0)):
         errors.append(msg + "; check the sign of the diffusion coefficient (u_t = nu*u_xx needs nu > 0)")
     else:
         found.append(IllPosedWarning(msg + f" at {bad} of {total} sampled (point, direction) pairs; the "
