@@ -206,3 +206,15 @@ def test_backward_in_one_direction_only_is_an_error():
     bad = PDE.from_text("u_t = u_xx + 3*u_xy + u_yy", independent="x,y,t", dependent="u")
     with pytest.raises(ProblemDefinitionError, match="ill-posed"):
         check_problem_definition(p.replace(pde=bad))
+
+
+def test_verdicts_are_remembered_per_description():
+    p = heat(initial={"u": "cos(pi*x)"}, name="remembered")
+    first = check_problem_definition(p, constraints="soft")
+    again = check_problem_definition(p, constraints="soft")
+    assert [str(w) for w in again] == [str(w) for w in first] and again is not first
+    for _ in range(2):  # errors too, with the same message
+        with pytest.raises(ProblemDefinitionError, match="Hard constraints are impossible"):
+            check_problem_definition(p, constraints="hard")
+    # a different definition under the same name is checked afresh
+    assert check_problem_definition(p.replace(initial={"u": "sin(pi*x)"}), constraints="hard") == []

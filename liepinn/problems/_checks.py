@@ -452,6 +452,34 @@ def check_problem_definition(problem, *, constraints: str | None = None) -> list
         raise TypeError(f"check_problem_definition expects a Problem, got {type(problem).__name__}")
     if constraints not in (None, "hard", "soft"):
         raise ValueError(f"constraints must be 'hard', 'soft' or None, got {constraints!r}")
+    # sweeps assemble the same problem many times: the verdict is a function of the description
+    from ._registry import fingerprint
+
+    key = (fingerprint(problem), constraints)
+    if key in _VERDICTS:
+        error, found = _VERDICTS[key]
+        if error is not None:
+            raise ProblemDefinitionError(error)
+        return list(found)
+    try:
+        found = _check(problem, constraints)
+    except ProblemDefinitionError as err:
+        _remember(key, (str(err), []))
+        raise
+    _remember(key, (None, list(found)))
+    return found
+
+
+_VERDICTS: dict[tuple, tuple[str | None, list[Warning]]] = {}
+
+
+def _remember(key, verdict) -> None:
+    _VERDICTS[key] = verdict
+    while len(_VERDICTS) > 64:
+        _VERDICTS.pop(next(iter(_VERDICTS)))
+
+
+def _check(problem, constraints: str | None) -> list[Warning]:
     rng = np.random.default_rng(_SEED)
     errors: list[str] = []
     found: list[Warning] = []
