@@ -21,8 +21,12 @@ What is checked (every check works in any number of space dimensions):
   highest spatial order), evaluated at random points and on the initial data for random unit
   wave vectors $k$: $m = 1$ needs $\mathrm{Re}\,\lambda(P) \le 0$ (otherwise modes
   $e^{i k x}$ grow like $e^{c |k|^N t}$: backward heat, $u_t = -\nu u_{xx}$ with $\nu > 0$);
-  $m = 2$ needs real $\lambda(P) \le 0$ (otherwise the Cauchy problem is elliptic). Wrong
-  everywhere sampled: an error; wrong somewhere: an `IllPosedWarning`.
+  $m = 2$ needs real $\lambda(P) \le 0$ (otherwise the Cauchy problem is elliptic). Wrong at
+  every sampled point for some direction (always so with constant coefficients): an error;
+  wrong at some points only (a coefficient that changes sign with the solution): an
+  `IllPosedWarning`. Directions: the axes, the diagonals, random ones and, for a scalar
+  second-order equation, the lowest eigenvector of the diffusion matrix.
+- Results are remembered per (problem fingerprint, constraints).
 - The initial condition and the exact solution are finite on the domain.
 
 Sympy and numpy only (mpmath for the 30-digit evaluations).
