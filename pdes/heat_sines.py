@@ -8,7 +8,7 @@ __all__ = ["pde", "problem", "literature"]
 # The setting of Akhound-Sadegh et al., "Lie Point Symmetry and Physics-Informed Networks"
 # (NeurIPS 2023), as in public re-implementations: mu = 0.01, L = 6, T = 16, periodic,
 # u0 = sum_j A_j sin(2 pi l_j x / L + phi_j) (Brandstetter et al. 2022). No single initial
-# condition: a network is conditioned on u0 (see ../../shared/PAPER.md).
+# condition: a network is conditioned on u0 (a physics-informed DeepONet, as in the paper).
 problem = Problem(
     name="heat_sines",
     pde=pde,
