@@ -59,3 +59,10 @@ def test_licence_and_citation():
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert meta["license"]["text"] == "MIT"
     assert f"version: {meta['version']}" in cff
+
+
+def test_shipped_sources_refer_to_nothing_outside_the_repository():
+    # the package, the problems and the docs are built into the documentation and the wheel
+    files = [*ROOT.joinpath("liepinn").rglob("*.py"), *ROOT.joinpath("pdes").rglob("*.py"), *DOCS]
+    bad = [str(f.relative_to(ROOT)) for f in files if re.search(r"\.\./(\.\./)*shared\b", f.read_text("utf-8"))]
+    assert not bad, f"references to ../shared (not in the repository) in {bad}"
