@@ -15,17 +15,11 @@ os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
 # stages, where jaxtyping states shapes and dtypes.
 TYPECHECKED = [
     "liepinn.derivatives",
-    "liepinn.losses._lower",
+    "liepinn.losses",
     "liepinn.nn",
-    "liepinn.train._bfgs",
-    "liepinn.train._optimisers",
+    "liepinn.train",
     "liepinn.reference",
 ]
-# To add once their annotations admit what their callers pass:
-# - liepinn.losses._pinn: PINNLoss.__init__ `form` (the names it parses, 'prolonged', ...);
-# - liepinn.losses._variants: Symmetry.__init__ `normaliser` (a name, from variant_from_name);
-# - liepinn.train._loop: train_seeds `keys` (a list of PRNG keys);
-# - liepinn.train._sampling: AbstractSampler.sample `lower`/`upper` (NumPy arrays).
 
 if os.environ.get("LIEPINN_TYPECHECK", "1") != "0":
     import jaxtyping

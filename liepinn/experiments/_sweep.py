@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from ._spec import CostFn, RunConfig, Sweep
 from ._store import ResultStore, RunRecord, versions
@@ -23,6 +23,7 @@ from ._store import ResultStore, RunRecord, versions
 REQUIRED_METRICS = ("rel_l2", "wall_time_s", "converged")
 
 
+@runtime_checkable
 class Runner(Protocol):
     """Trains a group of runs that differ only in their seed.
 

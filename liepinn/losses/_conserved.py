@@ -103,7 +103,7 @@ class ConservedQuantity(AbstractVariant):
     weight: float = 1.0
     n_times: int = 16
     n_quad: int = 64
-    normaliser: AbstractNormaliser = InitialBalance()  # type: ignore[assignment]
+    normaliser: AbstractNormaliser | str = InitialBalance()  # type: ignore[assignment]
 
     name: ClassVar[str] = "conserved"
 

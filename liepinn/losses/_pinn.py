@@ -138,7 +138,7 @@ class PINNLoss(eqx.Module):
         pde,
         generators=(),
         *,
-        form: AbstractForm | Sequence[AbstractForm] = EVOLUTIONARY,
+        form: AbstractForm | str | Sequence[AbstractForm | str] = EVOLUTIONARY,
         weights: float | Sequence[float] | Mapping[str, float] = 1.0,
         select: Sequence[str] | None = None,
         names: Sequence[str] | None = None,

@@ -23,7 +23,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -257,10 +257,10 @@ class Symmetry(AbstractVariant):
     problem's derived algebra (`generators`: `"all"` or 1-based numbers as in
     `liepinn symmetries`)."""
 
-    form: AbstractForm = Evolutionary()
-    generators: str | tuple[int, ...] = "all"
+    form: AbstractForm | str = Evolutionary()
+    generators: str | tuple[int, ...] | Sequence[int] = "all"
     weight: float = 1.0
-    normaliser: AbstractNormaliser = InitialBalance()  # type: ignore[assignment]
+    normaliser: AbstractNormaliser | str = InitialBalance()  # type: ignore[assignment]
 
     name: ClassVar[str] = "symmetry"
 
@@ -289,7 +289,7 @@ class GPINN(AbstractVariant):
     terms without the generators' weights."""
 
     weight: float = 1.0
-    normaliser: AbstractNormaliser = InitialBalance()  # type: ignore[assignment]
+    normaliser: AbstractNormaliser | str = InitialBalance()  # type: ignore[assignment]
 
     name: ClassVar[str] = "gpinn"
 

@@ -31,13 +31,14 @@ import hashlib
 import json
 import math
 import os
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..problems import fingerprint, is_conditioned, load_problem
+from ..problems import check_problem_definition, fingerprint, is_conditioned, load_problem
 from ._networks import AbstractNetwork, default_network, sensor_points
 
 _CHUNK = 1 << 17  # points per evaluation batch (memory)
@@ -353,7 +354,7 @@ def _jax_function(expr, variables: tuple[str, ...]) -> Callable:
 
 
 def hard_constraint(problem) -> Callable:
-    """The output transform `(point, N) -> u` of the module docstring; in d space dimensions
+    r"""The output transform `(point, N) -> u` of the module docstring; in d space dimensions
     $u = u_0(x) + g(x, t) - g(x, t_0) + \tau \prod_i d_i(x_i) N$ (Dirichlet data g extended
     by its own expression), $u = u_0(x) + \tau N$ otherwise."""
     import jax.numpy as jnp
@@ -429,6 +430,10 @@ def check_problem(problem, spec) -> None:
         raise ValueError(f"problem {problem.name!r} has a family of initial conditions: hard constraints "
                          "need one initial condition; use constraints='soft'")
     (spec.network or default_network(problem)).check(problem, spec.recipe)
+    # the definition itself: exact solution, IC against the boundary data, well-posedness
+    # (ProblemDefinitionError, a ValueError; warnings such as IncompatibleDataWarning)
+    for w in check_problem_definition(problem, constraints=spec.constraints):
+        warnings.warn(w, stacklevel=3)
 
 
 def _available_memory() -> int | None:

@@ -647,7 +647,7 @@ def train_seeds(
     make_model: Callable[[PRNGKeyArray], Any],
     data: Any = None,
     *,
-    keys: Sequence[int] | PRNGKeyArray,
+    keys: Sequence[int | PRNGKeyArray] | PRNGKeyArray,
     devices: Sequence[jax.Device] | None = None,
     **kwargs,
 ) -> TrainResult:

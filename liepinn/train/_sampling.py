@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
-from jaxtyping import Array, Float, PRNGKeyArray
+from jaxtyping import ArrayLike, Array, Float, PRNGKeyArray
 from scipy.stats import qmc
 
 __all__ = [
@@ -72,7 +72,8 @@ class AbstractSampler(eqx.Module):
         """``(n, dim)`` float64 points in the unit cube."""
 
     def sample(
-        self, n: int, lower: Sequence[float], upper: Sequence[float], *, key: PRNGKeyArray | int, dtype=None
+        self, n: int, lower: Sequence[float] | ArrayLike, upper: Sequence[float] | ArrayLike, *,
+        key: PRNGKeyArray | int, dtype=None
     ) -> Float[Array, "n p"]:
         """``n`` points in the box ``[lower, upper]`` as a JAX array ``(n, p)``."""
         if not isinstance(n, (int, np.integer)) or n < 1:
