@@ -9,11 +9,9 @@ Bad input gives one line on stderr and exit status 2. Never imports JAX.
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 
-from ._symmetries import _build_pde, _InputError, _one_line, _time_limit, _TimeLimit
+from ._symmetries import _InputError, add_pde_arguments, compute_and_print, pde_or_exit
 
 
 def add_class_options(p, *, order_default: int | None, what: str) -> None:
@@ -37,14 +35,7 @@ def add_parser(subparsers) -> None:
         "of order <= K annihilated by the Euler operator, densities and fluxes by the homotopy "
         "operator, each law verified.",
     )
-    p.add_argument("problem", nargs="?", metavar="PROBLEM",
-                   help="a problem from pdes/ (see `liepinn symmetries --list`), instead of --pde")
-    p.add_argument("--pde", action="append", metavar="TEXT",
-                   help="an equation, e.g. 'u_t + u*u_x + u_xxx = 0' (repeat for a system)")
-    p.add_argument("--indep", metavar="VARS", help="independent variables, e.g. x,t")
-    p.add_argument("--dep", metavar="VARS", help="dependent variables, e.g. u or u,v")
-    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                   help="give a parameter an exact value, e.g. nu=0.01/pi (repeatable)")
+    add_pde_arguments(p)
     add_class_options(p, order_default=2, what="multipliers")
     p.add_argument("--json", action="store_true", help="print the laws as JSON")
     p.add_argument("--timeout", type=float, metavar="SECONDS",
@@ -63,13 +54,8 @@ def _check_class(args, command: str) -> None:
 
 def search(args, command: str, kind: str) -> int:
     """Build the PDE, run the search (`kind`: "conservation" or "generalized"), print it."""
-    from ..symbolic._parse import PDEInputError
-
-    try:
-        _check_class(args, command)
-        pde, _ = _build_pde(args)
-    except (PDEInputError, _InputError, ValueError) as e:
-        print(f"liepinn {command}: error: {_one_line(e)}", file=sys.stderr)
+    pde, _ = pde_or_exit(args, command, check=lambda: _check_class(args, command))
+    if pde is None:
         return 2
     progress = (lambda msg: print(f"  {msg}", file=sys.stderr, flush=True)) if args.verbose else None
     if kind == "conservation":
@@ -78,31 +64,11 @@ def search(args, command: str, kind: str) -> int:
     else:
         from ..symmetry._generalized import GeneralizedVerificationError as Failed
         from ..symmetry._generalized import generalized_symmetries as find
-    try:
-        with _time_limit(args.timeout):
-            result = find(pde, args.order, xt_degree=args.xt_degree, jet_degree=args.jet_degree,
-                          progress=progress)
-        text = json.dumps(result.to_json(), indent=2) if args.json else str(result)
-    except PDEInputError as e:
-        print(f"liepinn {command}: error: {_one_line(e)}", file=sys.stderr)
-        return 2
-    except _TimeLimit:
-        print(f"liepinn {command}: gave up after {args.timeout:g} s (--timeout)", file=sys.stderr)
-        return 1
-    except Failed as e:
-        print(f"liepinn {command}: verification failed: {_one_line(e)}", file=sys.stderr)
-        return 1
-    except Exception as e:  # noqa: BLE001 - one line for the user, traceback on request
-        if os.environ.get("LIEPINN_DEBUG"):
-            raise
-        print(f"liepinn {command}: failed: {type(e).__name__}: {_one_line(e)} "
-              "(set LIEPINN_DEBUG=1 for a traceback)", file=sys.stderr)
-        return 1
-    try:
-        print(text)
-    except BrokenPipeError:  # output piped into `head` and the like
-        sys.stdout = open(os.devnull, "w")
-    return 0
+    rc, _ = compute_and_print(
+        command, lambda: find(pde, args.order, xt_degree=args.xt_degree, jet_degree=args.jet_degree,
+                              progress=progress),
+        as_json=args.json, timeout=args.timeout, failures=(Failed,))
+    return rc
 
 
 def run(args) -> int:

@@ -10,11 +10,7 @@ Bad input gives one line on stderr and exit status 2. Never imports JAX.
 
 from __future__ import annotations
 
-import json
-import os
-import sys
-
-from ._symmetries import _build_pde, _InputError, _one_line, _time_limit, _TimeLimit, add_pde_arguments
+from ._symmetries import add_pde_arguments, compute_and_print, pde_or_exit
 
 
 def add_parser(subparsers) -> None:
@@ -35,32 +31,11 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..symbolic._parse import PDEInputError
     from ..symmetry._reduce import reduce
 
-    try:
-        pde, _ = _build_pde(args)
-    except (PDEInputError, _InputError, ValueError) as e:
-        print(f"liepinn reduce: error: {_one_line(e)}", file=sys.stderr)
+    pde, _ = pde_or_exit(args, "reduce")
+    if pde is None:
         return 2
-    try:
-        with _time_limit(args.timeout):
-            result = reduce(pde, args.generator, solve=not args.no_solve)
-        text = json.dumps(result.to_json(), indent=2) if args.json else str(result)
-    except PDEInputError as e:
-        print(f"liepinn reduce: error: {_one_line(e)}", file=sys.stderr)
-        return 2
-    except _TimeLimit:
-        print(f"liepinn reduce: gave up after {args.timeout:g} s (--timeout)", file=sys.stderr)
-        return 1
-    except Exception as e:  # noqa: BLE001 - one line for the user, traceback on request
-        if os.environ.get("LIEPINN_DEBUG"):
-            raise
-        print(f"liepinn reduce: failed: {type(e).__name__}: {_one_line(e)} "
-              "(set LIEPINN_DEBUG=1 for a traceback)", file=sys.stderr)
-        return 1
-    try:
-        print(text)
-    except BrokenPipeError:  # output piped into `head` and the like
-        sys.stdout = open(os.devnull, "w")
-    return 0
+    rc, _ = compute_and_print("reduce", lambda: reduce(pde, args.generator, solve=not args.no_solve),
+                              as_json=args.json, timeout=args.timeout)
+    return rc

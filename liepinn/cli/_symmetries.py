@@ -125,7 +125,6 @@ def _build_pde(args):
 
 def run(args) -> int:
     from ..problems._catalogue import list_entries
-    from ..symbolic._parse import PDEInputError
 
     if args.list:
         from ..problems._catalogue import load_entry
@@ -145,56 +144,83 @@ def run(args) -> int:
         print("liepinn symmetries: error: --order, --xt-degree and --jet-degree need --generalized",
               file=sys.stderr)
         return 2
-    try:
-        pde, entry = _build_pde(args)
-    except (PDEInputError, _InputError, ValueError) as e:
-        print(f"liepinn symmetries: error: {_one_line(e)}", file=sys.stderr)
+    pde, entry = pde_or_exit(args, "symmetries")
+    if pde is None:
         return 2
 
     from ..symmetry import SymmetryVerificationError, symmetries
 
     progress = (lambda msg: print(f"  {msg}", file=sys.stderr, flush=True)) if args.verbose else None
-    try:
-        with _time_limit(args.timeout):
-            if args.classify is not None:
-                from ..symmetry._classify import classify
 
-                names = [n.strip() for n in args.classify.split(",") if n.strip()]
-                result = classify(pde, names, progress=progress)
-                algebra = None
-            else:
-                result = algebra = symmetries(pde, progress=progress)
+    def compute():
+        if args.classify is not None:
+            from ..symmetry._classify import classify
+
+            return classify(pde, [n.strip() for n in args.classify.split(",") if n.strip()], progress=progress)
+        algebra = symmetries(pde, progress=progress)
         for key, fn in ANNOTATORS.items():
-            if algebra is None or (key == "degeneracy" and args.no_degeneracy):
-                continue
-            algebra.annotations[key] = list(fn(algebra))
-        text = json.dumps(result.to_json(), indent=2) if args.json else str(result)
-    except PDEInputError as e:
-        print(f"liepinn symmetries: error: {_one_line(e)}", file=sys.stderr)
-        return 2
-    except _TimeLimit:
-        print(f"liepinn symmetries: gave up after {args.timeout:g} s (--timeout)", file=sys.stderr)
-        return 1
-    except SymmetryVerificationError as e:
-        print(f"liepinn symmetries: verification failed: {_one_line(e)}", file=sys.stderr)
-        return 1
-    except Exception as e:  # noqa: BLE001 - one line for the user, traceback on request
-        if os.environ.get("LIEPINN_DEBUG"):
-            raise
-        print(f"liepinn symmetries: failed: {type(e).__name__}: {_one_line(e)} "
-              "(set LIEPINN_DEBUG=1 for a traceback)", file=sys.stderr)
-        return 1
-    try:
-        print(text)
-    except BrokenPipeError:  # output piped into `head` and the like
-        sys.stdout = open(os.devnull, "w")
-        return 0
+            if not (key == "degeneracy" and args.no_degeneracy):
+                algebra.annotations[key] = list(fn(algebra))
+        return algebra
+
+    rc, result = compute_and_print("symmetries", compute, as_json=args.json, timeout=args.timeout,
+                                   failures=(SymmetryVerificationError,))
+    algebra = result if args.classify is None else None
+    if rc or result is None:
+        return rc
     if entry is not None and entry.literature and not args.json and algebra is not None:
         lit = entry.literature
         got = algebra.dimension
         verdict = "matches" if got == lit["dimension"] else f"DIFFERS from the {got} found"
         print(f"Literature: dimension {lit['dimension']} ({verdict}); {lit.get('reference', '')}")
     return 0
+
+
+def pde_or_exit(args, command: str, check=None):
+    """(pde, entry) from the PDE arguments, or (None, None) after a one-line error (exit 2)."""
+    from ..symbolic._parse import PDEInputError
+
+    try:
+        if check is not None:
+            check()
+        return _build_pde(args)
+    except (PDEInputError, _InputError, ValueError) as e:
+        print(f"liepinn {command}: error: {_one_line(e)}", file=sys.stderr)
+        return None, None
+
+
+def compute_and_print(command: str, compute, *, as_json: bool, timeout: float | None,
+                      failures: tuple[type[BaseException], ...] = ()):
+    """Run `compute()` (a result with `to_json`) under the time limit and print it (JSON or
+    text). Returns (exit status, result): 2 for bad input, 1 for a time-out, a failed
+    verification (`failures`) or a crash (one line; LIEPINN_DEBUG=1 for the traceback)."""
+    from ..symbolic._parse import PDEInputError
+
+    try:
+        with _time_limit(timeout):
+            result = compute()
+        text = json.dumps(result.to_json(), indent=2) if as_json else str(result)
+    except PDEInputError as e:
+        print(f"liepinn {command}: error: {_one_line(e)}", file=sys.stderr)
+        return 2, None
+    except _TimeLimit:
+        print(f"liepinn {command}: gave up after {timeout:g} s (--timeout)", file=sys.stderr)
+        return 1, None
+    except failures as e:
+        print(f"liepinn {command}: verification failed: {_one_line(e)}", file=sys.stderr)
+        return 1, None
+    except Exception as e:  # noqa: BLE001 - one line for the user, traceback on request
+        if os.environ.get("LIEPINN_DEBUG"):
+            raise
+        print(f"liepinn {command}: failed: {type(e).__name__}: {_one_line(e)} "
+              "(set LIEPINN_DEBUG=1 for a traceback)", file=sys.stderr)
+        return 1, None
+    try:
+        print(text)
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stdout = open(os.devnull, "w")
+        return 0, None
+    return 0, result
 
 
 class _TimeLimit(Exception):
