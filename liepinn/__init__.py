@@ -109,6 +109,7 @@ if TYPE_CHECKING:
     from .runs import train_run as train_run
 
     # sample-efficiency experiments
+    from .experiments import ComputeMatched as ComputeMatched
     from .experiments import ResultStore as ResultStore
     from .experiments import RunConfig as RunConfig
     from .experiments import RunRecord as RunRecord

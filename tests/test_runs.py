@@ -240,3 +240,17 @@ def test_trained_run_at_scattered_points(tmp_path):
     np.testing.assert_allclose(run.at(pts)[0], np.sin(np.pi * pts[:, 0]) * np.sin(np.pi * pts[:, 1]), atol=1e-6)
     with pytest.raises(ValueError, match="points must have shape"):
         run.at(np.zeros((3, 2)))
+
+
+def test_compute_matched_arm_as_an_object():
+    from liepinn.experiments import ComputeMatched, Sweep
+
+    kw = dict(problems=("heat",), samples=(32,), seeds=1, steps=10, lbfgs_steps=0)
+    named = Sweep(variants=("residual", "matched"), match="steps", cost=2.0, **kw).expand()
+    objects = Sweep(variants=("residual", ComputeMatched(match="steps", cost=2.0)), **kw).expand()
+    assert [c.key for c in named] == [c.key for c in objects]
+    assert objects[1].steps == 20 and objects[1].loss() == Residual()
+    both = Sweep(variants=(ComputeMatched(to="gpinn"), ComputeMatched(to="prolonged", cost=3.0)), **kw).expand()
+    assert [(c.matched_to, c.n_collocation) for c in both] == [("gpinn", both[0].n_collocation), ("prolonged", 96)]
+    with pytest.raises(ValueError, match="match must be one of"):
+        ComputeMatched(match="flops")

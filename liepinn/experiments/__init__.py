@@ -17,6 +17,7 @@ from ._report import (
     summarise as summarise,
     write_report as write_report,
 )
+from ._spec import ComputeMatched as ComputeMatched
 from ._spec import (
     MATCH_MODES as MATCH_MODES,
     SYMMETRY_VARIANTS as SYMMETRY_VARIANTS,
@@ -42,7 +43,7 @@ from ._runner import TrainRunner as TrainRunner
 from ._runner import sweep_defaults as sweep_defaults
 
 __all__ = [
-    "Comparison", "ConvergedBy", "MATCH_MODES", "Report", "ResultStore", "Row", "RunConfig", "RunRecord",
+    "Comparison", "ComputeMatched", "ConvergedBy", "MATCH_MODES", "Report", "ResultStore", "Row", "RunConfig", "RunRecord",
     "Runner", "SYMMETRY_VARIANTS", "Sweep", "SweepOutcome", "VARIANTS", "atomic_write_json",
     "TrainRunner", "compare_arms", "enable_compilation_cache", "group_configs", "register_problem",
     "run_sweep", "summarise", "sweep_defaults", "write_report",

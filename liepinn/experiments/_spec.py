@@ -32,6 +32,7 @@ from typing import Any
 
 from ..losses._variants import (
     GPINN,
+    Evolutionary,
     InitialBalance,
     AbstractVariant,
     Residual,
@@ -46,6 +47,28 @@ from ..losses._variants import (
 # the compute-matched arm: a plain PINN given the compute of another arm (a sweep-level arm,
 # not a loss: its runs train `Residual()` with more points or steps)
 MATCHED = "matched"
+
+
+@dataclass(frozen=True)
+class ComputeMatched:
+    """The compute-matched arm as an object: a plain PINN given `to`'s extra compute as more
+    collocation points (`match="points"`) or Adam steps (`match="steps"`), by the recorded
+    cost ratio (`cost="derivatives"`: Taylor coefficients per point of the two losses'
+    derivative plans; or a number >= 1). `Sweep(variants=(..., "matched"))` is this arm with
+    the sweep's `match`, `match_to` and `cost`."""
+
+    match: str = "points"
+    to: str = Evolutionary.name
+    cost: str | float = "derivatives"
+
+    def __post_init__(self):
+        if self.match not in MATCH_MODES:
+            raise ValueError(f"match must be one of {list(MATCH_MODES)}, got {self.match!r}")
+        if self.to not in WEIGHTED_VARIANTS:
+            raise ValueError(f"to must be one of {list(WEIGHTED_VARIANTS)}, got {self.to!r}")
+        if isinstance(self.cost, str) and self.cost != "derivatives" or (
+                not isinstance(self.cost, str) and not float(self.cost) >= 1):
+            raise ValueError(f"cost must be 'derivatives' or a number >= 1, got {self.cost!r}")
 VARIANTS: tuple[str, ...] = variant_names() + (MATCHED,)
 SYMMETRY_VARIANTS: tuple[str, ...] = form_names()
 # variants whose loss has an extra term scaled by `weight`
@@ -311,7 +334,7 @@ class Sweep:
         set_("problems", tuple(problems))
         set_("samples", tuple(_check_int("samples", n, 1) for n in _tuple("samples", self.samples)))
         variants = _tuple("variants", self.variants)
-        bad = [v for v in variants if not isinstance(v, AbstractVariant) and v not in VARIANTS]
+        bad = [v for v in variants if not isinstance(v, (AbstractVariant, ComputeMatched)) and v not in VARIANTS]
         if bad:
             raise ValueError(f"unknown variant(s) {bad}; choose from {list(VARIANTS)} or pass "
                              "liepinn.losses variant objects")
@@ -363,15 +386,16 @@ class Sweep:
         d["options"] = dict(self.options)
         return d
 
-    def cost_ratio(self, problem: str, cost_fn: CostFn | None = None) -> float:
-        """The recorded cost ratio of `match_to` to `residual` for `problem` (>= 1)."""
-        if not isinstance(self.cost, str):
-            return float(self.cost)
+    def cost_ratio(self, problem: str, cost_fn: CostFn | None = None, arm: ComputeMatched | None = None) -> float:
+        """The recorded cost ratio of `match_to` (or `arm.to`) to `residual` for `problem` (>= 1)."""
+        arm = self._matched() if arm is None else arm
+        if not isinstance(arm.cost, str):
+            return float(arm.cost)
         if cost_fn is None:
             from ..runs._cost import derivative_cost
 
             cost_fn = derivative_cost
-        ratio = cost_fn(problem, self.match_to, self.generators) / cost_fn(problem, Residual.name, self.generators)
+        ratio = cost_fn(problem, arm.to, self.generators) / cost_fn(problem, Residual.name, self.generators)
         return max(1.0, float(ratio))
 
     def expand(self, cost_fn: CostFn | None = None) -> list[RunConfig]:
@@ -380,7 +404,6 @@ class Sweep:
 
         out: list[RunConfig] = []
         ids = {p: problem_id(p) for p in self.problems}
-        ratios = {p: self.cost_ratio(p, cost_fn) for p in self.problems} if MATCHED in self.variants else {}
         common = dict(
             steps=self.steps, lbfgs_steps=self.lbfgs_steps, lr=self.lr, network=self.network,
             width=self.width, depth=self.depth, n_initial=self.n_initial,
@@ -391,7 +414,7 @@ class Sweep:
             for n_ics in self.n_ics:
                 for n in sorted(self.samples):
                     for v in self.variants:
-                        variant, arms = self._arms(v, ratios.get(problem))
+                        variant, arms = self._arms(v, problem, cost_fn)
                         for arm in arms:
                             for seed in self.seeds:
                                 kw = dict(common)
@@ -407,8 +430,19 @@ class Sweep:
                                                      variant=variant, seed=seed, **kw))
         return out
 
-    def _arms(self, variant: str | AbstractVariant, ratio: float | None) -> tuple[str, list[dict[str, Any]]]:
+    def _matched(self) -> ComputeMatched:
+        """The sweep's own compute-matched arm (`match`, `match_to`, `cost`)."""
+        return ComputeMatched(match=self.match, to=self.match_to, cost=self.cost)
+
+    def _arms(self, variant, problem: str, cost_fn: CostFn | None) -> tuple[str, list[dict[str, Any]]]:
         """(the record's variant name, the settings of each of its arms)."""
+        if variant == MATCHED:
+            variant = self._matched()
+        if isinstance(variant, ComputeMatched):
+            ratio = self.cost_ratio(problem, cost_fn, variant)
+            model = "derivatives" if isinstance(variant.cost, str) else "fixed"
+            return MATCHED, [dict(match=variant.match, matched_to=variant.to, cost_model=model,
+                                  cost_ratio=round(float(ratio), 6))]
         if isinstance(variant, (Residual, GPINN, Symmetry)):  # built-in objects: the flat record
             d = variant.to_json()
             if isinstance(variant, Symmetry):
@@ -424,17 +458,13 @@ class Sweep:
             return variant.name, [dict(variant_options=tuple(sorted(d.items())))]
         if variant == Residual.name:
             return variant, [{}]
-        if variant == MATCHED:
-            model = "derivatives" if isinstance(self.cost, str) else "fixed"
-            return variant, [dict(match=self.match, matched_to=self.match_to, cost_model=model,
-                                  cost_ratio=round(float(ratio), 6))]
         if variant == GPINN.name:
             return variant, [dict(weight=w, normaliser=nm) for w in self.weights for nm in self.normalisers]
         if variant in SYMMETRY_VARIANTS:
             return variant, [dict(weight=w, normaliser=nm, generators=self.generators)
                              for w in self.weights for nm in self.normalisers]
         # a user variant registered by name: built with its defaults
-        return self._arms(variant_from_name(variant), ratio)
+        return self._arms(variant_from_name(variant), problem, cost_fn)
 
 
 def _parse_list(text: str, what: str, kind: type, example: str) -> tuple:
