@@ -10,10 +10,8 @@ Never imports JAX.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
 import sys
 from collections.abc import Callable, Sequence
 
@@ -223,27 +221,8 @@ def compute_and_print(command: str, compute, *, as_json: bool, timeout: float | 
     return 0, result
 
 
-class _TimeLimit(Exception):
-    pass
-
-
-@contextlib.contextmanager
-def _time_limit(seconds: float | None):
-    """Raise `_TimeLimit` in the main thread after `seconds` (POSIX; no limit elsewhere)."""
-    if not seconds or not hasattr(signal, "setitimer"):
-        yield
-        return
-
-    def handler(signum, frame):
-        raise _TimeLimit()
-
-    old = signal.signal(signal.SIGALRM, handler)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+from ..symbolic._deadline import OutOfTime as _TimeLimit  # noqa: E402
+from ..symbolic._deadline import deadline as _time_limit  # noqa: E402
 
 
 def _one_line(e: BaseException) -> str:

@@ -22,16 +22,14 @@ its graph (that is, $v(u^a - f_a) = 0$ where $u = f$).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import re
-import signal
-import threading
-import time
 from collections.abc import Mapping, Sequence
 
 import sympy as sp
 from sympy.core.sorting import default_sort_key
+
+from ..symbolic._deadline import OutOfTime, deadline
 
 from ..symbolic._parse import PDEInputError, parse_expression
 from ..symbolic._pde import PDE
@@ -201,38 +199,9 @@ def parse_generator(text: str, pde: PDE, basis: Sequence[Generator] | None = Non
 # ---------------------------------------------------------------------------------------
 
 
-class _OutOfTime(Exception):
-    pass
-
-
-@contextlib.contextmanager
-def _deadline(seconds: float):
-    """Raise `_OutOfTime` after `seconds` (main thread on POSIX; elsewhere no limit).
-
-    Nests inside an outer timer (e.g. the CLI's --timeout): when that fires first its own
-    handler runs; otherwise it is re-armed with the time it had left.
-    """
-    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    outer = signal.getitimer(signal.ITIMER_REAL)[0]
-    if 0 < outer <= seconds:
-        yield
-        return
-
-    def handler(signum, frame):
-        raise _OutOfTime()
-
-    start = time.monotonic()
-    old = signal.signal(signal.SIGALRM, handler)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-        if outer > 0:
-            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - start), 1e-3))
+# one implementation, in the symbolic layer
+_OutOfTime = OutOfTime
+_deadline = deadline
 
 
 def _attempt(fn, seconds: float):
