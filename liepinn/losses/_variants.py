@@ -312,8 +312,9 @@ def variant_names() -> tuple[str, ...]:
     return tuple(out)
 
 
-def variant_from_name(name: str, *, weight: float | None = None, normaliser: str | None = None,
-                      generators: str | None = None) -> AbstractVariant:
+def variant_from_name(name: str | AbstractVariant, *, weight: float | None = None,
+                      normaliser: str | AbstractNormaliser | None = None,
+                      generators: str | Sequence[int] | None = None) -> AbstractVariant:
     """A command-line / sweep-record variant: `residual`, `prolonged`, `evolutionary`, `gpinn`,
     or the name of a registered user variant (then built with its defaults)."""
     if isinstance(name, AbstractVariant):
