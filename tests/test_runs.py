@@ -254,3 +254,23 @@ def test_compute_matched_arm_as_an_object():
     assert [(c.matched_to, c.n_collocation) for c in both] == [("gpinn", both[0].n_collocation), ("prolonged", 96)]
     with pytest.raises(ValueError, match="match must be one of"):
         ComputeMatched(match="flops")
+
+
+def test_a_2d_sweep_with_the_symmetry_loss(tmp_path):
+    """`liepinn compare FILE.py:problem` on a 2-D problem: soft IC/BC point sets on every face,
+    symmetry terms of the 2-D algebra, evaluation against the exact solution."""
+    import subprocess
+    import sys
+
+    env = dict(os.environ, LIEPINN_TYPECHECK="0")
+    cmd = [sys.executable, "-m", "liepinn.cli", "compare", f"{USER_2D}:problem", "--samples", "32", "--seeds", "1",
+           "--steps", "10", "--lbfgs-steps", "0", "--width", "8", "--variants", "residual,evolutionary",
+           "--generators", "1,2", "--out", str(tmp_path)]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
+    assert res.returncode == 0, res.stderr
+    from liepinn.experiments import ResultStore
+
+    records = {r.config.variant: r for r in ResultStore(tmp_path).records()}
+    evo = records["evolutionary"].result
+    assert {"sym:v1", "sym:v2", "initial", "boundary"} <= set(evo["final_loss"])
+    assert all(np.isfinite(r.rel_l2) for r in records.values())

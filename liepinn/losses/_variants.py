@@ -393,13 +393,17 @@ def _box(problem):
 
 
 def u_scale(problem, key: int = 7_001) -> float:
-    """Typical size of u: max |u0| on the spatial domain (a sample of the family's members)."""
-    lo, hi = (float(b) for b in problem.domain[problem.space[0]])
-    x = np.linspace(lo, hi, 257)
+    """Typical size of u: max |u0| on a grid of the spatial domain (257 points in one space
+    variable, 33 per axis in more; for a family of ICs, a sample of 64 of its members)."""
+    d = len(problem.space)
+    m = 257 if d == 1 else 33
+    axes = np.meshgrid(*[np.linspace(*(float(b) for b in problem.domain[v]), m) for v in problem.space],
+                       indexing="ij")
+    pts = np.stack([a.ravel() for a in axes], axis=1)  # the spatial columns, in order
     if problem.initial is not None:
-        vals = problem.initial_values(x[:, None])
+        vals = problem.initial_values(pts)
     else:
         fam = problem.initial_family
-        vals = fam.evaluate(fam.sample_coefficients(key, 64), x)
+        vals = fam.evaluate(fam.sample_coefficients(key, 64), pts[:, 0])
     scale = float(np.max(np.abs(vals)))
     return scale if scale > 0 and math.isfinite(scale) else 1.0
