@@ -27,7 +27,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="numbers of interior collocation points, comma-separated (default 250,500,1000)")
     p.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 per arm (default 5)")
     p.add_argument("--variants", default=DEFAULT_VARIANTS,
-                   help=f"comma-separated subset of {DEFAULT_VARIANTS} (default: all)")
+                   help=f"comma-separated arms: {DEFAULT_VARIANTS} (the default), or any other registered "
+                        "loss variant such as conserved (conserved-quantity terms)")
     p.add_argument("--steps", type=int, default=None, help="Adam steps (default: the problem's recipe)")
     p.add_argument("--lbfgs-steps", type=int, default=None, help="L-BFGS steps after Adam (default: the recipe)")
     p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default: the recipe)")
