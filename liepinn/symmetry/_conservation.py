@@ -28,7 +28,7 @@ from ..symbolic._homotopy import HomotopyError, divergence, homotopy
 from ..symbolic._parse import PDEInputError
 from ..symbolic._pde import PDE
 from ._algebra import _assumption_factors
-from ._generator import json_str, pde_json
+from ._generator import BasisSequence, json_str, pde_json
 from ._jetlinear import (
     JetUnknowns,
     canonical_vectors,
@@ -107,10 +107,12 @@ class MultiplierFamily:
 
 
 @dataclass(frozen=True)
-class ConservationLaws:
+class ConservationLaws(BasisSequence):
     """An independent basis of the non-trivial conservation laws with multipliers of order at
     most `order` (in the class set by `xt_degree`, `jet_degree`), the infinite families, the
     assumptions made about parameters, and what the solver could not finish."""
+
+    _basis_field = "laws"  # the basis (a class attribute, not a field)
 
     pde: PDE
     laws: tuple
@@ -123,15 +125,6 @@ class ConservationLaws:
     time: sp.Symbol | None = field(default=None)
     lagrangian: sp.Expr | None = None
     noether: tuple = ()
-
-    def __len__(self) -> int:
-        return len(self.laws)
-
-    def __iter__(self):
-        return iter(self.laws)
-
-    def __getitem__(self, k: int) -> ConservationLaw:
-        return self.laws[k]
 
     def to_json(self) -> dict:
         pde = self.pde

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ..symbolic._pde import PDE
-from ._generator import json_str, pde_json
+from ._generator import BasisSequence, json_str, pde_json
 from ._jetlinear import JetUnknowns, canonical_vectors, constant_members, reduce_modulo, solve_linear
 from ._linear import normal
 
@@ -74,9 +74,11 @@ class CharacteristicFamily:
 
 
 @dataclass(frozen=True)
-class GeneralizedSymmetries:
+class GeneralizedSymmetries(BasisSequence):
     """A basis (canonical, simplest first) of the characteristics of order at most `order`,
     point symmetries included; families; assumptions about parameters; warnings."""
+
+    _basis_field = "symmetries"  # the basis (a class attribute, not a field)
 
     pde: PDE
     symmetries: tuple
@@ -84,15 +86,6 @@ class GeneralizedSymmetries:
     families: tuple = ()
     assumptions: tuple = ()
     warnings: tuple = ()
-
-    def __len__(self) -> int:
-        return len(self.symmetries)
-
-    def __iter__(self):
-        return iter(self.symmetries)
-
-    def __getitem__(self, k: int) -> GeneralizedSymmetry:
-        return self.symmetries[k]
 
     def to_json(self) -> dict:
         pde = self.pde

@@ -344,6 +344,21 @@ def json_str(expr) -> str:
     return _JSONPrinter().doprint(sp.sympify(expr))
 
 
+class BasisSequence:
+    """`len`, iteration and indexing over a result's basis (the field named by `_basis_field`)."""
+
+    _basis_field: str = "basis"
+
+    def __len__(self) -> int:
+        return len(getattr(self, self._basis_field))
+
+    def __iter__(self):
+        return iter(getattr(self, self._basis_field))
+
+    def __getitem__(self, k: int):
+        return getattr(self, self._basis_field)[k]
+
+
 def pde_json(pde) -> dict:
     """The PDE part of every result's JSON: equations (each "= 0"), variables, parameters."""
     return {
