@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 
 from ..problems import is_conditioned, load_problem
-from ..runs._assemble import HELD_OUT_KEY, References, assemble, is_float64, seed_model
+from ..runs._assemble import HELD_OUT_KEY, References, assemble, index_seed, is_float64
 from ._spec import DEFAULT_OPTIONS, RunConfig
 
 # extra L-BFGS rounds stop for a seed whose held-out residual improved by less than this
@@ -170,7 +170,7 @@ class TrainRunner:
         first, first_steps = None, lbfgs_done
         while c.lbfgs_steps > 0 and rounds < extra and not bool(np.all(converged)):
             # continue L-BFGS from where it stopped (fresh memory), same data, every seed
-            starts = [_index(models, k) for k in range(n)]
+            starts = [index_seed(models, k) for k in range(n)]
             first = starts if first is None else first
             previous = iter(starts)
             more = train_seeds(loss_fn, lambda key: next(previous), data, keys=keys,
@@ -186,10 +186,10 @@ class TrainRunner:
                 if best[k] is None and held_out[0][k] == previous_best:
                     best[k] = (first[k], first_steps)
                 if held_out[-1][k] < previous_best:
-                    best[k] = (_index(models, k), lbfgs_done)
+                    best[k] = (index_seed(models, k), lbfgs_done)
                 if Plateau()(totals[k]):
                     converged[k], by[k] = True, ConvergedBy.LOSS
-                    kept[k], used[k] = _index(models, k), lbfgs_done
+                    kept[k], used[k] = index_seed(models, k), lbfgs_done
                 elif held_out[-1][k] >= (1 - _HELD_OUT_RTOL) * previous_best:
                     converged[k], by[k] = True, ConvergedBy.HELD_OUT
                     kept[k], used[k] = best[k]
@@ -198,7 +198,7 @@ class TrainRunner:
             hist = more.history
 
         def model_for(k):
-            return kept[k] if kept[k] is not None else _index(models, k)
+            return kept[k] if kept[k] is not None else index_seed(models, k)
 
         t_eval = time.perf_counter()
         # a model trained to float64 (the L-BFGS phase) is evaluated in float64: outside x64
@@ -255,14 +255,9 @@ class TrainRunner:
 
         def evaluate(models, n):
             with jax.enable_x64(is_float64(models)):
-                return np.array([float(one(_index(models, k))) for k in range(n)])
+                return np.array([float(one(index_seed(models, k))) for k in range(n)])
 
         return evaluate
-
-
-def _index(models, k: int):
-    """Seed k of an ensemble model (arrays with a leading seed axis)."""
-    return seed_model(models, 2, k)
 
 
 def train_group(configs: Sequence[RunConfig]) -> list[dict[str, Any]]:

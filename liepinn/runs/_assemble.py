@@ -135,11 +135,6 @@ def _grid_shape(problem, x, t) -> tuple[int, ...]:
     return (len(problem.dependent), *(len(a) for a in axes), len(t))
 
 
-def sensors(problem, m: int) -> np.ndarray:
-    """The DeepONet branch sensors (see `liepinn.runs.DeepONetNetwork`)."""
-    return sensor_points(problem, m)
-
-
 def ic_family(problem, n: int, key: int):
     fam = problem.initial_family
     return fam, fam.sample_coefficients(key, n)
@@ -161,15 +156,18 @@ def is_float64(tree) -> bool:
     return any(leaf.dtype.itemsize == 8 for leaf in leaves)
 
 
-def seed_model(models, n_seeds: int, k: int):
-    """Seed k of an ensemble model (arrays with a leading seed axis); the model itself if n_seeds == 1."""
+def index_seed(models, k: int):
+    """Seed k of an ensemble model (arrays with a leading seed axis)."""
     import equinox as eqx
     import jax
 
-    if n_seeds == 1:
-        return models
     arrays, static = eqx.partition(models, eqx.is_array)
     return eqx.combine(jax.tree.map(lambda a: a[k], arrays), static)
+
+
+def seed_model(models, n_seeds: int, k: int):
+    """Seed k of a run's model: `index_seed`, or the model itself when it trained one seed."""
+    return models if n_seeds == 1 else index_seed(models, k)
 
 
 # ------------------------------------------------------------------------------------------
@@ -507,7 +505,6 @@ def assemble(problem, spec) -> Assembly:
         return rows[0] if len(rows) == 1 else jnp.stack(rows)
 
     lo, hi = problem.bounds
-    p = len(problem.independent)
     hard = spec.constraints == "hard"
     transform = hard_constraint(problem) if hard else None
     f64 = bool(recipe.adam_float64)
