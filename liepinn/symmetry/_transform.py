@@ -125,3 +125,16 @@ class FiniteTransformation:
     def to_dict(self) -> dict:
         return {"label": self.label, "parameters": [str(p) for p in self.parameters],
                 "images": {str(z): sp.sstr(e) for z, e in self._images.items()}}
+
+
+def one_parameter_subgroup(generator, eps="epsilon", label: str = "") -> FiniteTransformation | None:
+    r"""$\exp(\varepsilon v)$ of a `Generator` as a `FiniteTransformation`, or None without a closed form.
+
+    The images come from `Generator.flow` (a terminating Lie series, else `dsolve`), which
+    checks them by substitution into $d\tilde z/d\varepsilon = v(\tilde z)$, $\tilde z(0) = z$.
+    """
+    eps = sp.Symbol(eps) if isinstance(eps, str) else eps
+    images = generator.flow(eps)
+    if images is None:
+        return None
+    return FiniteTransformation(images, generator.jet, (eps,), label or f"exp({eps} v)")
