@@ -223,9 +223,25 @@ class Generator:
         r"""The one-parameter group $\exp(\varepsilon v)$ in closed form, or None.
 
         Returns a dict variable -> image (e.g. ``{x: x + eps, t: t, u: u}``) solving
-        $dz/d\varepsilon = v(z)$, $z(0) = z$. Tried in turn: a terminating Lie series
-        $\sum_n \varepsilon^n v^n(z)/n!$, then `dsolve` on the ODE system; the result is
-        checked by substitution. None when no closed form was found.
+        $dz/d\varepsilon = v(z)$, $z(0) = z$, or None when no closed form was found
+        (`flow_failure` says why). See `flow_or_reason`.
+        """
+        out = self.flow_or_reason(eps, max_order=max_order)
+        return out if isinstance(out, dict) else None
+
+    def flow_failure(self, eps=None, *, max_order: int = 12) -> str | None:
+        """Why `flow` finds no closed form (None when it does)."""
+        out = self.flow_or_reason(eps, max_order=max_order)
+        return None if isinstance(out, dict) else out
+
+    def flow_or_reason(self, eps=None, *, max_order: int = 12) -> dict | str:
+        r"""$\exp(\varepsilon v)$ as a dict variable -> image, or a sentence saying why not.
+
+        Tried in turn: a terminating Lie series $\sum_n \varepsilon^n v^n(z)/n!$; then the
+        characteristic system $dz/d\varepsilon = v(z)$ solved block by block with `dsolve`,
+        in the order its dependencies allow (components that do not involve $u$ first, so that
+        e.g. the projective flows of heat and Burgers reduce to scalar Riccati and linear
+        ODEs). Every result is checked by substitution.
         """
         eps = sp.Symbol("epsilon") if eps is None else sp.sympify(eps)
         variables = _vars_key(self.jet)
@@ -242,29 +258,76 @@ class Generator:
                 break
             images[z] = sp.expand(total)
         else:
-            return images if self._is_flow(images, eps) else None
+            if self._is_flow(images, eps):
+                return images
         return self._flow_dsolve(eps)
 
-    def _flow_dsolve(self, eps):
+    def _flow_dsolve(self, eps) -> dict | str:
+        from sympy.utilities.iterables import strongly_connected_components
+
         variables = _vars_key(self.jet)
-        fns = [sp.Function(f"_z{k}")(eps) for k in range(len(variables))]
-        at = dict(zip(variables, fns))
-        odes = [sp.Eq(f.diff(eps), c.xreplace(at)) for f, c in zip(fns, self.components)]
-        ics = {f.subs(eps, 0): z for f, z in zip(fns, variables)}
-        try:
-            sol = sp.dsolve(odes, fns, ics=ics)
-        except Exception:  # sympy raises many types for systems it cannot do
+        comps = dict(zip(variables, self.components))
+        needs = {z: comps[z].free_symbols & set(variables) for z in variables}
+        edges = [(z, w) for z in variables for w in needs[z]]
+        # Blocks of mutually dependent variables, each after the blocks it needs.
+        blocks = strongly_connected_components((list(variables), edges))
+        images: dict = {}
+        for block in blocks:
+            block = sorted(block, key=variables.index)
+            fns = [sp.Function(f"_z{variables.index(z)}")(eps) for z in block]
+            at = {z: images[z] for z in variables if z in images}
+            at.update(zip(block, fns))
+            odes = [sp.Eq(f.diff(eps), comps[z].xreplace(at)) for f, z in zip(fns, block)]
+            names = ", ".join(z.name for z in block)
+            if all(o.rhs == 0 for o in odes):
+                images.update({z: z for z in block})
+                continue
+            if len(block) == 1:
+                linear = _linear_flow(odes[0].rhs, fns[0], eps, block[0])
+                if linear is not None:
+                    images[block[0]] = linear
+                    continue
+            ics = {f.subs(eps, 0): z for f, z in zip(fns, block)}
+            try:
+                if len(block) == 1:
+                    sol = sp.dsolve(odes[0], fns[0], ics=ics)
+                else:
+                    sol = sp.dsolve(odes, fns, ics=ics)
+            except Exception as e:  # sympy raises many types for systems it cannot do
+                return (f"no closed form for the flow of {self}: dsolve cannot solve "
+                        f"d({names})/d{eps} = ({', '.join(sp.sstr(o.rhs) for o in odes)}) "
+                        f"({type(e).__name__}: {str(e)[:120]})")
+            sol = sol if isinstance(sol, list) else [sol]
+            found = self._pick_solution(sol, block, fns, eps)
+            if found is None:
+                return (f"no closed form for the flow of {self}: dsolve's solution of "
+                        f"d({names})/d{eps} = ({', '.join(sp.sstr(o.rhs) for o in odes)}) is implicit "
+                        "or fails the initial condition")
+            images.update(found)
+        images = {z: images[z] for z in variables}
+        if not self._is_flow(images, eps):
+            return f"no closed form for the flow of {self}: dsolve's solution fails the check by substitution"
+        return images
+
+    @staticmethod
+    def _pick_solution(sol, block, fns, eps) -> dict | None:
+        if len(block) == 1:
+            # a scalar ODE may have several branches: keep one with the right initial value
+            for s in sol:
+                if isinstance(s, sp.Equality) and s.lhs == fns[0] and not s.rhs.has(fns[0]) \
+                        and not s.rhs.free_symbols & {sp.Symbol("C1"), sp.Symbol("C2")} \
+                        and sp.simplify(s.rhs.subs(eps, 0) - block[0]) == 0:
+                    return {block[0]: _tidy(s.rhs)}
             return None
-        sol = sol if isinstance(sol, list) else [sol]
         if len(sol) != len(fns):
             return None
-        images = {}
-        for z, f in zip(variables, fns):
+        out = {}
+        for z, f in zip(block, fns):
             match = [s.rhs for s in sol if s.lhs == f]
             if len(match) != 1 or match[0].has(*fns):
                 return None
-            images[z] = match[0]
-        return images if self._is_flow(images, eps) else None
+            out[z] = match[0]
+        return out
 
     def _is_flow(self, images, eps) -> bool:
         variables = _vars_key(self.jet)
@@ -320,6 +383,77 @@ class Generator:
         except AttributeError as e:
             raise TypeError(f"a generator must be a dict with 'xi' and 'phi' dicts, got {data!r}") from e
         return cls(xi, phi, jet)
+
+
+def _linear_flow(rhs: sp.Expr, f, eps: sp.Symbol, z: sp.Symbol) -> sp.Expr | None:
+    r"""The solution of $f' = a(\varepsilon) f + b(\varepsilon)$, $f(0) = z$, by quadrature, or None.
+
+    $f = e^{A}\,(z + \int_0^\varepsilon b\,e^{-A})$ with $A = \int_0^\varepsilon a$. Logarithms of
+    the antiderivatives are taken of the argument that is positive-looking at $\varepsilon = 0$
+    (log(1 - 4 mu eps t), not log(4 mu eps t - 1)), so that real flows stay real.
+    """
+    w = sp.Dummy("w")
+    expr = sp.expand(rhs.xreplace({f: w}))
+    if expr.has(f):
+        return None
+    poly = sp.Poly(expr, w) if expr.has(w) else None
+    if poly is not None and poly.degree() > 1:
+        return None
+    a = poly.coeff_monomial(w) if poly is not None else sp.S.Zero
+    b = poly.coeff_monomial(1) if poly is not None else expr
+    if a.has(w) or b.has(w):
+        return None
+    s = sp.Dummy("s")
+
+    def definite(integrand):
+        integrand = sp.sympify(integrand).xreplace({eps: s})
+        if integrand == 0:
+            return sp.S.Zero
+        F = sp.integrate(integrand, s)
+        if F.has(sp.Integral):
+            return None
+        flips = {g: sp.log(-g.args[0]) for g in F.atoms(sp.log)
+                 if g.args[0].subs(s, 0).could_extract_minus_sign()}
+        F = F.xreplace(flips)
+        return F.subs(s, eps) - F.subs(s, 0)
+
+    A = definite(a)
+    if A is None:
+        return None
+    growth = _exp_of_sum(A)
+    out = z * growth
+    if b != 0:
+        B = definite(sp.cancel(b * sp.exp(-A)))
+        if B is None:
+            return None
+        out = out + growth * B
+    return _tidy(out)
+
+
+def _exp_of_sum(A: sp.Expr) -> sp.Expr:
+    """exp(A) with each log term of A as a power: exp(log(w)/2 + c) -> sqrt(w) exp(c)."""
+    A = sp.expand(sp.expand_log(A, force=True))
+    logs = sorted(A.atoms(sp.log), key=default_sort_key)
+    parts = sp.collect(A, logs, evaluate=False) if logs else {sp.S.One: A}
+    out = sp.S.One
+    for key, coeff in parts.items():
+        out *= sp.exp(sp.cancel(coeff) * key)
+    return out
+
+
+def _tidy(expr: sp.Expr) -> sp.Expr:
+    """The shortest of a few equivalent forms (by operation count), avoiding nested 1/x."""
+    forms = [expr]
+    for fn in (sp.cancel, sp.factor, sp.factor_terms, lambda e: sp.powsimp(sp.simplify(e))):
+        try:
+            forms.append(fn(expr))
+        except Exception:  # a failed rewrite only loses a candidate form
+            continue
+    # no 1/t inside a denominator: -t/(eps t - 1) is defined at t = 0, -1/(eps - 1/t) is not
+    def nested(e):
+        return sum(1 for p in e.atoms(sp.Pow) if p.exp.is_negative and p.base.is_Symbol)
+
+    return min(forms, key=lambda e: (nested(e), sp.count_ops(e)))
 
 
 @functools.lru_cache(maxsize=None)
