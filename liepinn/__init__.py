@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .symmetry import SymmetryAlgebra as SymmetryAlgebra
     from .symmetry import conservation_laws as conservation_laws
     from .symmetry import determining_equations as determining_equations
+    from .symmetry import discrete_symmetries as discrete_symmetries
     from .symmetry import generalized_symmetries as generalized_symmetries
     from .symmetry import Classification as Classification
     from .symmetry import classify as classify
@@ -37,6 +38,11 @@ if TYPE_CHECKING:
     from .symmetry import Reduction as Reduction
     from .symmetry import reduce as reduce
     from .symmetry import symmetries as symmetries
+    from .symmetry import FiniteTransformation as FiniteTransformation
+    from .symmetry import TransformationError as TransformationError
+    from .symmetry import act as act
+    from .symmetry import one_parameter_subgroup as one_parameter_subgroup
+    from .symmetry import transformations as transformations
 
     # problems and the catalogue of pdes/ (sympy and numpy)
     from .problems import Dirichlet as Dirichlet
@@ -70,6 +76,9 @@ if TYPE_CHECKING:
     from .losses import Evolutionary as Evolutionary
     from .losses import InitialBalance as InitialBalance
     from .losses import Lowered as Lowered
+    from .losses import GroupAction as GroupAction
+    from .losses import act_on_values as act_on_values
+    from .losses import lower_transformation as lower_transformation
     from .losses import NoScaling as NoScaling
     from .losses import PINNLoss as PINNLoss
     from .losses import Prolonged as Prolonged

@@ -3,6 +3,9 @@ initial/boundary conditions. The degeneracy report (what each generator's term c
 `liepinn.symmetry.degeneracy`, re-exported here."""
 
 from ._lower import Lowered as Lowered, lower as lower
+from ._action import GroupAction as GroupAction
+from ._action import act_on_values as act_on_values
+from ._action import lower_transformation as lower_transformation
 from ._variants import GPINN as GPINN
 from ._variants import AbstractForm as AbstractForm
 from ._variants import AbstractNormaliser as AbstractNormaliser
@@ -39,8 +42,11 @@ __all__ = [
     "AbstractForm", "AbstractNormaliser", "AbstractVariant", "CoefficientScale", "Evolutionary", "GPINN",
     "InitialBalance", "NoScaling", "Prolonged", "Residual", "Symmetry", "ConservedLoss", "ConservedQuantity",
     "Degeneracy",
+    "GroupAction",
     "Lowered",
+    "act_on_values",
     "lower",
+    "lower_transformation",
     "EVOLUTIONARY",
     "NEW_INFORMATION",
     "NORMALISATION_RULE",

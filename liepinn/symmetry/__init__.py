@@ -9,10 +9,20 @@ from ._algebra import (
     symmetries as symmetries,
 )
 from ._generator import Generator, Verification
+from ._discrete import discrete_symmetries as discrete_symmetries
 from ._classify import (
     Classification as Classification,
     ClassificationCase as ClassificationCase,
     classify as classify,
+)
+from ._transform import (
+    FiniteTransformation as FiniteTransformation,
+    Subgroups as Subgroups,
+    TransformationError as TransformationError,
+    act as act,
+    compose as compose,
+    one_parameter_subgroup as one_parameter_subgroup,
+    transformations as transformations,
 )
 from ._reduce import (
     InvariantSolution as InvariantSolution,
@@ -54,21 +64,29 @@ __all__ = [
     "GeneralizedSymmetry",
     "Classification",
     "ClassificationCase",
+    "FiniteTransformation",
     "Generator",
     "InvariantSolution",
     "Reduction",
     "ReductionError",
     "MultiplierFamily",
     "SymmetryAlgebra",
+    "Subgroups",
     "SymmetryVerificationError",
+    "TransformationError",
     "Verification",
+    "act",
     "characteristic",
+    "compose",
     "conservation_laws",
     "classify",
     "determining_equations",
+    "discrete_symmetries",
     "generalized_symmetries",
     "prolong",
     "reduce",
     "solve_symmetries",
+    "one_parameter_subgroup",
     "symmetries",
+    "transformations",
 ]
