@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from .symmetry import conservation_laws as conservation_laws
     from .symmetry import determining_equations as determining_equations
     from .symmetry import discrete_symmetries as discrete_symmetries
-    from .symmetry import discrete_symmetries as discrete_symmetries
     from .symmetry import generalized_symmetries as generalized_symmetries
     from .symmetry import Classification as Classification
     from .symmetry import classify as classify

@@ -10,7 +10,6 @@ from ._algebra import (
 )
 from ._generator import Generator, Verification
 from ._discrete import discrete_symmetries as discrete_symmetries
-from ._discrete import discrete_symmetries as discrete_symmetries
 from ._classify import (
     Classification as Classification,
     ClassificationCase as ClassificationCase,
@@ -82,7 +81,6 @@ __all__ = [
     "conservation_laws",
     "classify",
     "determining_equations",
-    "discrete_symmetries",
     "discrete_symmetries",
     "generalized_symmetries",
     "prolong",
