@@ -158,6 +158,35 @@ class PDE:
         cache = getattr(self, "_principal_cache", None)
         if cache is not None:
             return cache
+        try:
+            chosen, rhs = self._greedy_form()
+            relations: tuple = ()
+        except PDEInputError as first:
+            try:
+                chosen, rhs, relations = ranked_form(self.jet, self.equations, set(self.parameters))
+            except PDEInputError as second:
+                raise PDEInputError(f"{first}; {second}") from None
+        self._principal_cache = (chosen, rhs)
+        self._relations = relations
+        return self._principal_cache
+
+    @property
+    def relations(self) -> tuple:
+        r"""Algebraic relations $(\ell, P)$: $P(\ell, \dots) = 0$ with $\ell$ kept as a coordinate.
+
+        Empty unless an equation has no derivative appearing linearly (the eikonal equation
+        $u_x^2 + u_y^2 = 1$): then its highest-ranked derivative $\ell$ stays in `reduce`'s
+        results, polynomially of degree below $\deg_\ell P$, and its derivatives are principal.
+        """
+        self._solve_principal()
+        return getattr(self, "_relations", ())
+
+    @property
+    def assumptions(self) -> tuple:
+        r"""Relations assumed on solutions: the separant $\partial P/\partial\ell \ne 0$ of each relation."""
+        return tuple(sp.Ne(sp.factor(sp.diff(P, ell)).as_coeff_Mul()[1], 0) for ell, P in self.relations)
+
+    def _greedy_form(self):
         jet = self.jet
         chosen: list[sp.Symbol] = []
         chosen_keys: list[tuple[int, MultiIndex]] = []
@@ -212,8 +241,7 @@ class PDE:
                         f"the right-hand side for {s} contains {t}, a derivative of a principal "
                         "derivative: choose a different form of the system"
                     )
-        self._principal_cache = (chosen, rhs)
-        return self._principal_cache
+        return chosen, rhs
 
     def evolution_form(self, time: str | sp.Symbol = "t") -> dict[sp.Symbol, sp.Expr]:
         r"""Right-hand sides F_a of $u^a_t = F_a(x, u, u_x, \dots)$ (no t-derivatives in F)."""
@@ -251,52 +279,13 @@ class PDE:
         """Substitute the principal derivatives and their differential consequences into `expr`.
 
         The result contains parametric derivatives only: on solutions of the system it equals
-        `expr`, and its remaining jet coordinates are free.
+        `expr`, and its remaining jet coordinates are free (up to the algebraic `relations`,
+        modulo which it is in normal form).
         """
-        jet = self.jet
         chosen, rhs = self._solve_principal()
-        keys = [jet.decode(s) for s in chosen]
-        expr = sp.sympify(expr)
         cache: dict[sp.Symbol, sp.Expr] = getattr(self, "_reduce_cache", {})
         self._reduce_cache = cache
-
-        def reduce_symbol(s):
-            if s in cache:
-                return cache[s]
-            hit = jet.decode(s)
-            for (b, beta), p in zip(keys, chosen):
-                if hit[0] == b and _is_derivative_of(hit[1], beta):
-                    # Differentiate the solved form along the shortest path.
-                    delta = tuple(x - y for x, y in zip(hit[1], beta))
-                    if sum(delta) == 0:
-                        val = rhs[p]
-                    else:
-                        i = next(j for j, d in enumerate(delta) if d)
-                        lower = list(hit[1])
-                        lower[i] -= 1
-                        val = jet.D(reduce_symbol(jet.jet(b, tuple(lower))), i)
-                        val = full_reduce(val)
-                    cache[s] = val
-                    return val
-            cache[s] = s
-            return s
-
-        def full_reduce(e):
-            for _ in range(50):
-                reps = {}
-                for s in e.free_symbols:
-                    hit = jet.decode(s)
-                    if hit is None:
-                        continue
-                    r = reduce_symbol(s)
-                    if r != s:
-                        reps[s] = r
-                if not reps:
-                    return sp.expand(e)
-                e = sp.expand(e.xreplace(reps))
-            raise RuntimeError("substitution of principal derivatives did not terminate")
-
-        return full_reduce(expr)
+        return substitute_principal(self.jet, chosen, rhs, sp.sympify(expr), cache, self.relations)
 
     def parametric_symbols(self, expr) -> list[sp.Symbol]:
         """Jet coordinates (order >= 1) occurring in `expr`, in a canonical order."""
@@ -311,3 +300,166 @@ class PDE:
             "dependent": [s.name for s in self.dependent],
             "parameters": {s.name: (None if v is None else sp.sstr(v)) for s, v in self.parameters.items()},
         }
+
+
+def normal_mod(expr, relations: Sequence) -> sp.Expr:
+    r"""`expr` modulo the relations $P(\ell) = 0$: a polynomial of degree $< \deg_\ell P$ in each
+    $\ell$ over rational functions of the other coordinates (denominators inverted modulo $P$)."""
+    if not relations:
+        return expr
+    num, den = sp.fraction(sp.together(expr))
+    for ell, P in relations:
+        num, den = _rem(num, P, ell), _rem(den, P, ell)
+        if den.has(ell):
+            num, den = _rem(sp.expand(num * _inverse(den, P, ell)), P, ell), sp.Integer(1)
+    num, den = sp.fraction(sp.cancel(num / den))
+    return sp.expand(num) / den
+
+
+def _domain(ell, *exprs):
+    gens = sorted(set().union(*(e.free_symbols for e in exprs)) - {ell}, key=default_sort_key)
+    return sp.QQ.frac_field(*gens) if gens else sp.QQ
+
+
+def _poly(e, ell, dom):
+    try:
+        return sp.Poly(e, ell, domain=dom)
+    except (sp.polys.polyerrors.PolynomialError, sp.polys.polyerrors.CoercionFailed):
+        return sp.Poly(e, ell, domain="EX")
+
+
+def _rem(e, P, ell):
+    e = sp.expand(e)
+    if not e.has(ell):
+        return e
+    dom = _domain(ell, e, P)
+    f, g = _poly(e, ell, dom), _poly(P, ell, dom)
+    if f.domain != g.domain:
+        f, g = f.unify(g)
+    return sp.together(f.rem(g).as_expr())
+
+
+def _inverse(den, P, ell):
+    dom = _domain(ell, den, P)
+    f, g = _poly(den, ell, dom), _poly(P, ell, dom)
+    if f.domain != g.domain:
+        f, g = f.unify(g)
+    s, _, h = f.gcdex(g)
+    if h.degree() != 0:
+        raise PDEInputError(f"{den} is not invertible modulo {P}: the equation's branches meet")
+    return sp.together(s.as_expr() / h.as_expr())
+
+
+def substitute_principal(jet: JetSpace, chosen, rhs, expr, cache: dict, relations: Sequence = ()):
+    """`expr` with every derivative of a key of `rhs` replaced (recursively), then `normal_mod`."""
+    keys = [jet.decode(s) for s in chosen]
+
+    def reduce_symbol(s):
+        if s in cache:
+            return cache[s]
+        hit = jet.decode(s)
+        for (b, beta), p in zip(keys, chosen):
+            if hit[0] == b and _is_derivative_of(hit[1], beta):
+                # Differentiate the solved form along the shortest path.
+                delta = tuple(x - y for x, y in zip(hit[1], beta))
+                if sum(delta) == 0:
+                    val = rhs[p]
+                else:
+                    i = next(j for j, d in enumerate(delta) if d)
+                    lower = list(hit[1])
+                    lower[i] -= 1
+                    val = jet.D(reduce_symbol(jet.jet(b, tuple(lower))), i)
+                    val = full_reduce(val)
+                cache[s] = val
+                return val
+        cache[s] = s
+        return s
+
+    def full_reduce(e):
+        for _ in range(50):
+            reps = {}
+            for s in e.free_symbols:
+                hit = jet.decode(s)
+                if hit is None:
+                    continue
+                r = reduce_symbol(s)
+                if r != s:
+                    reps[s] = r
+            if not reps:
+                return normal_mod(sp.expand(e), relations) if relations else sp.expand(e)
+            e = sp.expand(e.xreplace(reps))
+        raise RuntimeError("substitution of principal derivatives did not terminate")
+
+    return full_reduce(expr)
+
+
+def _rank(key: tuple[int, MultiIndex]) -> tuple:
+    """Orderly ranking: higher order first, then earlier dependent variable, then lex."""
+    a, alpha = key
+    return (sum(alpha), -a, alpha)
+
+
+def ranked_form(jet: JetSpace, equations: Sequence, parameters, *, steps: int = 200):
+    r"""Solved form by autoreduction with respect to an orderly ranking (`_rank`).
+
+    Each equation, reduced by the keys found so far, is solved for its highest-ranked
+    derivative $\ell$; a key that is a derivative of $\ell$ is taken back and its equation
+    reduced again. An equation polynomial of degree $d \ge 2$ in $\ell$ (squarefree) becomes an
+    algebraic relation: $\ell$ stays a coordinate, and $D_i P = (\partial P/\partial\ell)\,
+    \ell_{,i} + \dots$ give its derivatives. Returns (keys, rhs, relations); raises
+    `PDEInputError` when a leader enters non-polynomially or twice algebraically.
+    """
+    solved: dict[sp.Symbol, sp.Expr] = {}
+    relations: list = []
+    pending = [(sp.expand(e), k) for k, e in enumerate(equations, 1)]
+    for _ in range(steps):
+        if not pending:
+            break
+        e, k = pending.pop(0)
+        e = substitute_principal(jet, list(solved), solved, e, {}, relations)
+        e = sp.expand(sp.fraction(sp.together(e))[0])
+        if e == 0:
+            continue
+        variables = jet.jet_variables(e)
+        if not variables:
+            raise PDEInputError(f"equation {k} reduces to {e} = 0: the system is inconsistent")
+        a, alpha = max(variables, key=_rank)
+        ell = jet.jet(a, alpha)
+        if any(ell == r for r, _ in relations):
+            raise PDEInputError(f"equation {k}: {ell} is already fixed by an algebraic relation")
+        if not e.is_polynomial(ell):
+            raise PDEInputError(
+                f"equation {k}: its highest derivative {ell} enters non-polynomially, so it "
+                "cannot be solved for a principal derivative"
+            )
+        poly = sp.Poly(e, ell)
+        if poly.degree() == 1:
+            c = poly.coeff_monomial(ell)
+            for s in [s for s in solved if jet.decode(s)[0] == a and jet.decode(s)[1] != alpha
+                      and _is_derivative_of(jet.decode(s)[1], alpha)]:
+                pending.append((s - solved.pop(s), k))
+            solved[ell] = sp.expand(-(e - c * ell) / c)
+            continue
+        if relations:
+            raise PDEInputError(
+                f"equation {k}: a second equation with no derivative appearing linearly "
+                f"({ell} enters with degree {poly.degree()}); only one is supported"
+            )
+        sep = sp.diff(e, ell)
+        if sp.gcd(e, sep).has(ell):
+            raise PDEInputError(f"equation {k} has a repeated factor in {ell}: write it without the repeat")
+        relations.append((ell, e))
+        for i in range(jet.p):
+            pending.append((jet.D(e, i), k))
+    else:
+        raise PDEInputError(f"no solved form found within {steps} reduction steps")
+    chosen = sorted(solved, key=lambda s: _rank(jet.decode(s)))
+    rhs = {s: substitute_principal(jet, [t for t in chosen if t != s], solved, solved[s], {}, relations)
+           for s in chosen}
+    keys = [jet.decode(s) for s in chosen]
+    for s, r in rhs.items():
+        for t in r.free_symbols:
+            hit = jet.decode(t)
+            if hit is not None and any(hit[0] == b and _is_derivative_of(hit[1], be) for b, be in keys):
+                raise PDEInputError(f"the right-hand side for {s} keeps {t}, a derivative of a principal derivative")
+    return chosen, rhs, tuple(relations)

@@ -608,7 +608,7 @@ class _Solver:
             generators=gens,
             superposition=superposition,
             infinite=infinite,
-            assumptions=list(self.assumptions),
+            assumptions=list(self.pde.assumptions) + list(self.assumptions),
             warnings=list(self.warnings),
             pde=self.pde,
         )
