@@ -219,29 +219,30 @@ class Generator:
         return Verification(method, residuals)
 
     # -- finite transformations ----------------------------------------------------------
-    def flow(self, eps=None, *, max_order: int = 12):
+    def flow(self, eps=None, *, max_order: int = 12, timeout: float | None = 30):
         r"""The one-parameter group $\exp(\varepsilon v)$ in closed form, or None.
 
         Returns a dict variable -> image (e.g. ``{x: x + eps, t: t, u: u}``) solving
         $dz/d\varepsilon = v(z)$, $z(0) = z$, or None when no closed form was found
         (`flow_failure` says why). See `flow_or_reason`.
         """
-        out = self.flow_or_reason(eps, max_order=max_order)
+        out = self.flow_or_reason(eps, max_order=max_order, timeout=timeout)
         return out if isinstance(out, dict) else None
 
-    def flow_failure(self, eps=None, *, max_order: int = 12) -> str | None:
+    def flow_failure(self, eps=None, *, max_order: int = 12, timeout: float | None = 30) -> str | None:
         """Why `flow` finds no closed form (None when it does)."""
-        out = self.flow_or_reason(eps, max_order=max_order)
+        out = self.flow_or_reason(eps, max_order=max_order, timeout=timeout)
         return None if isinstance(out, dict) else out
 
-    def flow_or_reason(self, eps=None, *, max_order: int = 12) -> dict | str:
+    def flow_or_reason(self, eps=None, *, max_order: int = 12, timeout: float | None = 30) -> dict | str:
         r"""$\exp(\varepsilon v)$ as a dict variable -> image, or a sentence saying why not.
 
         Tried in turn: a terminating Lie series $\sum_n \varepsilon^n v^n(z)/n!$; then the
         characteristic system $dz/d\varepsilon = v(z)$ solved block by block with `dsolve`,
         in the order its dependencies allow (components that do not involve $u$ first, so that
         e.g. the projective flows of heat and Burgers reduce to scalar Riccati and linear
-        ODEs). Every result is checked by substitution.
+        ODEs). Every result is checked by substitution. `timeout` bounds each `dsolve` call
+        (seconds; None: no limit).
         """
         eps = sp.Symbol("epsilon") if eps is None else sp.sympify(eps)
         variables = _vars_key(self.jet)
@@ -253,6 +254,8 @@ class Generator:
                 if term == 0:
                     done = True
                     break
+                if len(sp.Add.make_args(term)) > 64:
+                    break  # growing terms: the series does not terminate
                 total += eps**n / sp.factorial(n) * term
             if not done:
                 break
@@ -260,9 +263,11 @@ class Generator:
         else:
             if self._is_flow(images, eps):
                 return images
-        return self._flow_dsolve(eps)
+        return self._flow_dsolve(eps, timeout)
 
-    def _flow_dsolve(self, eps) -> dict | str:
+    def _flow_dsolve(self, eps, timeout: float | None = None) -> dict | str:
+        from ..symbolic._deadline import OutOfTime, deadline
+
         from sympy.utilities.iterables import strongly_connected_components
 
         variables = _vars_key(self.jet)
@@ -279,6 +284,8 @@ class Generator:
             at.update(zip(block, fns))
             odes = [sp.Eq(f.diff(eps), comps[z].xreplace(at)) for f, z in zip(fns, block)]
             names = ", ".join(z.name for z in block)
+            shown = {f: sp.Function(z.name)(eps) for f, z in zip(fns, block)}
+            system = ", ".join(sp.sstr(o.rhs.xreplace(shown)) for o in odes)
             if all(o.rhs == 0 for o in odes):
                 images.update({z: z for z in block})
                 continue
@@ -289,19 +296,24 @@ class Generator:
                     continue
             ics = {f.subs(eps, 0): z for f, z in zip(fns, block)}
             try:
-                if len(block) == 1:
-                    sol = sp.dsolve(odes[0], fns[0], ics=ics)
-                else:
-                    sol = sp.dsolve(odes, fns, ics=ics)
+                with deadline(timeout):
+                    if len(block) == 1:
+                        sol = sp.dsolve(odes[0], fns[0], ics=ics)
+                    else:
+                        sol = sp.dsolve(odes, fns, ics=ics)
+            except OutOfTime:
+                return (f"no closed form for the flow of {self}: dsolve found none for "
+                        f"d({names})/d{eps} = ({system}) "
+                        f"within {timeout} s")
             except Exception as e:  # sympy raises many types for systems it cannot do
                 return (f"no closed form for the flow of {self}: dsolve cannot solve "
-                        f"d({names})/d{eps} = ({', '.join(sp.sstr(o.rhs) for o in odes)}) "
+                        f"d({names})/d{eps} = ({system}) "
                         f"({type(e).__name__}: {str(e)[:120]})")
             sol = sol if isinstance(sol, list) else [sol]
             found = self._pick_solution(sol, block, fns, eps)
             if found is None:
                 return (f"no closed form for the flow of {self}: dsolve's solution of "
-                        f"d({names})/d{eps} = ({', '.join(sp.sstr(o.rhs) for o in odes)}) is implicit "
+                        f"d({names})/d{eps} = ({system}) is implicit "
                         "or fails the initial condition")
             images.update(found)
         images = {z: images[z] for z in variables}
