@@ -284,17 +284,18 @@ def _vanishes(r: sp.Expr, parameters: Sequence[sp.Symbol]) -> bool:
     return r == 0 or _zero_at_points(r, parameters)
 
 
-def one_parameter_subgroup(generator, eps="epsilon", label: str = "", *,
-                           strict: bool = False) -> FiniteTransformation | None:
+def one_parameter_subgroup(generator, eps="epsilon", label: str = "", *, strict: bool = False,
+                           timeout: float | None = 30) -> FiniteTransformation | None:
     r"""$\exp(\varepsilon v)$ of a `Generator` as a `FiniteTransformation`, or None without a closed form.
 
     The images come from `Generator.flow` (a terminating Lie series, else the characteristic
     system solved block by block), which checks them by substitution into
     $d\tilde z/d\varepsilon = v(\tilde z)$, $\tilde z(0) = z$. With `strict`, a missing closed
-    form raises `TransformationError` saying why instead of returning None.
+    form raises `TransformationError` saying why instead of returning None. `timeout` bounds
+    each `dsolve` call (seconds).
     """
     eps = sp.Symbol(eps) if isinstance(eps, str) else eps
-    images = generator.flow_or_reason(eps)
+    images = generator.flow_or_reason(eps, timeout=timeout)
     if isinstance(images, str):
         if strict:
             raise TransformationError(images)
@@ -361,13 +362,13 @@ class Subgroups:
             for v, g, why in zip(self.algebra.basis, self.subgroups, self.failures)]}
 
 
-def transformations(algebra, *, eps: str = "eps") -> Subgroups:
+def transformations(algebra, *, eps: str = "eps", timeout: float | None = 30) -> Subgroups:
     r"""$\exp(\varepsilon_k v_k)$ for every basis generator $v_k$ of a `SymmetryAlgebra`, with
     parameters ``eps_1, ..., eps_r`` (labels ``exp(eps_k v_k)``)."""
     subgroups, failures = [], []
     for k, v in enumerate(algebra.basis, 1):
         name = sp.Symbol(f"{eps}_{k}")
-        images = v.flow_or_reason(name)
+        images = v.flow_or_reason(name, timeout=timeout)
         if isinstance(images, str):
             subgroups.append(None)
             failures.append(images)
