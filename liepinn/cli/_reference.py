@@ -10,7 +10,8 @@ than --warn-after seconds (default 180) prints a warning with the reason and the
 
 Grids: x = lo + L k/nx (k < nx) on periodic problems, linspace(lo, hi, nx) otherwise;
 t = linspace(t0, t1, nt). So `burgers --nx 256 --nt 100` is the grid of burgers_shock.mat and
-`kdv --nx 512 --nt 201` that of KdV.mat.
+`kdv --nx 512 --nt 201` that of KdV.mat. With several space variables the output is the tensor
+grid of nx points per axis (default 64) and the .npz holds the axes `x0`, `x1`, ...
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ def add_parser(subparsers) -> None:
         "diffrax in t) and save x, t, the fields and the settings as .npz.",
     )
     p.add_argument("problem", metavar="PROBLEM", help="a problem from pdes/ (e.g. burgers, kdv, nls)")
-    p.add_argument("--nx", type=int, default=256, help="output points in x (default 256)")
+    p.add_argument("--nx", type=int, default=None,
+                   help="output points in x (default 256; per axis in 2-D and 3-D, default 64)")
     p.add_argument("--nt", type=int, default=101, help="output times (default 101)")
     p.add_argument("--rtol", type=float, default=1e-10, help="relative tolerance (default 1e-10)")
     p.add_argument("--atol", type=float, default=1e-12, help="absolute tolerance (default 1e-12)")
@@ -80,7 +82,7 @@ def run(args) -> int:
 
     if not args.warn_after > 0:
         raise ValueError(f"--warn-after must be > 0 seconds, got {args.warn_after:g}")
-    if args.nx < 2 or args.nt < 2:
+    if (args.nx is not None and args.nx < 2) or args.nt < 2:
         raise ValueError(f"--nx and --nt must be at least 2, got {args.nx} and {args.nt}")
     disc = None
     if args.discretisation == "fourier" or (args.dealias and args.discretisation == "auto"):
@@ -118,7 +120,7 @@ def run(args) -> int:
           f"({', '.join(str(a['resolution']) for a in s['attempts'])} tried; spectral tail "
           f"{s['spectral_tail']:.1e}), {s['solver']}, {last.get('num_steps', '?')} steps, "
           f"rtol={args.rtol:g} atol={args.atol:g} -> {args.out} "
-          f"[{len(ref.x)} x {len(ref.t)}] in {time.perf_counter() - start:.1f} s")
+          f"[{' x '.join(str(len(a)) for a in ref.axes)} x {len(ref.t)}] in {time.perf_counter() - start:.1f} s")
     if args.compare:
         other = load_mat(args.compare) if args.compare.endswith(".mat") else Reference.load(args.compare)
         errs = other.errors(ref)

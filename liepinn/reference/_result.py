@@ -11,8 +11,17 @@ import numpy as np
 from jaxtyping import Float, Inexact
 
 from ._grid import PointsGrid, interpolator, lagrange_matrix, local_lagrange
+from ._tensor import tensor_interpolate, tensor_interpolator, tensor_sample
 
 FORMAT = "liepinn-reference/1"
+
+
+def _axes(x) -> np.ndarray | tuple[np.ndarray, ...]:
+    """One axis (an array), or d >= 2 axes (a tuple or list of arrays), as float64."""
+    if isinstance(x, (tuple, list)) and len(x) > 0 and np.ndim(x[0]) == 1:
+        axes = tuple(np.asarray(a, dtype=float).reshape(-1) for a in x)
+        return axes[0] if len(axes) == 1 else axes
+    return np.asarray(x, dtype=float).reshape(-1)
 
 
 def _as_settings(settings) -> dict:
@@ -24,47 +33,65 @@ def _as_settings(settings) -> dict:
 
 
 class Reference(eqx.Module):
-    r"""A solution $u^a(x_i, t_j)$ on a grid.
+    r"""A solution $u^a(x, t_j)$ on a grid, in one or more space dimensions.
 
-    - `x` (nx,), `t` (nt,): the output grid.
-    - `fields`: dependent name -> (nx, nt) array with `fields[u][i, j] = u(x_i, t_j)`.
+    - `x` (nx,), `t` (nt,): the output grid; in d >= 2 space dimensions `x` is a tuple of d
+      axes (n_1,), ..., (n_d,) (the tensor grid, space variables in the problem's order).
+    - `fields`: dependent name -> (nx, nt) array with `fields[u][i, j] = u(x_i, t_j)`; in d
+      dimensions (n_1, ..., n_d, nt) with `fields[u][i, k, j] = u(x_i, y_k, t_j)`.
     - `settings`: how it was made (solver, tolerances, resolution, versions, ...).
-    - `nodes`, `fine`: optional solver grid (n,) and the solution there (name -> (n, nt)); with
-      them `sample` interpolates spectrally from the solver's own grid, the way it was solved.
+    - `nodes`, `fine`: optional solver grid (n,) (a tuple of axes in d dimensions) and the
+      solution there (name -> (n, nt)); with them `sample` interpolates spectrally from the
+      solver's own grid, the way it was solved.
 
     `save`/`load` use the .npz format of DESIGN.md: arrays `x`, `t`, one per field, `settings`
-    (a JSON string); the solver grid, when kept, as `solver.x` and `solver.<name>`.
+    (a JSON string); the solver grid, when kept, as `solver.x` and `solver.<name>`. In d
+    dimensions the axes are `x0`, ..., `x{d-1}` (and `solver.x0`, ...) instead of `x`.
     """
 
-    x: Float[np.ndarray, " nx"]
+    x: Float[np.ndarray, " nx"] | tuple[Float[np.ndarray, " _"], ...]
     t: Float[np.ndarray, " nt"]
-    fields: dict[str, Inexact[np.ndarray, "nx nt"]]
+    fields: dict[str, Inexact[np.ndarray, "..."]]
     settings: dict = eqx.field(static=True)
-    nodes: Float[np.ndarray, " n"] | None = None
-    fine: dict[str, Inexact[np.ndarray, "n nt"]] | None = None
+    nodes: Float[np.ndarray, " n"] | tuple[Float[np.ndarray, " _"], ...] | None = None
+    fine: dict[str, Inexact[np.ndarray, "..."]] | None = None
 
     def __init__(self, x, t, fields: Mapping, settings=None, *, nodes=None, fine=None):
-        self.x = np.asarray(x, dtype=float).reshape(-1)
+        self.x = _axes(x)
         self.t = np.asarray(t, dtype=float).reshape(-1)
         self.fields = {str(k): np.asarray(v) for k, v in fields.items()}
         self.settings = _as_settings(settings)
-        self.nodes = None if nodes is None else np.asarray(nodes, float).reshape(-1)
+        self.nodes = None if nodes is None else _axes(nodes)
         self.fine = None if fine is None else {str(k): np.asarray(v) for k, v in fine.items()}
 
     def __check_init__(self):
         if not self.fields:
             raise ValueError("a Reference needs at least one field")
+        shape = tuple(len(a) for a in self.axes) + (len(self.t),)
         for k, v in self.fields.items():
-            if v.shape != (len(self.x), len(self.t)):
-                raise ValueError(f"field {k!r} has shape {v.shape}, expected (nx, nt) = "
-                                 f"({len(self.x)}, {len(self.t)})")
+            if v.shape != shape:
+                raise ValueError(f"field {k!r} has shape {v.shape}, expected "
+                                 f"{'(nx, nt)' if self.dim == 1 else '(n_1, ..., n_d, nt)'} = {shape}")
         if self.fine is not None:
             if self.nodes is None or set(self.fine) != set(self.fields):
                 raise ValueError("solver-grid values need `nodes` and one array per field")
+            nodes = self.nodes if isinstance(self.nodes, tuple) else (self.nodes,)
+            if len(nodes) != self.dim:
+                raise ValueError(f"solver nodes have {len(nodes)} axes, the output grid {self.dim}")
+            fine = tuple(len(a) for a in nodes) + (len(self.t),)
             for k, v in self.fine.items():
-                if v.shape != (len(self.nodes), len(self.t)):
-                    raise ValueError(f"solver-grid field {k!r} has shape {v.shape}, expected "
-                                     f"({len(self.nodes)}, {len(self.t)})")
+                if v.shape != fine:
+                    raise ValueError(f"solver-grid field {k!r} has shape {v.shape}, expected {fine}")
+
+    @property
+    def axes(self) -> tuple[np.ndarray, ...]:
+        """The spatial axes (one array per space variable)."""
+        return self.x if isinstance(self.x, tuple) else (self.x,)
+
+    @property
+    def dim(self) -> int:
+        """The number of space dimensions."""
+        return len(self.axes)
 
     # -- access -------------------------------------------------------------------------
     @property
@@ -78,13 +105,15 @@ class Reference(eqx.Module):
             raise KeyError(f"no field {name!r}; fields: {list(self.fields)}") from None
 
     def stacked(self) -> np.ndarray:
-        """All fields as one array (q, nx, nt)."""
+        """All fields as one array (q, nx, nt) ((q, n_1, ..., n_d, nt) in d dimensions)."""
         return np.stack([self.fields[k] for k in self.names])
 
     def __repr__(self) -> str:
         src = self.settings.get("problem", {}).get("name") or self.settings.get("source", "")
-        return (f"Reference({src!r}, fields={list(self.fields)}, nx={len(self.x)}, nt={len(self.t)}"
-                f"{'' if self.nodes is None else f', solver grid {len(self.nodes)}'})")
+        size = f"nx={len(self.x)}" if self.dim == 1 else "grid " + " x ".join(str(len(a)) for a in self.axes)
+        solver = "" if self.nodes is None else ", solver grid " + (
+            str(len(self.nodes)) if self.dim == 1 else " x ".join(str(len(a)) for a in self.nodes))
+        return f"Reference({src!r}, fields={list(self.fields)}, {size}, nt={len(self.t)}{solver})"
 
     # -- sampling -----------------------------------------------------------------------
     def _spatial(self):
@@ -104,13 +133,18 @@ class Reference(eqx.Module):
 
         **Arguments:** `x`, `t` broadcast together (pointwise), or with `grid=True` give the
         tensor grid (len(x), len(t)).
+
+        In d >= 2 space dimensions: `x` is (..., d) points broadcasting with t, or with
+        `grid=True` a tuple of d axes (the result is (len(x_1), ..., len(x_d), len(t))).
         """
-        x = np.asarray(x, float)
         t = np.asarray(t, float)
         lo, hi = float(self.t.min()), float(self.t.max())
         span = hi - lo if hi > lo else 1.0
         if np.any(t < lo - 1e-12 * span) or np.any(t > hi + 1e-12 * span):
             raise ValueError(f"times must lie in the stored range [{lo}, {hi}]")
+        if self.dim > 1:
+            return self._sample_tensor(x, t, grid, time_degree)
+        x = np.asarray(x, float)
         interp, vals = self._spatial()
         if grid:
             xs, ts = x.reshape(-1), t.reshape(-1)
@@ -138,13 +172,52 @@ class Reference(eqx.Module):
                 out[:, g] = np.einsum("qpm,pm->qp", at, w[g])
         return {k: out[a].reshape(xb.shape) for a, k in enumerate(self.names)}
 
+    def _tensor_data(self):
+        """(per-axis interpolating grids, node values (q, n_1, ..., n_d, nt)), finest held."""
+        if self.fine is not None:
+            desc = self.settings.get("discretisation", {})
+            if desc.get("kind") == "tensor":
+                return tensor_interpolator(desc), np.stack([self.fine[k] for k in self.names])
+        return [PointsGrid(a) for a in self.axes], self.stacked()
+
+    def _sample_tensor(self, x, t, grid: bool, time_degree: int) -> dict[str, np.ndarray]:
+        axes, vals = self._tensor_data()
+        d = self.dim
+        if grid:
+            if not (isinstance(x, (tuple, list)) and len(x) == d):
+                raise ValueError(f"grid=True in {d} space dimensions needs a tuple of {d} axes")
+            xs = tuple(np.asarray(a, float).reshape(-1) for a in x)
+            ts = t.reshape(-1)
+            at_t = np.tensordot(vals, lagrange_matrix(self.t, ts, time_degree), axes=([-1], [1]))
+            out = tensor_interpolate(axes, at_t, xs)  # (q, n_1, ..., n_d, nt_q)
+            return {k: out[a].reshape(tuple(len(v) for v in xs) + t.shape) for a, k in enumerate(self.names)}
+        x = np.asarray(x, float)
+        if x.shape[-1:] != (d,):
+            raise ValueError(f"points must have a last axis of length {d} (one coordinate per space "
+                             f"variable), got shape {x.shape}")
+        shape = np.broadcast_shapes(x.shape[:-1], t.shape)
+        pts = np.broadcast_to(x, shape + (d,)).reshape(-1, d)
+        ts = np.broadcast_to(t, shape).reshape(-1)
+        idx, w = local_lagrange(self.t, ts, time_degree)
+        out = np.empty((len(self.names), len(ts)))
+        m = idx.shape[1]
+        starts = idx[:, 0]
+        for j0 in np.unique(starts):
+            group = np.nonzero(starts == j0)[0]
+            for s in range(0, group.size, 2048):
+                g = group[s:s + 2048]
+                at = tensor_sample(axes, vals[..., j0:j0 + m], pts[g])  # (q, P, m)
+                out[:, g] = np.einsum("qpm,pm->qp", at, w[g])
+        return {k: out[a].reshape(shape) for a, k in enumerate(self.names)}
+
     # -- comparison ---------------------------------------------------------------------
     def errors(self, other: Reference | Mapping[str, np.ndarray]) -> dict[str, float]:
         r"""Relative L2 error $\|u - u_{ref}\| / \|u_{ref}\|$ of `other` against self, per field
         and `"all"` (fields stacked), on self's grid. `other` is a Reference (sampled on self's
         grid unless the grids agree) or a dict name -> (nx, nt)."""
         if isinstance(other, Reference):
-            same = other.x.shape == self.x.shape and np.allclose(other.x, self.x, atol=1e-13, rtol=0) \
+            same = other.dim == self.dim and all(
+                a.shape == b.shape and np.allclose(a, b, atol=1e-13, rtol=0) for a, b in zip(other.axes, self.axes)) \
                 and other.t.shape == self.t.shape and np.allclose(other.t, self.t, atol=1e-13, rtol=0)
             vals = other.fields if same else other.sample(self.x, self.t, grid=True)
         else:
@@ -165,16 +238,20 @@ class Reference(eqx.Module):
     # -- files --------------------------------------------------------------------------
     def save(self, path: str | os.PathLike, *, solver_grid: bool = True) -> None:
         """Write `path` (.npz): x, t, the fields, settings (JSON) [, solver.x, solver.<name>]."""
-        arrays = {"x": self.x, "t": self.t}
+        axes = {"x": self.x} if self.dim == 1 else {f"x{i}": a for i, a in enumerate(self.axes)}
+        arrays = {"t": self.t, **axes}
         for k, v in self.fields.items():
-            if k in ("x", "t", "settings") or k.startswith("solver."):
+            if k in ("x", "t", "settings") or k in axes or k.startswith("solver."):
                 raise ValueError(f"field name {k!r} clashes with the file format's own arrays")
             arrays[k] = v
         settings = dict(self.settings)
         settings["format"] = FORMAT
         settings["fields"] = list(self.names)
         if solver_grid and self.fine is not None:
-            arrays["solver.x"] = self.nodes
+            if self.dim == 1:
+                arrays["solver.x"] = self.nodes
+            else:
+                arrays.update({f"solver.x{i}": a for i, a in enumerate(self.nodes)})
             for k, v in self.fine.items():
                 arrays[f"solver.{k}"] = v
         arrays["settings"] = np.array(json.dumps(settings, sort_keys=True))
@@ -187,16 +264,22 @@ class Reference(eqx.Module):
         """Read a file written by `save` (no pickles)."""
         with np.load(os.fspath(path), allow_pickle=False) as f:
             keys = set(f.files)
-            for need in ("x", "t"):
+            d = sum(1 for i in range(len(keys)) if f"x{i}" in keys) if "x" not in keys else 1
+            for need in ("x" if d == 1 else "x0", "t"):
                 if need not in keys:
                     raise ValueError(f"{os.fspath(path)}: not a reference file (no array {need!r})")
+            axes = ("x",) if d == 1 else tuple(f"x{i}" for i in range(d))
             settings = json.loads(str(f["settings"][()])) if "settings" in keys else {}
             names = settings.get("fields") or sorted(
-                k for k in keys if k not in ("x", "t", "settings") and not k.startswith("solver."))
+                k for k in keys if k not in ("t", "settings", *axes) and not k.startswith("solver."))
             fields = {k: f[k] for k in names}
-            nodes = f["solver.x"] if "solver.x" in keys else None
+            x = f["x"] if d == 1 else tuple(f[a] for a in axes)
+            if d == 1:
+                nodes = f["solver.x"] if "solver.x" in keys else None
+            else:
+                nodes = tuple(f[f"solver.{a}"] for a in axes) if f"solver.{axes[0]}" in keys else None
             fine = {k: f[f"solver.{k}"] for k in names} if nodes is not None else None
-            return cls(f["x"], f["t"], fields, settings, nodes=nodes, fine=fine)
+            return cls(x, f["t"], fields, settings, nodes=nodes, fine=fine)
 
     @classmethod
     def from_mat(cls, path: str | os.PathLike, *, names: Sequence[str] | None = None,

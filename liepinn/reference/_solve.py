@@ -1,4 +1,5 @@
-"""`solve_reference`: method of lines in diffrax for u_t = F(x, u, u_x, ...) on a `Problem`."""
+"""`solve_reference`: method of lines in diffrax for u_t = F(x, u, u_x, ...) on a `Problem`, in
+one space dimension or on a tensor-product grid in several (`_tensor.TensorGrid`)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from ..problems._problem import Dirichlet, Neumann, Periodic, Problem
 from ._grid import AbstractDiscretisation, Chebyshev, ChebyshevGrid, Fourier, FourierGrid
 from ._progress import SolveProgress, tracking
 from ._result import Reference
-from ._symbolic import linear_expression, linear_part, reflection_compatible, spatial_orders
+from ._symbolic import linear_expression, linear_part, reflection_compatible, spatial_orders, spatial_keys
+from ._tensor import TensorGrid
 
 _MIN_RESOLUTION = 8
 ALGEBRAIC = 8.0  # a tail that shrinks less than this per doubling of n decays algebraically
@@ -27,11 +29,20 @@ ALGEBRAIC = 8.0  # a tail that shrinks less than this per doubling of n decays a
 
 def output_grid(problem: Problem, nx: int) -> np.ndarray:
     """The default output grid: x = lo + L k / nx (k < nx) if periodic, else linspace(lo, hi, nx)."""
-    (lo, hi), = [problem.domain[v] for v in problem.space]
-    lo, hi = float(lo), float(hi)
-    if problem.periodic:
-        return lo + (hi - lo) * np.arange(nx) / nx
-    return np.linspace(lo, hi, nx)
+    if len(problem.space) != 1:
+        raise ValueError(f"problem {problem.name!r} has {len(problem.space)} space variables: "
+                         "use output_axes(problem, nx), one axis per variable")
+    return output_axes(problem, nx)[0]
+
+
+def output_axes(problem: Problem, nx: int) -> tuple[np.ndarray, ...]:
+    """The default output axes, one per space variable, nx points each: lo + L k / nx (k < nx)
+    if periodic, else linspace(lo, hi, nx)."""
+    out = []
+    for v in problem.space:
+        lo, hi = (float(b) for b in problem.domain[v])
+        out.append(lo + (hi - lo) * np.arange(nx) / nx if problem.periodic else np.linspace(lo, hi, nx))
+    return tuple(out)
 
 
 def _versions() -> dict[str, str]:
@@ -48,19 +59,28 @@ class _Spec:
     """What the solver needs from the problem, checked once."""
 
     def __init__(self, problem: Problem):
-        if len(problem.space) != 1:
-            raise ValueError(f"problem {problem.name!r}: reference solutions support one spatial "
-                             f"variable, this problem has {list(problem.space)}")
         self.problem = problem
         pde = problem.pde_values()
         self.jet = pde.jet
         self.F = problem.evolution_form()  # raises PDEInputError if not in evolution form
-        self.xi = problem.independent.index(problem.space[0])
+        self.axes = [problem.independent.index(v) for v in problem.space]
+        self.d = len(self.axes)
         self.ti = problem.time_index
-        self.orders = spatial_orders(self.F, self.jet, self.xi)
-        self.lo, self.hi = (float(b) for b in problem.domain[problem.space[0]])
+        self.bounds = [tuple(float(b) for b in problem.domain[v]) for v in problem.space]
         self.t0, self.t1 = problem.t_span
         self.q = self.jet.q
+        if self.d > 1:
+            # d space dimensions: derivative multi-indices over the space axes; the linear
+            # analysis (IMEX, stiffness) is one-dimensional
+            self.keys = spatial_keys(self.F, self.jet, self.axes, self.ti)
+            self.orders = {sum(k) for k in self.keys}
+            self.xi, self.lo, self.hi = None, None, None
+            self.linear = {}
+            self.nonlinear_derivatives = any(sum(k) for k in self.keys)
+            return
+        self.xi = self.axes[0]
+        self.orders = spatial_orders(self.F, self.jet, self.xi)
+        self.lo, self.hi = self.bounds[0]
         self.linear = linear_part(self.F, self.jet, self.xi)
         rest = [F - L for F, L in zip(self.F.values(), linear_expression(self.linear, self.jet, self.xi))]
         self.nonlinear_derivatives = any(
@@ -77,10 +97,10 @@ def _symmetric_parity(spec: _Spec) -> tuple[int, ...] | None:
         return None
     s = -1 if isinstance(bc, Dirichlet) else 1
     parity = (s,) * spec.q
-    centres = [sp.nsimplify(spec.problem.domain[spec.problem.space[0]][0]),
-               sp.nsimplify(spec.problem.domain[spec.problem.space[0]][1])]
-    if not reflection_compatible(spec.F, spec.jet, spec.xi, parity, centres):
-        return None
+    for var, axis in zip(spec.problem.space, spec.axes):
+        centres = [sp.nsimplify(b) for b in spec.problem.domain[var]]
+        if not reflection_compatible(spec.F, spec.jet, axis, parity, centres):
+            return None
     return parity
 
 
@@ -107,17 +127,31 @@ def _choose(spec: _Spec, discretisation: AbstractDiscretisation | None):
         return discretisation, parity
     if discretisation is None and parity is not None:
         return Fourier(), parity
+    if spec.d > 1 and isinstance(bc, Neumann):
+        raise ValueError(
+            f"problem {spec.problem.name!r}: references in {spec.d} space dimensions take Neumann data "
+            "through a cosine series only, which needs zero data and an equation covariant under "
+            "reflection about every face; Chebyshev with Neumann data is one-dimensional for now")
     return discretisation or Chebyshev(), None
 
 
 def _default_resolution(spec: _Spec, disc: AbstractDiscretisation, nx: int) -> int:
     if isinstance(disc, Chebyshev):
-        return 32
-    return max(64, 1 << max(0, int(math.ceil(math.log2(max(nx, 1))))))
+        return 32 if spec.d == 1 else 16
+    return max(64 if spec.d == 1 else 32, 1 << max(0, int(math.ceil(math.log2(max(nx, 1))))))
 
 
-def _boundary_fn(spec: _Spec, dtype):
-    """t -> (q, 2) boundary data at (lo, hi), through the code generator."""
+def _max_resolution(spec: _Spec, disc: AbstractDiscretisation, n0: int) -> int:
+    """The automatic refinement's ceiling: per axis in d dimensions (dense Jacobians of
+    (n - 1)^d unknowns for Chebyshev's implicit solver; n^d nodes per Fourier step)."""
+    if isinstance(disc, Chebyshev):
+        return {1: 256, 2: 32}.get(spec.d, 16)
+    return {1: max(4 * n0, 1024), 2: max(n0, 256)}.get(spec.d, max(n0, 64))
+
+
+def _boundary_fn(spec: _Spec, dtype, nodes=None):
+    """t -> (q, 2) boundary data at (lo, hi), through the code generator; in d dimensions
+    t -> (q, N_1, ..., N_d) at every node of the tensor grid `nodes` (per-axis nodes)."""
     import jax.numpy as jnp
 
     from ..losses._lower import lower
@@ -127,6 +161,18 @@ def _boundary_fn(spec: _Spec, dtype):
                                                       zip(spec.problem.independent, spec.jet.independent)})
              for d in spec.jet.dependent]
     low = lower(exprs, spec.jet)
+    if nodes is not None:
+        mesh = np.meshgrid(*nodes, indexing="ij")
+        shape = mesh[0].shape
+
+        def on_grid(t):
+            cols = [None] * spec.jet.p
+            for axis, m in zip(spec.axes, mesh):
+                cols[axis] = jnp.asarray(m.ravel(), dtype)
+            cols[spec.ti] = jnp.full((mesh[0].size,), t, dtype)
+            return low(jnp.stack(cols, axis=1), {}).reshape((spec.q,) + shape)
+
+        return on_grid
 
     def fn(t):
         cols = [None] * spec.jet.p
@@ -138,6 +184,11 @@ def _boundary_fn(spec: _Spec, dtype):
 
 
 def _build_grid(spec: _Spec, disc, parity, n: int, dtype):
+    if spec.d > 1:
+        if isinstance(disc, Fourier):
+            return TensorGrid([FourierGrid(lo, hi, n, parity, disc.dealias) for lo, hi in spec.bounds])
+        axes = [ChebyshevGrid(lo, hi, n, spec.problem.boundary.kind, None) for lo, hi in spec.bounds]
+        return TensorGrid(axes, _boundary_fn(spec, dtype, [g.nodes for g in axes]))
     if isinstance(disc, Fourier):
         return FourierGrid(spec.lo, spec.hi, n, parity, disc.dealias)
     return ChebyshevGrid(spec.lo, spec.hi, n, spec.problem.boundary.kind, _boundary_fn(spec, dtype))
@@ -179,7 +230,7 @@ def _default_solver(spec: _Spec, grid):
     """
     import diffrax as dfx
 
-    if isinstance(grid, ChebyshevGrid):
+    if isinstance(grid, ChebyshevGrid) or (isinstance(grid, TensorGrid) and grid.chebyshev):
         return dfx.Kvaerno5()
     _, dispersive = stiffness(spec, grid)
     if dispersive > STIFF and spec.nonlinear_derivatives:
@@ -213,8 +264,16 @@ class _System:
         x = grid.state_nodes
         self.n = len(x)
         self._x = x
-        self.orders = sorted({al[spec.xi] for _, al in self.lowered.required})
         self.imex = None
+        if spec.d > 1:
+            if imex:
+                raise ValueError("IMEX solvers (KenCarp) are one-dimensional for now; in "
+                                 f"{spec.d} space dimensions use an explicit (Tsit5) or a fully "
+                                 "implicit (Kvaerno5) solver")
+            self.orders = sorted({self._key(al) for _, al in self.lowered.required})
+            self._jnp = jnp
+            return
+        self.orders = sorted({al[spec.xi] for _, al in self.lowered.required})
         if imex:
             lin = {k: v for k, v in spec.linear.items() if k[2] >= 2}
             if not lin:
@@ -224,15 +283,26 @@ class _System:
             self.imex = lower(linear_expression(lin, jet, spec.xi), jet)
         self._jnp = jnp
 
+    def _key(self, alpha) -> tuple[int, ...]:
+        """A jet multi-index (all variables) -> the orders along the space axes."""
+        return tuple(alpha[i] for i in self.spec.axes)
+
     def _points(self, t):
         jnp = self._jnp
         cols = [None] * self.spec.jet.p
-        cols[self.spec.xi] = jnp.asarray(self._x, self.dtype)
+        if self.spec.d > 1:
+            for k, axis in enumerate(self.spec.axes):
+                cols[axis] = jnp.asarray(self._x[:, k], self.dtype)
+        else:
+            cols[self.spec.xi] = jnp.asarray(self._x, self.dtype)
         cols[self.spec.ti] = jnp.full((self.n,), t, self.dtype)
         return jnp.stack(cols, axis=1)
 
     def _eval(self, low, t, y):
         d = self.grid.derivatives(y, self.orders, t)
+        if self.spec.d > 1:  # values on the tensor grid, flattened for the lowered function
+            derivs = {(a, al): d[self._key(al)][a].reshape(-1) for a, al in low.required}
+            return low(self._points(t), derivs).reshape(y.shape)
         derivs = {(a, al): d[al[self.spec.xi]][a] for a, al in low.required}
         return low(self._points(t), derivs)
 
@@ -372,11 +442,18 @@ def solve_reference(
     the rest Chebyshev collocation. The ODE system is integrated by diffrax with a PID step-size
     controller.
 
+    In d >= 2 space dimensions the grid is a tensor product of one such grid per axis (the
+    same resolution on each; Chebyshev with Dirichlet data only, Neumann data through the
+    cosine series) and mixed derivatives $\partial_x^i \partial_y^j u$ are products of the
+    per-axis operators; the output is the tensor grid of `x_eval` (one axis per space
+    variable), and the IMEX solvers are not available.
+
     **Main arguments:**
 
-    - `problem`: a `Problem` (one spatial variable).
+    - `problem`: a `Problem` (any number of space variables).
     - `nx`, `nt`: output grid sizes: x = lo + L k/nx on periodic problems, linspace(lo, hi, nx)
-      otherwise; t = linspace(t0, t1, nt). Or give the points: `x_eval`, `t_eval`.
+      otherwise (per axis in d dimensions; default 256 in 1-D, 64 per axis otherwise);
+      t = linspace(t0, t1, nt). Or give the points: `x_eval` (d axes in d dimensions), `t_eval`.
     - `discretisation`: `Fourier(resolution, dealias)` or `Chebyshev(resolution)`; None: chosen
       from the boundary conditions. With resolution None the grid is refined (doubling, from the
       power of two >= nx) until the top third of the spectrum is below `resolution_tol` relative
@@ -418,11 +495,20 @@ def solve_reference(
 
     # output grid
     if x_eval is None:
-        nx = 256 if nx is None else nx
+        nx = (256 if spec.d == 1 else 64) if nx is None else nx
         if not (isinstance(nx, (int, np.integer)) and nx >= 2):
             raise ValueError(f"nx must be an int >= 2, got {nx!r}")
-        x_eval = output_grid(problem, int(nx))
-    x_eval = np.asarray(x_eval, float).reshape(-1)
+        x_eval = output_axes(problem, int(nx))
+        x_eval = x_eval[0] if spec.d == 1 else x_eval
+    if spec.d > 1:
+        if isinstance(x_eval, np.ndarray) or len(x_eval) != spec.d:
+            raise ValueError(f"x_eval must be {spec.d} arrays, one axis per space variable "
+                             f"{list(problem.space)}, got {type(x_eval).__name__}")
+        x_eval = tuple(np.asarray(a, float).reshape(-1) for a in x_eval)
+        if any(a.size == 0 for a in x_eval):
+            raise ValueError("x_eval: every axis needs at least one point")
+    else:
+        x_eval = np.asarray(x_eval, float).reshape(-1)
     if t_eval is None:
         nt = 101 if nt is None else nt
         if not (isinstance(nt, (int, np.integer)) and nt >= 2):
@@ -431,8 +517,9 @@ def solve_reference(
     t_eval = np.asarray(t_eval, float).reshape(-1)
     if t_eval.size == 0 or np.any(np.diff(t_eval) <= 0) or t_eval[0] < spec.t0 or t_eval[-1] > spec.t1 + 1e-12:
         raise ValueError(f"t_eval must be increasing within [{spec.t0}, {spec.t1}]")
-    if np.any(x_eval < spec.lo - 1e-12) or np.any(x_eval > spec.hi + 1e-12):
-        raise ValueError(f"x_eval must lie in [{spec.lo}, {spec.hi}]")
+    for var, a, (lo, hi) in zip(problem.space, x_eval if spec.d > 1 else (x_eval,), spec.bounds):
+        if np.any(a < lo - 1e-12) or np.any(a > hi + 1e-12):
+            raise ValueError(f"x_eval must lie in [{lo}, {hi}]" + (f" along {var}" if spec.d > 1 else ""))
     if not (rtol > 0 and atol > 0):
         raise ValueError(f"rtol and atol must be positive, got rtol={rtol}, atol={atol}")
 
@@ -443,8 +530,8 @@ def solve_reference(
             raise ValueError(f"resolution {sizes[0]} is too small for derivatives of order "
                              f"{max(spec.orders)}")
     else:
-        n0 = _default_resolution(spec, disc, len(x_eval))
-        top = max_resolution or (256 if isinstance(disc, Chebyshev) else max(4 * n0, 1024))
+        n0 = _default_resolution(spec, disc, max(len(a) for a in x_eval) if spec.d > 1 else len(x_eval))
+        top = max_resolution or _max_resolution(spec, disc, n0)
         sizes = [n0]
         while sizes[-1] * 2 <= top:
             sizes.append(sizes[-1] * 2)
@@ -457,8 +544,11 @@ def solve_reference(
     with ctx:
         for n in sizes:
             grid = _build_grid(spec, disc, parity, n, dtype)
-            y0 = problem.initial_values(grid.state_nodes[:, None])
-            if isinstance(grid, FourierGrid):
+            if spec.d > 1:
+                y0 = problem.initial_values(grid.state_nodes).reshape((spec.q,) + grid.state_shape)
+            else:
+                y0 = problem.initial_values(grid.state_nodes[:, None])
+            if isinstance(grid, (FourierGrid, TensorGrid)):
                 y0 = grid.project(y0)
             t_start = _time.perf_counter()
             chosen = solver if solver is not None else _default_solver(spec, grid)

@@ -29,6 +29,21 @@ def spatial_orders(F: Mapping[sp.Symbol, sp.Expr], jet: JetSpace, x: int) -> set
     return orders
 
 
+def spatial_keys(F: Mapping[sp.Symbol, sp.Expr], jet: JetSpace, axes: Sequence[int],
+                 t: int) -> set[tuple[int, ...]]:
+    """Multi-indices (orders along the space `axes`) of the derivatives in F; an error for
+    derivatives in time `t`."""
+    keys = set()
+    for rhs in F.values():
+        for a, alpha in jet.jet_variables(rhs):
+            if alpha[t]:
+                raise PDEInputError(
+                    f"the right-hand side contains {jet.jet(a, alpha)}, a derivative in time "
+                    f"{jet.independent[t]}: not an evolution equation u_t = F(x, u, u_x, ...)")
+            keys.add(tuple(alpha[i] for i in axes))
+    return keys
+
+
 def linear_part(F: Mapping[sp.Symbol, sp.Expr], jet: JetSpace, x: int,
                 min_order: int = 1) -> dict[tuple[int, int, int], complex]:
     r"""Constant-coefficient linear terms $c\,\partial_x^k u^b$ ($k \ge$ `min_order`) of each $F_a$.
