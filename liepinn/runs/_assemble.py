@@ -217,13 +217,13 @@ class References:
             t = np.linspace(*problem.t_span, nt)
             u = problem.exact_values(grid_points(problem, x, t)).reshape(_grid_shape(problem, x, t))
             return x, t, u
-        if len(problem.space) > 1:
-            raise ValueError(f"problem {problem.name!r} has {len(problem.space)} space variables and no exact "
-                             "solution: diffrax references are one-dimensional for now; give the problem an "
-                             "exact= solution or evaluate against a reference file")
-        ref = solve_reference(problem, nx=nx, nt=nt, initial=initial)
+        if len(problem.space) > 1:  # on the evaluation grid itself (tensor-product grids)
+            ref = solve_reference(problem, x_eval=evaluation_axes(problem, nx), nt=nt, initial=initial,
+                                  keep_solver_grid=False)
+        else:
+            ref = solve_reference(problem, nx=nx, nt=nt, initial=initial)
         u = np.stack([np.asarray(ref.fields[d]) for d in problem.dependent])
-        return np.asarray(ref.x), np.asarray(ref.t), u
+        return ref.x, np.asarray(ref.t), u
 
 
 # ------------------------------------------------------------------------------------------
@@ -268,8 +268,11 @@ class Assembly:
             if missing:
                 raise ValueError(f"reference {path!r} has fields {list(ref.fields)}, the problem needs "
                                  f"{list(problem.dependent)}")
+            if ref.dim != len(problem.space):
+                raise ValueError(f"reference {path!r} has {ref.dim} space axes, the problem "
+                                 f"{len(problem.space)} ({', '.join(problem.space)})")
             u = np.stack([np.asarray(ref.fields[d], float) for d in problem.dependent])
-            return np.asarray(ref.x), np.asarray(ref.t), u, {"kind": "file", "path": os.path.abspath(path)}
+            return ref.x, np.asarray(ref.t), u, {"kind": "file", "path": os.path.abspath(path)}
         x, t, u = references.get(problem, spec.eval_nx, spec.eval_nt)
         kind = "exact" if problem.exact is not None else "diffrax"
         return x, t, u, {"kind": kind, "nx": spec.eval_nx, "nt": spec.eval_nt}
@@ -414,10 +417,6 @@ def check_problem(problem, spec) -> None:
     if len(problem.space) > 1 and conditioned:
         raise ValueError(f"families of initial conditions are one-dimensional for now; {problem.name!r} has "
                          f"{len(problem.space)} space variables ({', '.join(problem.space)})")
-    if len(problem.space) > 1 and problem.exact is None and spec.reference is None:
-        raise ValueError(f"problem {problem.name!r} has {len(problem.space)} space variables and no exact "
-                         "solution: diffrax references are one-dimensional for now, so the run could not be "
-                         "evaluated; give the problem an exact= solution (or evaluate against a reference file)")
     if conditioned and spec.n_ics is None:
         raise ValueError(f"problem {problem.name!r} has a family of initial conditions: give n_ics "
                          "(the number of training ICs)")
@@ -486,6 +485,7 @@ def assemble(problem, spec) -> Assembly:
     import jax.random as jr
 
     from ..losses import Residual, dirichlet_loss, neumann_loss
+    from ..losses._group import AbstractGroupVariant
     from ..problems import Dirichlet, Neumann
 
     if problem is None:
@@ -581,5 +581,10 @@ def assemble(problem, spec) -> Assembly:
         def loss_fn(model, batch):
             return single(model, batch, batch.get("ic_values"))
 
-    return Assembly(problem=problem, spec=spec, loss=loss, loss_fn=loss_fn, data=data, make_model=make_model,
-                    residual=residual, residual_loss=res_loss, network=network, conditioned=conditioned)
+    out = Assembly(problem=problem, spec=spec, loss=loss, loss_fn=loss_fn, data=data, make_model=make_model,
+                   residual=residual, residual_loss=res_loss, network=network, conditioned=conditioned)
+    if isinstance(variant, AbstractGroupVariant):  # extra ICs along orbits, or the equivariance term
+        from ._group import extend_assembly
+
+        out = extend_assembly(out)
+    return out
