@@ -485,7 +485,6 @@ def assemble(problem, spec) -> Assembly:
     import jax.random as jr
 
     from ..losses import Residual, dirichlet_loss, neumann_loss
-    from ..losses._group import AbstractGroupVariant
     from ..problems import Dirichlet, Neumann
 
     if problem is None:
@@ -581,10 +580,5 @@ def assemble(problem, spec) -> Assembly:
         def loss_fn(model, batch):
             return single(model, batch, batch.get("ic_values"))
 
-    out = Assembly(problem=problem, spec=spec, loss=loss, loss_fn=loss_fn, data=data, make_model=make_model,
-                   residual=residual, residual_loss=res_loss, network=network, conditioned=conditioned)
-    if isinstance(variant, AbstractGroupVariant):  # extra ICs along orbits, or the equivariance term
-        from ._group import extend_assembly
-
-        out = extend_assembly(out)
-    return out
+    return Assembly(problem=problem, spec=spec, loss=loss, loss_fn=loss_fn, data=data, make_model=make_model,
+                    residual=residual, residual_loss=res_loss, network=network, conditioned=conditioned)
