@@ -19,6 +19,17 @@ from ._variants import Residual as Residual
 from ._variants import Symmetry as Symmetry
 from ._conserved import ConservedLoss as ConservedLoss
 from ._conserved import ConservedQuantity as ConservedQuantity
+from ._group import (
+    AbstractOrbit as AbstractOrbit,
+    Augment as Augment,
+    Boost as Boost,
+    Equivariant as Equivariant,
+    Reflection as Reflection,
+    Scaling as Scaling,
+    Shift as Shift,
+    Translation as Translation,
+    default_orbits as default_orbits,
+)
 from ._pinn import (
     EVOLUTIONARY as EVOLUTIONARY,
     NORMALISATION_RULE as NORMALISATION_RULE,
@@ -41,6 +52,8 @@ from ..symmetry._degeneracy import (
 __all__ = [
     "AbstractForm", "AbstractNormaliser", "AbstractVariant", "CoefficientScale", "Evolutionary", "GPINN",
     "InitialBalance", "NoScaling", "Prolonged", "Residual", "Symmetry", "ConservedLoss", "ConservedQuantity",
+    "AbstractOrbit", "Augment", "Boost", "Equivariant", "Reflection", "Scaling", "Shift", "Translation",
+    "default_orbits",
     "Degeneracy",
     "GroupAction",
     "Lowered",

@@ -1,0 +1,350 @@
+r"""Training with the symmetry group itself: orbits of initial conditions and the variants that
+use them (`Augment`, `Equivariant`).
+
+If $u$ solves the PDE so does $g\cdot u$; for the solution operator $G: u_0 \mapsto u$ of a problem
+that $g$ maps into itself, $G(g\cdot u_0) = g\cdot G(u_0)$. An IC is represented by its values;
+for a transformation whose $\tilde x$ at $t = t_0$ depends on $x$ only (and fixes $t_0$),
+$(g\cdot u_0)(y) = \tilde u(x, u_0(x))$ at $x = \tilde x^{-1}(y)$ (`liepinn.losses.act_on_values`).
+
+An *orbit* is a strategy object: a finite transformation with one group parameter (or none,
+for a discrete map) and the range its parameter is drawn from:
+
+- `Translation(variable, range)`: $x \to x + \varepsilon$; default range: the full period;
+- `Boost(range)`: Galilean boost $x \to x + \varepsilon t$, $u \to u + \varepsilon$ (Burgers);
+  at $t_0 = 0$ it adds $\varepsilon$ to the IC (shifts its mean);
+- `Scaling(range)`: $u \to \lambda u$ (linear PDEs);
+- `Shift(range)`: $u \to u + \varepsilon$ (superposition with a constant solution: heat);
+- `Reflection(images)`: a discrete map such as $x \to -x$, $u \to -u$.
+
+Every orbit is checked to be a symmetry of the PDE (`FiniteTransformation.is_symmetry`) when a
+run is assembled (`orbit_actions`); a periodic domain is what makes translations and boosts
+map the problem to itself (checked there too).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from ._variants import AbstractVariant, NoScaling, Residual, _check_weight, parameter_values
+
+_ORBITS: dict[str, type[AbstractOrbit]] = {}
+
+
+def _check_range(name: str, rng) -> tuple[float, float] | None:
+    if rng is None:
+        return None
+    try:
+        lo, hi = (float(r) for r in rng)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: range must be two numbers (lo, hi), got {rng!r}") from None
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo <= hi):
+        raise ValueError(f"{name}: range must be finite with lo <= hi, got {rng!r}")
+    return lo, hi
+
+
+@dataclasses.dataclass(frozen=True)
+class AbstractOrbit:
+    """A family of transformations $g_\\varepsilon$, $\\varepsilon$ uniform in `range`."""
+
+    name: ClassVar[str]
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        if "name" in cls.__dict__:
+            _ORBITS[cls.name] = cls
+
+    def images(self, problem) -> dict[str, str]:
+        """Variable name -> image, in the problem's variables and the group parameter `eps`."""
+        raise NotImplementedError
+
+    def parameter_range(self, problem) -> tuple[float, float]:
+        """The range of $\\varepsilon$ (ValueError when there is no default for `problem`)."""
+        rng = getattr(self, "range", None)
+        if rng is None:
+            raise ValueError(f"{self.name}: give a range for {problem.name!r}")
+        return rng
+
+    @property
+    def discrete(self) -> bool:
+        return False
+
+    def transformation(self, problem):
+        """The `FiniteTransformation` (group parameter `eps`, none when discrete)."""
+        from ..symmetry import FiniteTransformation
+
+        return FiniteTransformation(self.images(problem), problem.pde.jet, () if self.discrete else ("eps",),
+                                    label=self.label)
+
+    @property
+    def label(self) -> str:
+        return self.name
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"orbit": self.name}
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            out[f.name] = list(v) if isinstance(v, tuple) else (dict(v) if isinstance(v, Mapping) else v)
+        return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Translation(AbstractOrbit):
+    r"""$x \to x + \varepsilon$; default range: the full period $[0, L)$ of a periodic domain."""
+
+    variable: str = "x"
+    range: tuple[float, float] | None = None
+    name: ClassVar[str] = "translation"
+
+    def __post_init__(self):
+        object.__setattr__(self, "range", _check_range(self.name, self.range))
+
+    def images(self, problem):
+        if self.variable not in problem.space:
+            raise ValueError(f"translation: {self.variable!r} is not a space variable of {problem.name!r} "
+                             f"({', '.join(problem.space)})")
+        return {self.variable: f"{self.variable} + eps"}
+
+    def parameter_range(self, problem):
+        if self.range is not None:
+            return self.range
+        if not problem.periodic:
+            raise ValueError(f"translation: {problem.name!r} is not periodic, so translations do not map its "
+                             "domain to itself (no default range)")
+        lo, hi = (float(b) for b in problem.domain[self.variable])
+        return 0.0, hi - lo
+
+    @property
+    def label(self) -> str:
+        return f"{self.variable} -> {self.variable} + eps"
+
+
+@dataclasses.dataclass(frozen=True)
+class Boost(AbstractOrbit):
+    r"""Galilean boost $x \to x + \varepsilon t$, $u \to u + \varepsilon$ (a symmetry of Burgers);
+    on a periodic domain it moves a zero-mean IC to mean $\varepsilon$. Default range: $[-1, 1]$."""
+
+    range: tuple[float, float] | None = (-1.0, 1.0)
+    name: ClassVar[str] = "boost"
+
+    def __post_init__(self):
+        object.__setattr__(self, "range", _check_range(self.name, self.range))
+
+    def images(self, problem):
+        x, t, u = problem.space[0], problem.independent[problem.time_index], problem.dependent[0]
+        return {x: f"{x} + eps*{t}", u: f"{u} + eps"}
+
+    @property
+    def label(self) -> str:
+        return "x -> x + eps t, u -> u + eps"
+
+
+@dataclasses.dataclass(frozen=True)
+class Scaling(AbstractOrbit):
+    r"""$u \to \varepsilon u$ (linear PDEs). Default range: $[0.5, 3]$."""
+
+    range: tuple[float, float] | None = (0.5, 3.0)
+    name: ClassVar[str] = "scaling"
+
+    def __post_init__(self):
+        object.__setattr__(self, "range", _check_range(self.name, self.range))
+
+    def images(self, problem):
+        u = problem.dependent[0]
+        return {u: f"eps*{u}"}
+
+    @property
+    def label(self) -> str:
+        return "u -> eps u"
+
+
+@dataclasses.dataclass(frozen=True)
+class Shift(AbstractOrbit):
+    r"""$u \to u + \varepsilon$ (superposition with a constant solution). Default range: $[-1, 1]$."""
+
+    range: tuple[float, float] | None = (-1.0, 1.0)
+    name: ClassVar[str] = "shift"
+
+    def __post_init__(self):
+        object.__setattr__(self, "range", _check_range(self.name, self.range))
+
+    def images(self, problem):
+        u = problem.dependent[0]
+        return {u: f"{u} + eps"}
+
+    @property
+    def label(self) -> str:
+        return "u -> u + eps"
+
+
+@dataclasses.dataclass(frozen=True)
+class Reflection(AbstractOrbit):
+    r"""A discrete map given by its images, e.g. `Reflection({"x": "-x", "u": "-u"})`."""
+
+    mapping: Mapping[str, str] = dataclasses.field(default_factory=lambda: {"x": "-x"})
+    name: ClassVar[str] = "reflection"
+
+    def __post_init__(self):
+        if not isinstance(self.mapping, Mapping) or not self.mapping:
+            raise ValueError(f"reflection: images must be a non-empty mapping like {{'x': '-x'}}, got {self.mapping!r}")
+        object.__setattr__(self, "mapping", {str(k): str(v) for k, v in self.mapping.items()})
+
+    def __hash__(self):
+        return hash(tuple(sorted(self.mapping.items())))
+
+    @property
+    def discrete(self) -> bool:
+        return True
+
+    def images(self, problem):
+        return dict(self.mapping)
+
+    def parameter_range(self, problem):
+        return 0.0, 0.0
+
+    @property
+    def label(self) -> str:
+        return ", ".join(f"{k} -> {v}" for k, v in self.mapping.items())
+
+
+def orbit_from_json(d) -> AbstractOrbit:
+    """Inverse of `AbstractOrbit.to_json` (an orbit object passes through; a bare name gets the defaults)."""
+    if isinstance(d, AbstractOrbit):
+        return d
+    d = {"orbit": d} if isinstance(d, str) else dict(d)
+    cls = _ORBITS.get(d.pop("orbit", None))
+    if cls is None:
+        raise ValueError(f"unknown orbit {d!r}; known: {sorted(_ORBITS)}")
+    if "range" in d and d["range"] is not None:
+        d["range"] = tuple(d["range"])
+    return cls(**d)
+
+
+def default_orbits(problem) -> tuple[AbstractOrbit, ...]:
+    r"""The orbits that map `problem`'s IC family into ICs of the same problem: on a periodic
+    domain, x-translations over the full period and (where a symmetry of the PDE) the Galilean
+    boost over $[-1, 1]$; for linear PDEs, $u \to \lambda u$, $\lambda \in [0.5, 3]$, and
+    $u \to u + c$, $c \in [-1, 1]$. Each candidate is kept only if it leaves the PDE invariant."""
+    cands: list[AbstractOrbit] = []
+    if problem.periodic:
+        cands += [Translation(problem.space[0]), Boost()]
+    cands += [Scaling(), Shift()]
+    return tuple(o for o in cands if _is_symmetry(o, problem))
+
+
+def _is_symmetry(orbit: AbstractOrbit, problem) -> bool:
+    return orbit.transformation(problem).is_symmetry(problem.pde_values())
+
+
+def orbit_actions(problem, orbits: Sequence[AbstractOrbit]):
+    """[(orbit, GroupAction, (lo, hi))] for `orbits` on `problem`; ValueError when an orbit is not a
+    symmetry of the PDE, moves the independent variables depending on u, or moves $t_0$."""
+    import sympy as sp
+
+    from ._action import lower_transformation
+
+    out = []
+    t = sp.Symbol(problem.independent[problem.time_index])
+    t0 = problem.t_span[0]
+    for orbit in orbits:
+        ft = orbit.transformation(problem)
+        if not ft.is_symmetry(problem.pde_values()):
+            raise ValueError(f"orbit {orbit.label!r} is not a symmetry of {problem.name!r} ({problem.pde})")
+        if ft.points_depend_on_u:
+            raise ValueError(f"orbit {orbit.label!r} moves the independent variables depending on u: its action "
+                             "on an IC given by values is not pointwise")
+        t_image = ft.images[t].subs(t, t0)
+        if t_image.free_symbols - {sp.Symbol("eps")} or sp.simplify(t_image - t0) != 0:
+            raise ValueError(f"orbit {orbit.label!r} moves t = {t0} (t -> {ft.images[t]}): it does not map ICs to ICs")
+        action = lower_transformation(ft, values={sp.Symbol(k): sp.sympify(v) for k, v in problem.parameters.items()})
+        out.append((orbit, action, orbit.parameter_range(problem)))
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# variants
+
+
+def _orbits(orbits) -> tuple[AbstractOrbit, ...] | None:
+    if orbits is None or orbits == "default":
+        return None
+    if isinstance(orbits, (AbstractOrbit, str, Mapping)):
+        orbits = (orbits,)
+    out = tuple(orbit_from_json(o) for o in orbits)
+    if not out:
+        raise ValueError("orbits must be None (the problem's defaults) or a non-empty sequence of orbits")
+    return out
+
+
+def _copies(copies) -> int:
+    if isinstance(copies, bool) or not isinstance(copies, int) or copies < 1:
+        raise ValueError(f"copies must be an int >= 1, got {copies!r}")
+    return copies
+
+
+class AbstractGroupVariant(AbstractVariant):
+    """A variant that trains an IC-conditioned network on the residual plus what the group adds
+    (extra ICs, a consistency term); `liepinn.runs.assemble` extends the run's data and loss."""
+
+    orbits: Any
+    copies: int
+
+    def interior_loss(self, problem):
+        return Residual().interior_loss(problem)
+
+    @property
+    def normaliser(self):
+        return NoScaling()
+
+    def resolved_orbits(self, problem) -> tuple[AbstractOrbit, ...]:
+        return self.orbits if self.orbits is not None else default_orbits(problem)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"variant": self.name, "orbits": None if self.orbits is None else [o.to_json() for o in self.orbits],
+                **{f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "orbits"}}
+
+
+@dataclasses.dataclass(frozen=True)
+class Augment(AbstractGroupVariant):
+    r"""Symmetry augmentation, data-free: train on the $n$ training ICs plus `copies` x $n$ ICs
+    $g_\varepsilon\cdot u_0$ ($u_0$ a training IC, the orbit uniform among `orbits`, $\varepsilon$
+    uniform in its range, drawn once per run); the residual and IC losses apply to them as to
+    the originals. `orbits=None`: `default_orbits(problem)`."""
+
+    orbits: tuple[AbstractOrbit, ...] | None = None
+    copies: int = 1
+    name: ClassVar[str] = "augment"
+
+    def __post_init__(self):
+        object.__setattr__(self, "orbits", _orbits(self.orbits))
+        object.__setattr__(self, "copies", _copies(self.copies))
+
+
+@dataclasses.dataclass(frozen=True)
+class Equivariant(AbstractGroupVariant):
+    r"""Residual + IC losses on the training ICs, plus the equivariance (consistency) term
+    $w\,\big\|G(g\cdot u_0)(\tilde z) - \tilde u\big(z, \mathrm{sg}[G(u_0)(z)]\big)\big\|^2$ at the
+    collocation points $z$, $\tilde z = \tilde x(z)$, for `copies` pairs $(u_0, g_\varepsilon)$ per
+    training IC (drawn once per run).
+
+    The side on the training IC, $G(u_0)$, is held fixed (stop-gradient): it is anchored by the
+    IC loss and the residual, while $G(g\cdot u_0)$ has no IC term of its own; without the
+    stop-gradient the term could also pull the anchored prediction towards the unanchored one,
+    or shrink both towards a trivially consistent pair."""
+
+    orbits: tuple[AbstractOrbit, ...] | None = None
+    copies: int = 1
+    weight: float = 1.0
+    name: ClassVar[str] = "equivariant"
+
+    def __post_init__(self):
+        object.__setattr__(self, "orbits", _orbits(self.orbits))
+        object.__setattr__(self, "copies", _copies(self.copies))
+        object.__setattr__(self, "weight", _check_weight(self.weight))
+
+
+__all__ = ["AbstractOrbit", "Translation", "Boost", "Scaling", "Shift", "Reflection", "orbit_from_json",
+           "default_orbits", "orbit_actions", "AbstractGroupVariant", "Augment", "Equivariant",
+           "parameter_values"]

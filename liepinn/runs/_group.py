@@ -1,0 +1,240 @@
+r"""The group in a run: ICs moved along admissible orbits, for training (`Augment`, `Equivariant`)
+and for out-of-distribution evaluation.
+
+An IC $u_0$ is represented by its values; for an orbit element $g_\varepsilon$ whose $\tilde x$ at
+$t = t_0$ depends on $x$ only,
+$(g_\varepsilon\cdot u_0)(y) = \tilde u\big(x, u_0(x)\big)$ at $x = \tilde x^{-1}(y)$, $t = t_0$
+(`moved_values`). On a periodic domain the preimage may leave the period (the family is
+periodic); on a bounded one it must stay inside (ValueError otherwise).
+
+Out of distribution (`ood_moves`): the test ICs of the family, each moved by an admissible
+element outside the family: a Galilean boost (Burgers) or a constant shift (heat) by
+$|\varepsilon| \in [0.5, 1]$ (the family has zero mean), and an amplitude scaling by
+$\lambda \in [2, 3]$ (linear PDEs; the family's amplitudes are at most 0.5 per term). The
+reference for a moved IC is the diffrax reference solved on the moved IC itself
+(`moved_expression`), which needs no assumption about how g acts on solutions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+AUGMENT_KEY = 52_301  # fixed keys: orbit elements drawn for training and for OOD tests
+OOD_KEY = 61_417
+
+
+def _draw(orbits_actions, n: int, key: int):
+    """n (orbit index, eps) pairs: the orbit uniform among the given, eps uniform in its range."""
+    rng = np.random.default_rng(key)
+    which = rng.integers(0, len(orbits_actions), size=n)
+    eps = np.array([rng.uniform(*orbits_actions[k][2]) for k in which])
+    return which, eps
+
+
+def moved_values(problem, action, eps: float | None, values_at, xs: np.ndarray) -> np.ndarray:
+    r"""$(g_\varepsilon\cdot u_0)(y)$ at the space points `xs` (M,) of $t = t_0$, where
+    `values_at(x) -> (M,)` evaluates $u_0$ anywhere (float64, eager)."""
+    import jax
+    import jax.numpy as jnp
+
+    xi, ti = problem.independent.index(problem.space[0]), problem.time_index
+    with jax.enable_x64(True):
+        pts = np.zeros((len(xs), len(problem.independent)))
+        pts[:, xi] = xs
+        pts[:, ti] = problem.t_span[0]
+        pts = jnp.asarray(pts)
+        e = None if not action.group_parameters else jnp.asarray([eps], jnp.float64)
+        pre, _ = action.inverse()(e, pts, jnp.zeros((len(xs), 1)))
+        x_pre = np.asarray(pre[:, xi])
+        if not problem.periodic:
+            lo, hi = (float(b) for b in problem.domain[problem.space[0]])
+            if np.any(x_pre < lo - 1e-12) or np.any(x_pre > hi + 1e-12):
+                raise ValueError(f"{action.label}: the preimage of the domain leaves [{lo}, {hi}] at eps = {eps}; "
+                                 f"the transformation does not map {problem.name!r}'s domain to itself")
+        u0 = np.asarray(values_at(x_pre), float).reshape(-1, 1)
+        _, u = action(e, pre, jnp.asarray(u0))
+        return np.asarray(u[:, 0], float)
+
+
+def moved_expression(problem, orbit, eps: float | None, u0):
+    r"""The moved IC $(g_\varepsilon\cdot u_0)(x)$ as a sympy expression of $x$ (for the diffrax
+    reference): $\tilde u(x', t_0, u_0(x'))$ with $x' = \tilde x^{-1}(x, t_0)$."""
+    import sympy as sp
+
+    ft = orbit.transformation(problem)
+    if ft.parameters:
+        ft = ft.at({"eps": sp.Float(float(eps), 17)})
+    inv = ft.inverse()
+    x = sp.Symbol(problem.space[0])
+    t = sp.Symbol(problem.independent[problem.time_index])
+    u = sp.Symbol(problem.dependent[0])
+    t0 = sp.sympify(problem.domain[str(t)][0]) if str(t) in problem.domain else sp.Float(problem.t_span[0])
+    x_pre = inv.images[x].xreplace({t: t0})
+    return ft.images[u].xreplace({u: u0}).xreplace({x: x_pre, t: t0})
+
+
+# ------------------------------------------------------------------------------------------
+# training: Augment and Equivariant extend the assembly
+
+
+def _family_values(problem, coefs, j):
+    fam = problem.initial_family
+    one = tuple(np.asarray(c)[j:j + 1] for c in coefs)
+    return lambda x: fam.evaluate(one, x)[0]
+
+
+def extend_assembly(assembly):
+    """The assembly of an `Augment` / `Equivariant` run: its data and loss extended (see
+    `liepinn.losses.Augment` and `liepinn.losses.Equivariant`)."""
+    import jax
+    import jax.numpy as jnp
+
+    from ..losses._group import Augment, Equivariant, orbit_actions
+    from ._assemble import TRAIN_IC_KEY, ic_family
+    from ._networks import sensor_points
+
+    problem, spec, variant = assembly.problem, assembly.spec, assembly.spec.loss
+    if not assembly.conditioned:
+        raise ValueError(f"the {variant.name} variant trains an IC-conditioned network: {problem.name!r} has "
+                         "one initial condition (give it an initial_family)")
+    orbits = variant.resolved_orbits(problem)
+    if not orbits:
+        raise ValueError(f"{problem.name!r} admits none of the default orbits: give orbits=(...)")
+    acts = orbit_actions(problem, orbits)
+    n = int(spec.n_ics)
+    _, coefs = ic_family(problem, n, TRAIN_IC_KEY)
+    sensors = sensor_points(problem, assembly.network.sensors)
+    data = dict(assembly.data)
+    dtype = data["branch"].dtype
+    ic_x = np.asarray(data["ic_points"][:, problem.independent.index(problem.space[0])], float)
+    which, eps = _draw(acts, n * variant.copies, AUGMENT_KEY)
+    src = np.tile(np.arange(n), variant.copies)
+    branch = np.stack([moved_values(problem, acts[k][1], e, _family_values(problem, coefs, j), sensors)
+                       for k, e, j in zip(which, eps, src)])
+    data = dict(data)
+    if isinstance(variant, Augment):
+        ic_vals = np.stack([moved_values(problem, acts[k][1], e, _family_values(problem, coefs, j), ic_x)
+                            for k, e, j in zip(which, eps, src)])
+        with jax.enable_x64(dtype == jnp.float64):
+            data["branch"] = jnp.concatenate([data["branch"], jnp.asarray(branch, dtype)])
+            data["ic_values"] = jnp.concatenate([data["ic_values"], jnp.asarray(ic_vals, dtype)])
+        return dataclasses.replace(assembly, data=data)
+    if not isinstance(variant, Equivariant):
+        raise TypeError(f"unknown group variant {variant!r}")
+    groups = []
+    with jax.enable_x64(dtype == jnp.float64):
+        for k, (_, action, _) in enumerate(acts):
+            sel = np.flatnonzero(which == k)
+            if not len(sel):
+                continue
+            data[f"equivariant{k}_source"] = data["branch"][src[sel]]
+            data[f"equivariant{k}_branch"] = jnp.asarray(branch[sel], dtype)
+            data[f"equivariant{k}_eps"] = jnp.asarray(eps[sel, None], dtype)
+            groups.append((k, action))
+    base, w = assembly.loss_fn, float(variant.weight)
+
+    def loss_fn(model, batch):
+        total, terms = base(model, batch)
+        pts = batch["interior"]
+        sq, count = 0.0, 0
+        for k, action in groups:
+            e_k = batch[f"equivariant{k}_eps"]
+            sq = sq + jnp.sum(jax.vmap(lambda s, b, e: equivariance_residual(model, action, pts, s, b, e))(
+                batch[f"equivariant{k}_source"], batch[f"equivariant{k}_branch"],
+                e_k if action.group_parameters else e_k[:, :0]))
+            count += e_k.shape[0]
+        eq = sq / count
+        return total + w * eq, {**terms, "equivariant": eq}
+
+    return dataclasses.replace(assembly, data=data, loss_fn=loss_fn)
+
+
+def equivariance_residual(model, action, points, source_branch, moved_branch, eps):
+    r"""$\frac1N\sum_z \|G(g\cdot u_0)(\tilde z) - \tilde u(z, \mathrm{sg}[G(u_0)(z)])\|^2$ for one pair
+    (a DeepONet `model`, the branch inputs of $u_0$ and $g\cdot u_0$, the group parameter `eps`)."""
+    import jax
+    import jax.numpy as jnp
+
+    u = jax.lax.stop_gradient(model.condition(source_branch)(points))
+    z_moved, u_moved = action(eps if action.group_parameters else None, points, u)
+    pred = model.condition(moved_branch)(z_moved)
+    return jnp.mean(jnp.sum((pred - u_moved) ** 2, axis=-1))
+
+
+# ------------------------------------------------------------------------------------------
+# out-of-distribution evaluation
+
+
+def ood_moves(problem):
+    """[(orbit, eps)] for the `n` OOD test ICs: the admissible moves outside the family (module
+    docstring), cycled over the test ICs, |eps| and the sign drawn with `OOD_KEY`."""
+    from ..losses._group import Boost, Scaling, Shift
+
+    moves = []
+    for orbit in (Boost(range=(0.5, 1.0)), Shift(range=(0.5, 1.0)), Scaling(range=(2.0, 3.0))):
+        try:
+            if orbit.transformation(problem).is_symmetry(problem.pde_values()):
+                moves.append(orbit)
+        except (ValueError, TypeError):
+            continue
+    if any(isinstance(o, Boost) for o in moves):  # a boost and a shift both move the mean; keep one
+        moves = [o for o in moves if not isinstance(o, Shift)]
+    return moves
+
+
+def ood_cases(problem, n: int):
+    """n (orbit, eps) pairs for the OOD test ICs ([] when the problem admits no such move)."""
+    from ..losses._group import Scaling
+
+    moves = ood_moves(problem)
+    if not moves:
+        return []
+    rng = np.random.default_rng(OOD_KEY)
+    out = []
+    for j in range(n):
+        orbit = moves[j % len(moves)]
+        e = rng.uniform(*orbit.range)
+        if not isinstance(orbit, Scaling):
+            e *= rng.choice((-1.0, 1.0))
+        out.append((orbit, float(e)))
+    return out
+
+
+def ood_errors(assembly, model_for, n: int, references):
+    """(per seed, the rel. L2 error on each moved test IC; the moves as labels): the test ICs of
+    the family (`TEST_IC_KEY`) moved by `ood_cases`, each against the diffrax reference of the
+    moved IC. ([], []) when the problem admits no move outside its family."""
+    import jax
+    import jax.numpy as jnp
+    import sympy as sp
+
+    from ._assemble import TEST_IC_KEY, _grid_shape, grid_points, ic_family, is_float64, rel_l2
+    from ._networks import sensor_points
+
+    problem, spec = assembly.problem, assembly.spec
+    cases = ood_cases(problem, spec.n_test_ics)
+    if not cases:
+        return [], []
+    fam, coefs = ic_family(problem, spec.n_test_ics, TEST_IC_KEY)
+    amp, ell, phase = (np.asarray(a) for a in coefs)
+    d, xname = problem.dependent[0], problem.space[0]
+    exprs = [moved_expression(problem, orbit, e, fam.expression(amp[j], ell[j], phase[j]))
+             for j, (orbit, e) in enumerate(cases)]
+    refs = [references.get(problem, spec.eval_nx, spec.eval_nt, initial={d: ex}) for ex in exprs]
+    x, t = refs[0][0], refs[0][1]
+    sensors = sensor_points(problem, assembly.network.sensors)
+    branch = np.stack([np.broadcast_to(sp.lambdify(sp.Symbol(xname), ex, "numpy")(sensors), sensors.shape)
+                       for ex in exprs]).astype(float)
+    f64 = is_float64(model_for(0))
+    out = []
+    with jax.enable_x64(f64):
+        dtype = jnp.float64 if f64 else jnp.float32
+        pts = jnp.asarray(grid_points(problem, x, t), dtype)
+        shape = _grid_shape(problem, x, t)
+        for k in range(n):
+            model = model_for(k)
+            out.append([rel_l2(np.asarray(model(pts, jnp.asarray(branch[j], dtype)), float).T.reshape(shape), ref)
+                        for j, (_, _, ref) in enumerate(refs)])
+    return out, [f"{orbit.name} {e:+.3f}" for orbit, e in cases]
