@@ -318,6 +318,12 @@ class Assembly:
         d = self.problem.dependent[0]
         fields = [{d: float(np.mean(e)), "per_test_ic": e, "train_ics": float(np.mean(tr)), "per_train_ic": tr}
                   for e, tr in zip(errs, train)]
+        # out of distribution: the test ICs moved by admissible group elements outside the family
+        from ._group import ood_errors
+
+        ood, moves = ood_errors(self, model_for, n, references)
+        for f, o in zip(fields, ood):
+            f.update(ood=float(np.mean(o)), per_ood_ic=o, ood_moves=moves)
         return [float(np.mean(e)) for e in errs], fields
 
     def _conditioned_errors(self, model_for, n, references, key, n_draw, n_use=None):
@@ -485,6 +491,7 @@ def assemble(problem, spec) -> Assembly:
     import jax.random as jr
 
     from ..losses import Residual, dirichlet_loss, neumann_loss
+    from ..losses._group import AbstractGroupVariant
     from ..problems import Dirichlet, Neumann
 
     if problem is None:
@@ -580,5 +587,10 @@ def assemble(problem, spec) -> Assembly:
         def loss_fn(model, batch):
             return single(model, batch, batch.get("ic_values"))
 
-    return Assembly(problem=problem, spec=spec, loss=loss, loss_fn=loss_fn, data=data, make_model=make_model,
-                    residual=residual, residual_loss=res_loss, network=network, conditioned=conditioned)
+    out = Assembly(problem=problem, spec=spec, loss=loss, loss_fn=loss_fn, data=data, make_model=make_model,
+                   residual=residual, residual_loss=res_loss, network=network, conditioned=conditioned)
+    if isinstance(variant, AbstractGroupVariant):  # extra ICs along orbits, or the equivariance term
+        from ._group import extend_assembly
+
+        out = extend_assembly(out)
+    return out
