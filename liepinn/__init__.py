@@ -58,6 +58,10 @@ if TYPE_CHECKING:
     from .problems import list_entries as list_entries
     from .problems import load_entry as load_entry
     from .problems import register_problem as register_problem
+    from .problems import AdmissibilityReport as AdmissibilityReport
+    from .problems import Admission as Admission
+    from .problems import admissible as admissible
+    from .problems import admits as admits
 
     # numeric layer (JAX): derivatives (the function is `liepinn.derivatives.derivatives`: the
     # name `liepinn.derivatives` is its subpackage), losses, reference solutions

@@ -2,6 +2,8 @@
 
     liepinn symmetries --pde TEXT [--pde TEXT ...] --indep x,t --dep u [--param nu=0.1] [--json]
     liepinn symmetries PROBLEM [--param NAME=VALUE ...] [--json]
+    liepinn symmetries PROBLEM|FILE.py:NAME --transformations [--json]
+    liepinn symmetries ... --discrete [--json]
     liepinn symmetries --list
 
 Bad input gives one line on stderr naming the equation or token, and exit status 2.
@@ -47,6 +49,13 @@ def add_parser(subparsers) -> None:
                    "which the algebra grows, each case verified, and the generic case")
     p.add_argument("--no-degeneracy", action="store_true",
                    help="leave out the degeneracy column (what each generator gives as a loss term)")
+    p.add_argument("--discrete", action="store_true",
+                   help="also the discrete symmetries (reflections, exchanges of variables) that leave the PDE "
+                   "invariant")
+    p.add_argument("--transformations", action="store_true",
+                   help="the finite transformations exp(eps v) of the basis, the discrete symmetries and, for "
+                   "a PROBLEM (from pdes/ or FILE.py:NAME), what it admits: for which eps each maps its "
+                   "solutions to solutions (domain, boundary conditions, time window, initial data)")
     p.add_argument("--generalized", action="store_true",
                    help="generalised symmetries: characteristics Q of order <= --order (evolutionary form)")
     from ._conservation_laws import add_class_options
@@ -142,7 +151,17 @@ def run(args) -> int:
         print("liepinn symmetries: error: --order, --xt-degree and --jet-degree need --generalized",
               file=sys.stderr)
         return 2
-    pde, entry = pde_or_exit(args, "symmetries")
+    problem, pde, entry = None, None, None
+    if args.transformations or args.discrete:
+        if args.classify is not None:
+            print("liepinn symmetries: error: --transformations and --discrete do not combine with --classify",
+                  file=sys.stderr)
+            return 2
+        problem, pde = _problem_or_exit(args)
+        if problem is False:
+            return 2
+    if pde is None:
+        pde, entry = pde_or_exit(args, "symmetries")
     if pde is None:
         return 2
 
@@ -159,11 +178,16 @@ def run(args) -> int:
         for key, fn in ANNOTATORS.items():
             if not (key == "degeneracy" and args.no_degeneracy):
                 algebra.annotations[key] = list(fn(algebra))
+        if args.transformations or args.discrete:
+            return _GroupView.compute(algebra, problem if args.transformations else None,
+                                      subgroups=args.transformations)
         return algebra
 
     rc, result = compute_and_print("symmetries", compute, as_json=args.json, timeout=args.timeout,
                                    failures=(SymmetryVerificationError,))
     algebra = result if args.classify is None else None
+    if isinstance(algebra, _GroupView):
+        algebra = algebra.algebra
     if rc or result is None:
         return rc
     if entry is not None and entry.literature and not args.json and algebra is not None:
@@ -172,6 +196,90 @@ def run(args) -> int:
         verdict = "matches" if got == lit["dimension"] else f"DIFFERS from the {got} found"
         print(f"Literature: dimension {lit['dimension']} ({verdict}); {lit.get('reference', '')}")
     return 0
+
+
+def _problem_or_exit(args):
+    """(problem, pde) for --transformations: PROBLEM from pdes/ (pde None: the usual arguments
+    give it) or FILE.py:NAME (pde: the problem's own, --param values applied); problem None
+    without a PROBLEM; (False, None) after a one-line error."""
+    from ..problems import load_problem
+    from ..problems._catalogue import load_entry
+    from ..symbolic._parse import PDEInputError
+    from ..symbolic._pde import PDE
+    from ._user_problem import is_file_problem, resolve_problem
+
+    if args.problem is None:
+        return None, None
+    try:
+        params = _parse_params(args.param)
+        pde = None
+        if is_file_problem(args.problem):
+            if args.pde or args.indep or args.dep:
+                raise _InputError("give either PROBLEM or --pde/--indep/--dep, not both")
+            problem = load_problem(resolve_problem(args.problem))
+            pde = problem.pde
+            if params:
+                pde = PDE(pde.equations, pde.jet, {**{s.name: v for s, v in pde.parameters.items()}, **params},
+                          source=pde.source)
+        else:
+            problem = load_entry(args.problem).problem
+        if problem is not None and params:
+            problem = problem.replace(parameters={**problem.parameters, **params})
+        return problem, pde
+    except (PDEInputError, _InputError, ValueError) as e:
+        print(f"liepinn symmetries: error: {_one_line(e)}", file=sys.stderr)
+        return False, None
+
+
+class _GroupView:
+    """The algebra with its finite transformations, discrete symmetries and admissibility report
+    (text: the algebra's table, then one block each; JSON: the algebra's keys plus
+    ``transformations``, ``discrete`` and ``admissibility``)."""
+
+    def __init__(self, algebra, subgroups, discrete, report, note: str = ""):
+        self.algebra, self.subgroups, self.discrete, self.report, self.note = (
+            algebra, subgroups, discrete, report, note)
+
+    @classmethod
+    def compute(cls, algebra, problem, *, subgroups: bool):
+        from ..symmetry._discrete import discrete_symmetries
+        from ..symmetry._transform import transformations
+
+        groups = transformations(algebra) if subgroups else None
+        discrete = discrete_symmetries(algebra.pde)
+        report, note = None, ""
+        if subgroups:
+            if problem is None:
+                note = ("no problem (domain, conditions, initial data) given: what it admits is not decided "
+                        "(give a PROBLEM from pdes/ or FILE.py:NAME)")
+            else:
+                from ..problems._admits import admissible
+
+                report = admissible(problem, algebra)
+        return cls(algebra, groups, discrete, report, note)
+
+    def __str__(self) -> str:
+        lines = [str(self.algebra)]
+        if self.subgroups is not None:
+            lines.append("Finite transformations exp(eps_k v_k):")
+            for k, (g, why) in enumerate(zip(self.subgroups.subgroups, self.subgroups.failures), 1):
+                lines.append(f"  v{k}: " + (str(g) if g is not None else f"no closed form ({why})"))
+        lines.append("Discrete symmetries:" + ("" if self.discrete else " none among reflections and exchanges"))
+        lines += [f"  {g.label}" for g in self.discrete]
+        if self.report is not None:
+            lines.append(str(self.report))
+        if self.note:
+            lines.append(f"Admissibility: {self.note}")
+        return "\n".join(lines)
+
+    def to_json(self) -> dict:
+        out = self.algebra.to_json()
+        if self.subgroups is not None:
+            out["transformations"] = self.subgroups.to_dict()["subgroups"]
+        out["discrete"] = [g.to_dict() for g in self.discrete]
+        if self.subgroups is not None:
+            out["admissibility"] = None if self.report is None else self.report.to_dict()
+        return out
 
 
 def pde_or_exit(args, command: str, check=None):

@@ -4,6 +4,16 @@
 sympy and numpy only at import time.
 """
 
+from ._admits import AbstractStatus as AbstractStatus
+from ._admits import AdmissibilityReport as AdmissibilityReport
+from ._admits import Admissible as Admissible
+from ._admits import AdmissibleFor as AdmissibleFor
+from ._admits import Admission as Admission
+from ._admits import NotAdmissible as NotAdmissible
+from ._admits import Semigroup as Semigroup
+from ._admits import Undecided as Undecided
+from ._admits import admissible as admissible
+from ._admits import admits as admits
 from ._catalogue import CatalogueEntry as CatalogueEntry
 from ._catalogue import UnknownEntryError as UnknownEntryError
 from ._catalogue import list_entries as list_entries
@@ -28,6 +38,8 @@ from ._registry import problem_id as problem_id
 from ._registry import register_problem as register_problem
 
 __all__ = [
+    "AbstractStatus", "AdmissibilityReport", "Admissible", "AdmissibleFor", "Admission", "NotAdmissible",
+    "Semigroup", "Undecided", "admissible", "admits",
     "AbstractBoundary", "AbstractInitialFamily", "Bounds", "CatalogueEntry", "Dirichlet",
     "IllPosedWarning", "IncompatibleDataWarning", "Neumann", "Periodic", "Problem",
     "ProblemDefinitionError", "ProblemDefinitionWarning", "SineSeries", "UnknownEntryError",
