@@ -152,6 +152,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     seeds.add_argument("--seeds", type=int, default=None, metavar="N",
                        help="seeds 0..N-1, trained together (vmapped)")
     main.add_argument("--harmonics", type=int, default=4, help="periodic problems: harmonics of the periodic input features (default %(default)s)")
+    main.add_argument("--symmetrise", metavar="IMAGES", default=None,
+                      help="make the network exactly invariant under a discrete symmetry of the problem, "
+                           "given by its images, e.g. 'x=-x,u=-u' (Burgers: odd); (N + g.N)/2")
     _recipe_options(p.add_argument_group("recipe options (default: the recipe's value)"))
 
     other = p.add_argument_group("evaluation and output")
@@ -274,11 +277,20 @@ def settings_from_args(args):
         problem=args.problem, recipe=recipe, loss=variant, seeds=seeds,
         constraints=args.constraints, n_initial=args.n_initial, n_boundary=args.n_boundary,
         ic_weight=args.ic_weight, bc_weight=args.bc_weight,
-        network=None if args.harmonics == 4 else PeriodicMLP(harmonics=args.harmonics),
+        network=_network(args),
         eval_nx=args.eval_nx, eval_nt=args.eval_nt,
         reference=None if args.reference is None else os.path.abspath(args.reference),
         checkpoint_every=args.checkpoint_every,
     )
+
+
+def _network(args):
+    base = None if args.harmonics == 4 else PeriodicMLP(harmonics=args.harmonics)
+    if args.symmetrise is None:
+        return base
+    from ..runs._networks import SymmetrisedNetwork
+
+    return SymmetrisedNetwork(args.symmetrise, base=base)
 
 
 def _summary(s) -> str:

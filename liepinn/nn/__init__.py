@@ -1,5 +1,5 @@
 """Networks: MLP, embeddings (Fourier features, exact periodicity, box normalisation),
-IC-conditioned DeepONet, hard-constraint output transforms.
+IC-conditioned DeepONet, hard-constraint output transforms, symmetrised (invariant) networks.
 
 Implementation in `liepinn.nn._networks`.
 """
@@ -14,8 +14,9 @@ from ._networks import MLP as MLP
 from ._networks import Normalise as Normalise
 from ._networks import PeriodicEmbedding as PeriodicEmbedding
 from ._networks import trainable as trainable
+from ._symmetrised import Symmetrised as Symmetrised
 
 __all__ = [
     "Chain", "ConditionedDeepONet", "Constant", "DeepONet", "FourierFeatures",
-    "HardConstraint", "MLP", "Normalise", "PeriodicEmbedding", "trainable",
+    "HardConstraint", "MLP", "Normalise", "PeriodicEmbedding", "Symmetrised", "trainable",
 ]

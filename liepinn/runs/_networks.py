@@ -7,7 +7,9 @@ r"""Networks of a run as strategy objects: which architecture `assemble` builds 
   periodic by construction;
 - `DeepONetNetwork(sensors, n_basis)`: the IC-conditioned physics-informed DeepONet for a
   family of initial conditions, $u(x, t; u_0) = \sum_k b_k(u_0(s_1..s_m))\, \tau_k(x, t)$, with
-  the trunk on the embedding above.
+  the trunk on the embedding above;
+- `SymmetrisedNetwork(images, base)`: `base` made exactly invariant under a discrete
+  symmetry of the problem, $(N + g\cdot N)/2$ (`liepinn.nn.Symmetrised`).
 
 `default_network(problem)` is what a spec without a network gets. The width and depth are the
 recipe's (`Recipe.width`, `Recipe.depth`), so one recipe serves every architecture.
@@ -157,6 +159,126 @@ class DeepONetNetwork(AbstractNetwork):
                         depth=recipe.depth,
                         trunk_embedding=_embedding(problem, float64, self.harmonics if problem.periodic else None),
                         key=jr.fold_in(key, 1))
+
+
+def _involution(problem, images):
+    """The `FiniteTransformation` of `images` after checking that it is an involution acting
+    affinely on u, fixing t, that leaves the PDE, the domain, the IC and the Dirichlet data
+    invariant (ValueError naming what fails)."""
+    import sympy as sp
+
+    from ..problems import Dirichlet, Periodic
+    from ..symmetry import FiniteTransformation
+
+    label = ", ".join(f"{k} -> {v}" for k, v in images)
+    try:
+        g = FiniteTransformation(dict(images), problem.pde.jet, (), label=label)
+    except (ValueError, sp.SympifyError) as e:
+        raise ValueError(f"symmetrised network: {e}") from None
+    jet = problem.pde.jet
+    t = jet.independent[problem.time_index]
+    if sp.simplify(g.images[t] - t) != 0:
+        raise ValueError(f"symmetrised network: {label} moves time ({t} -> {g.images[t]}); only maps fixing t")
+    if g.points_depend_on_u:
+        raise ValueError(f"symmetrised network: {label} moves the independent variables depending on u")
+    if any(sp.diff(g.images[u], v, 2) != 0 for u in jet.dependent for v in jet.dependent):
+        raise ValueError(f"symmetrised network: {label} does not act affinely on u (the average would not be invariant)")
+    if not (g @ g).is_identity():
+        raise ValueError(f"symmetrised network: {label} is not an involution (g(g(z)) != z)")
+    if not g.is_symmetry(problem.pde_values()):
+        raise ValueError(f"symmetrised network: {label} is not a symmetry of {problem.name!r} ({problem.pde})")
+    rng = np.random.default_rng(0)
+    params = {sp.Symbol(k): sp.sympify(v) for k, v in problem.parameters.items()}
+    for x in jet.independent:
+        if x == t:
+            continue
+        lo, hi = (sp.sympify(b) for b in problem.domain[str(x)])
+        ends = {sp.simplify(g.images[x].xreplace({x: lo})), sp.simplify(g.images[x].xreplace({x: hi}))}
+        if ends != {lo, hi} and not (isinstance(problem.boundary, Periodic)
+                                     and sp.simplify(g.images[x].xreplace({x: lo}) - g.images[x].xreplace({x: hi})
+                                                     - (hi - lo)) == 0):
+            raise ValueError(f"symmetrised network: {label} does not map the domain {str(x)} in [{lo}, {hi}] to itself")
+
+    def invariant(exprs, pts_of):
+        for _ in range(8):
+            pt = pts_of()
+            for u in jet.dependent:
+                lhs = exprs[u.name].xreplace({z: g.images[z] for z in jet.independent}).xreplace(pt)
+                rhs = g.images[u].xreplace({w: exprs[w.name] for w in jet.dependent}).xreplace(pt).xreplace(params)
+                if abs(complex(sp.N(lhs.xreplace(params) - rhs))) > 1e-9:
+                    return False
+        return True
+
+    lo_hi = {x: tuple(float(sp.sympify(b)) for b in problem.domain[str(x)]) for x in jet.independent}
+
+    def point(fix=None):
+        pt = {x: rng.uniform(*lo_hi[x]) for x in jet.independent}
+        pt.update(fix or {})
+        return pt
+
+    if not invariant(dict(problem.initial), lambda: point({t: lo_hi[t][0]})):
+        raise ValueError(f"symmetrised network: the initial condition of {problem.name!r} is not invariant under {label}")
+    if isinstance(problem.boundary, Dirichlet) and not invariant(dict(problem.boundary.values), point):
+        raise ValueError(f"symmetrised network: the Dirichlet data of {problem.name!r} are not invariant under {label}")
+    if not isinstance(problem.boundary, (Dirichlet, Periodic)):
+        raise ValueError("symmetrised network: Dirichlet or periodic conditions only")
+    return g
+
+
+@dataclasses.dataclass(frozen=True)
+class SymmetrisedNetwork(AbstractNetwork):
+    r"""`base` (default: the problem's default network) made exactly invariant under the
+    discrete involution `images` (e.g. `{"x": "-x", "u": "-u"}`): $(N + g\cdot N)/2$, after the
+    hard constraint. The map must leave the PDE, the domain, the IC and the Dirichlet data
+    invariant, fix t and act affinely on u (checked)."""
+
+    images: Any = ()
+    base: AbstractNetwork | None = None
+    name: ClassVar[str] = "symmetrised"
+
+    def __post_init__(self):
+        images = self.images
+        if isinstance(images, str):  # "x=-x,u=-u"
+            try:
+                images = [tuple(s.split("=", 1)) for s in images.split(",") if s.strip()]
+                images = {k.strip(): v.strip() for k, v in images}
+            except ValueError:
+                raise ValueError(f"symmetrised network: images like 'x=-x,u=-u', got {self.images!r}") from None
+        images = tuple(sorted((str(k), str(v)) for k, v in dict(images).items()))
+        if not images:
+            raise ValueError("symmetrised network: give the images of the map, e.g. {'x': '-x', 'u': '-u'}")
+        object.__setattr__(self, "images", images)
+        base = self.base
+        if isinstance(base, (dict, str)):
+            base = network_from_json(base)
+        if base is not None and (not isinstance(base, AbstractNetwork) or isinstance(base, SymmetrisedNetwork)):
+            raise TypeError(f"symmetrised network: base must be a network other than SymmetrisedNetwork, got {base!r}")
+        object.__setattr__(self, "base", base)
+
+    def _base(self, problem) -> AbstractNetwork:
+        return self.base or default_network(problem)
+
+    def check(self, problem, recipe) -> None:
+        if problem.initial is None:
+            raise ValueError(f"symmetrised network: {problem.name!r} has a family of initial conditions; "
+                             "the invariant network is for a single solution")
+        self._base(problem).check(problem, recipe)
+        _involution(problem, self.images)
+
+    def build(self, problem, recipe, *, transform, float64, key):
+        import sympy as sp
+
+        from ..losses import lower_transformation
+        from ..nn import Symmetrised
+
+        net = self._base(problem).build(problem, recipe, transform=transform, float64=float64, key=key)
+        g = _involution(problem, self.images)
+        action = lower_transformation(g, (), values={sp.Symbol(k): sp.sympify(v) for k, v in problem.parameters.items()})
+        return Symmetrised(net, action)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"network": self.name, "images": dict(self.images),
+                "base": None if self.base is None else self.base.to_json()}
 
 
 def default_network(problem) -> AbstractNetwork:
