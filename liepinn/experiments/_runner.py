@@ -30,8 +30,10 @@ Per run, from the problem (`liepinn.problems.Problem`) and the config:
   squared residual on fixed held-out points (no solution data) improved by 1 % or more in
   the last round; each result records `converged_by` and the held-out residual per round.
 
-A group whose training hits NaN/Inf is retrained seed by seed; diverged seeds are stored
-with rel_l2 = nan, converged = false and the error message.
+A group whose training hits NaN/Inf is retrained with the diverged seed's lane held by a
+copy of a healthy seed, until no seed diverges: the healthy seeds' numbers are then those of
+an undisturbed group, bit for bit. Diverged seeds are stored with rel_l2 = nan, converged =
+false, diverged = true and the error message; the report counts them as failures.
 """
 
 from __future__ import annotations
@@ -114,18 +116,34 @@ class TrainRunner:
                 raise ValueError("a runner group must hold runs that differ only in their seed")
         from ..train._loop import NonFiniteLossError
 
-        try:
-            return self._train(configs)
-        except NonFiniteLossError:
-            if len(configs) == 1:
-                raise
-        out = []
-        for c in configs:  # find the seed(s) that diverge; the others train alone
+        # A diverged seed is replaced by a stand-in (a copy of a healthy seed) and the group
+        # retrained in the same vmapped shape: the compiled program and every healthy seed's
+        # lane are those of an undisturbed group, so the healthy seeds get the same numbers bit
+        # for bit (lanes of a vmap never mix). Training them alone instead would change them in
+        # the last digits (another program, other reduction orders).
+        diverged: dict[int, str] = {}
+        while True:
+            healthy = [k for k in range(len(configs)) if k not in diverged]
+            if not healthy:
+                results = []
+                break
+            lanes = [configs[healthy[0]] if k in diverged else c for k, c in enumerate(configs)]
             try:
-                out += self._train([c])
+                results = self._train(lanes)
+                break
             except NonFiniteLossError as e:
+                lane = 0 if e.seed is None else int(e.seed)
+                diverged[healthy[0] if lane in diverged else lane] = str(e)
+        out = []
+        for k, c in enumerate(configs):
+            if k in diverged:
                 out.append({"rel_l2": math.nan, "wall_time_s": math.nan, "converged": False,
-                            "error": str(e), "diverged": True})
+                            "error": diverged[k], "diverged": True})
+            else:
+                r = dict(results[k])
+                if diverged:  # which lanes held stand-ins (their results are not this seed's)
+                    r["stand_in_seeds"] = sorted(configs[j].seed for j in diverged)
+                out.append(r)
         return out
 
     # -- one vmapped group -------------------------------------------------------------------
