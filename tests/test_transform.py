@@ -76,12 +76,10 @@ def test_projective_flows_in_closed_form():
 
 def test_no_closed_form_is_reported_with_a_reason():
     g = Generator({"x": u**2}, {"u": x**3 + x}, heat.jet)
-    why = g.flow_failure(e, timeout=2)
+    why = g.flow_failure(e, timeout=1)
     assert why is not None and "no closed form" in why and "d(x, u)/de" in why
-    assert g.flow(e, timeout=2) is None
-    assert one_parameter_subgroup(g, e, timeout=2) is None
     with pytest.raises(TransformationError, match="no closed form"):
-        one_parameter_subgroup(g, e, strict=True, timeout=2)
+        one_parameter_subgroup(g, e, strict=True, timeout=1)
 
 
 # -- inverse and composition -------------------------------------------------------------------
@@ -186,13 +184,13 @@ def _residual_fn(name, action, solution_fn, eps, params):
         return act_on_values(action, solution_fn, eps, y[None, :], params)[0, 0]
 
     def residual(y):
-        g = jax.grad(gu)(y)
-        h = jax.hessian(gu)(y)
+        # one trace for u, its gradient and its Hessian
+        h, (v, g) = jax.jacfwd(lambda y: (lambda vg: (vg[1], vg))(jax.value_and_grad(gu)(y)), has_aux=True)(y)
         if name == "heat":
             return g[1] - MU * h[0, 0]
-        return g[1] + gu(y) * g[0] - NU * h[0, 0]
+        return g[1] + v * g[0] - NU * h[0, 0]
 
-    return jax.vmap(residual), jax.vmap(gu)
+    return jax.jit(jax.vmap(residual))
 
 
 def _exact(name):
@@ -204,8 +202,7 @@ def _exact(name):
     return lambda points: lowered(points, {})[0]
 
 
-@pytest.mark.parametrize("name", ["heat", "burgers"])
-def test_compiled_actions_map_exact_solutions_to_solutions(name, x64):
+def _check_compiled(name, cases):
     import jax.numpy as jnp
 
     from liepinn.losses import GroupAction, lower_transformation
@@ -215,23 +212,32 @@ def test_compiled_actions_map_exact_solutions_to_solutions(name, x64):
     solution_fn = _exact(name)
     rng = np.random.default_rng(1)
     y = jnp.asarray(np.c_[rng.uniform(-1, 1, 6), rng.uniform(0.5, 1.5, 6)])
-    subs = subgroups(name)
-    cases = [(g, 1) for g in subs] + [(subs.general(), len(subs))]
-    for g, k in cases:
+    for g in cases:
+        k = len(g.parameters)
         action = lower_transformation(g, [param])
         assert isinstance(action, GroupAction)
         assert action.independent == ("x", "t") and action.dependent == ("u",)
         assert action.parameters == (param,) and len(action.group_parameters) == k
         eps = jnp.asarray(rng.uniform(-0.15, 0.15, k))
-        residual, values = _residual_fn(name, action, solution_fn, eps, value)
-        r = np.abs(np.asarray(residual(y)))
-        assert r.max() <= 1e-10, (g.label, r)
-        assert np.all(np.isfinite(np.asarray(values(y))))
+        r = np.abs(np.asarray(_residual_fn(name, action, solution_fn, eps, value)(y)))
+        assert r.max() <= 1e-10, (g.label, r)  # (a NaN fails too)
         # the inverse undoes it, values included
         u0 = solution_fn(y)[:, None]
         z, v = action(eps, y, u0, value)
         back_z, back_v = action.inverse()(eps, z, v, value)
         assert np.allclose(back_z, y, atol=1e-12) and np.allclose(back_v, u0, atol=1e-12), g.label
+
+
+@pytest.mark.parametrize("name", ["heat", "burgers"])
+def test_compiled_actions_map_exact_solutions_to_solutions(name, x64):
+    """Every one-parameter subgroup, compiled: heat kernel / Cole-Hopf -> residual <= 1e-10."""
+    _check_compiled(name, list(subgroups(name)))
+
+
+@pytest.mark.parametrize("name", ["burgers", pytest.param("heat", marks=pytest.mark.slow)])
+def test_compiled_general_element_maps_solutions_to_solutions(name, x64):
+    """The product of all subgroups, exp(eps_1 v_1) ... exp(eps_r v_r), compiled."""
+    _check_compiled(name, [subgroups(name).general()])
 
 
 def test_compiled_composition_is_sequential_application(x64):
