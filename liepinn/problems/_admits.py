@@ -443,8 +443,11 @@ class _Admit:
             status = NotAdmissible()
         elif semigroup:
             status = Semigroup(shift=_show(-shift), window=f"0 <= s <= {sp.sstr(t1 - t0)}")
-            self.effects.append("the initial data become u(., s), the solution at time s: a member of the "
-                                "initial condition family only where the family is invariant under the flow")
+            if p.initial_family is not None:
+                self.effects.append("the initial data become u(., s), the solution at time s: a member of the "
+                                    "initial condition family only where the family is invariant under the flow")
+            else:
+                self.effects.append("the initial data become u(., s), the solution at time s")
             self.effects.append(f"the time window [{sp.sstr(t0)}, {sp.sstr(t1)}] shortens to "
                                 f"[{sp.sstr(t0)}, {sp.sstr(t1)} - s]")
         else:
