@@ -177,7 +177,7 @@ class Reference(eqx.Module):
         if self.fine is not None:
             desc = self.settings.get("discretisation", {})
             if desc.get("kind") == "tensor":
-                return tensor_interpolator(desc), np.stack([self.fine[k] for k in self.names])
+                return tensor_interpolator(desc, self.nodes), np.stack([self.fine[k] for k in self.names])
         return [PointsGrid(a) for a in self.axes], self.stacked()
 
     def _sample_tensor(self, x, t, grid: bool, time_degree: int) -> dict[str, np.ndarray]:

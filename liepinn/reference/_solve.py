@@ -416,7 +416,7 @@ def solve_reference(
     *,
     nx: int | None = None,
     nt: int | None = None,
-    x_eval: Sequence[float] | np.ndarray | None = None,
+    x_eval: Sequence[float] | np.ndarray | Sequence[np.ndarray] | None = None,
     t_eval: Sequence[float] | np.ndarray | None = None,
     discretisation: AbstractDiscretisation | None = None,
     resolution: int | None = None,

@@ -222,6 +222,6 @@ def tensor_sample(axes: Sequence, values: np.ndarray, points: np.ndarray) -> np.
     return np.moveaxis(out, 0, 1)
 
 
-def tensor_interpolator(description: dict) -> list:
-    """The per-axis interpolating grids of a `TensorGrid.describe()`."""
-    return [interpolator(a, None) for a in description["axes"]]
+def tensor_interpolator(description: dict, nodes: Sequence[np.ndarray]) -> list:
+    """The per-axis interpolating grids of a `TensorGrid.describe()` with its node axes."""
+    return [interpolator(a, np.asarray(n, float)) for a, n in zip(description["axes"], nodes)]
