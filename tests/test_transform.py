@@ -96,7 +96,8 @@ def test_inverse_round_trip_symbolic():
             assert inv.parameters == g.parameters
             assert _after(g, inv).is_identity() and _after(inv, g).is_identity(), g
     general = subgroups("burgers").general()
-    assert len(general.parameters) == 5 and len(general.factors) == 5
+    assert general.parameters == tuple(sp.symbols("eps_1:6")) and len(general.factors) == 5
+    assert general.factors[0] == subgroups("burgers")[0]  # exp(eps_1 v1) is applied first
     assert _after(general, general.inverse()).is_identity()
     assert not (general @ general.inverse()).is_identity()  # @ keeps parameters independent
     # solved with sympy.solve (no parameters): a discrete map and a shear
@@ -283,3 +284,19 @@ def test_compiled_action_errors():
         no_inverse.inverse()
     with pytest.raises(TypeError, match="FiniteTransformation"):
         lower_transformation(symmetries(heat).basis[0])
+
+
+def test_subgroups_report_and_fixed_parameters():
+    import json
+
+    subs = subgroups("burgers")
+    data = json.loads(json.dumps(subs.to_dict()))
+    assert [d["parameters"] for d in data["subgroups"]] == [[f"eps_{k}"] for k in range(1, 6)]
+    assert data["subgroups"][4]["images"]["t"] in ("-t/(eps_5*t - 1)", "t/(1 - eps_5*t)", "-t/(t*eps_5 - 1)")
+    assert "v5 = t*x*∂x" in repr(subs)
+    # fixing parameters of a composition fixes them in its factors too, so it still inverts
+    h = subs.general().at({"eps_2": 0, "eps_5": sp.Rational(1, 10)})
+    assert h.parameters == tuple(sp.symbols("eps_1 eps_3 eps_4"))
+    assert _after(h, h.inverse()).is_identity()
+    with pytest.raises(ValueError, match="not among the parameters"):
+        h.at({"eps_9": 1})

@@ -304,7 +304,8 @@ def one_parameter_subgroup(generator, eps="epsilon", label: str = "", *, strict:
 
 
 def compose(*transformations: FiniteTransformation) -> FiniteTransformation:
-    r"""$g_1 \circ g_2 \circ \dots \circ g_k$ (the last one is applied first), i.e. ``g1 @ g2 @ ...``."""
+    r"""$g_1 \circ g_2 \circ \dots \circ g_k$ (the last one is applied first), i.e. ``g1 @ g2 @ ...``;
+    its parameters are those of $g_k$, then $g_{k-1}$, ... (first applied first)."""
     if not transformations:
         raise ValueError("compose needs at least one transformation")
     for k, g in enumerate(transformations):
@@ -321,8 +322,9 @@ class Subgroups:
 
     `subgroups[k]` is a `FiniteTransformation` in the parameter ``eps_{k+1}`` or None, and then
     `failures[k]` says why no closed form was found. `general()` is the product
-    $\exp(\varepsilon_1 v_1) \cdots \exp(\varepsilon_r v_r)$ of those found (the last applied
-    first), a general element of the connected group near the identity.
+    $\exp(\varepsilon_r v_r) \cdots \exp(\varepsilon_1 v_1)$ of those found ($v_1$ applied first,
+    parameters in the order ``eps_1, ..., eps_r``), a general element of the connected group
+    near the identity.
     """
 
     __slots__ = ("algebra", "subgroups", "failures")
@@ -349,7 +351,7 @@ class Subgroups:
         if not found:
             raise TransformationError("no one-parameter subgroup has a closed form: "
                                       + "; ".join(f for f in self.failures if f))
-        return compose(*found)
+        return compose(*reversed(found))
 
     def __repr__(self) -> str:
         lines = [f"v{k + 1} = {v}: " + (str(g) if g is not None else f"no closed form ({why})")
