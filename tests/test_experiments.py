@@ -213,18 +213,12 @@ def test_store_refuses_duplicates_and_ignores_temp_files(tmp_path):
         store.write(c, {"rel_l2": 0.4, "wall_time_s": 1.0, "converged": True})
     (tmp_path / "runs" / ".tmp-junk.json.abc").write_text("{")
     assert store.done_keys() == {c.key}
-    assert store.clean() == 1
+    assert store.clean() == 0  # young: maybe another writer's file in flight
+    assert store.clean(max_age=0) == 1
     # non-finite numbers survive the JSON round trip
     c2 = small_sweep().expand()[1]
     store.write(c2, {"rel_l2": float("nan"), "wall_time_s": 1.0, "converged": False})
     assert store.read(c2.key).rel_l2 != store.read(c2.key).rel_l2
-
-
-def test_second_writer_is_refused(tmp_path):
-    store = ResultStore(tmp_path)
-    with store.lock():
-        with pytest.raises(ValueError, match="in use by another sweep"):
-            run_sweep(small_sweep(), tmp_path, runner=fake_runner, progress=None)
 
 
 _KILL_SCRIPT = textwrap.dedent(

@@ -1,8 +1,11 @@
 """`liepinn compare PROBLEM --samples 250,500,1000 --seeds 5 --out DIR`: a resumable sweep.
 
 Every finished run is stored at once (DIR/runs/<key>.json, atomically); rerunning the same
-command skips what is stored and continues. At the end (and with --report-only) it writes
-DIR/report.md, DIR/summary.csv, DIR/runs.csv and the PNG plots.
+command skips what is stored and continues. Several commands may share one DIR at once (on
+one host, or several over a shared filesystem): they split the work, each run is trained and
+stored once, and a killed worker's runs are redone. `--executor ray` sends the batches to a
+Ray cluster. At the end (and with --report-only) it writes DIR/report.md, DIR/summary.csv,
+DIR/runs.csv and the PNG plots. `liepinn compare --status DIR` shows what DIR holds.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help=cli.SUBCOMMANDS["compare"],
         description=__doc__.splitlines()[0],
     )
-    p.add_argument("problem", metavar="PROBLEM", help="a problem of pdes/ (e.g. burgers, heat), or FILE.py[:NAME] with your own liepinn.Problem (the file is imported: it runs)")
+    p.add_argument("problem", metavar="PROBLEM", nargs="?", help="a problem of pdes/ (e.g. burgers, heat), or FILE.py[:NAME] with your own liepinn.Problem (the file is imported: it runs)")
     p.add_argument("--samples", default="250,500,1000",
                    help="numbers of interior collocation points, comma-separated (default 250,500,1000)")
     p.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 per arm (default 5)")
@@ -62,7 +65,18 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--no-compilation-cache", action="store_true",
                    help="do not keep compiled XLA programs in DIR/.jax-cache (kept by default: a "
                         "resumed sweep then skips most compilation)")
-    p.add_argument("--out", required=True, metavar="DIR", help="results directory (resumable)")
+    p.add_argument("--out", metavar="DIR", help="results directory (resumable; shareable by several commands at once)")
+    p.add_argument("--status", metavar="DIR", default=None,
+                   help="show what DIR holds (runs stored, claimed by whom, failed, pending, corrupt) and exit")
+    p.add_argument("--executor", choices=("local", "ray"), default="local",
+                   help="where batches train: this process (default) or tasks on a Ray cluster "
+                        "(pip install 'liepinn[cluster]'; DIR must be on a filesystem all nodes share)")
+    p.add_argument("--address", default=None, metavar="HOST:PORT",
+                   help="the Ray cluster (default: a local one started for this sweep; 'auto': the one "
+                        "`ray start` runs here)")
+    p.add_argument("--lease", type=float, default=None, metavar="S",
+                   help="seconds a worker's claim lives without its heartbeat (default 120): the batch of "
+                        "a worker on another host that died is redone after this")
     return p
 
 
@@ -128,6 +142,21 @@ def build_sweep(args):
     )
 
 
+def executor_from_args(args):
+    """The executor object that `--executor` / `--address` name (ValueError without Ray)."""
+    from ..experiments._executors import INSTALL_RAY, LocalExecutor, RayExecutor
+
+    if args.executor == "local":
+        if args.address is not None:
+            raise ValueError("--address applies to --executor ray")
+        return LocalExecutor()
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        raise ValueError(f"--executor ray: {INSTALL_RAY}") from None
+    return RayExecutor(address=args.address)
+
+
 def run(args) -> int:
     from pathlib import Path
 
@@ -135,6 +164,16 @@ def run(args) -> int:
     from ..experiments._store import ResultStore
     from ..experiments._sweep import run_sweep
 
+    if args.status is not None:
+        from ..experiments._status import store_status
+
+        print(store_status(args.status))
+        return 0
+    if args.problem is None or args.out is None:
+        raise ValueError("give PROBLEM and --out DIR (or --status DIR)")
+    if args.lease is not None and not args.lease > 0:
+        raise ValueError(f"--lease must be > 0 seconds, got {args.lease}")
+    executor = executor_from_args(args)
     sweep = build_sweep(args)
     if args.max_vmap is not None and args.max_vmap < 1:
         raise ValueError(f"--max-vmap must be >= 1, got {args.max_vmap}")
@@ -145,11 +184,13 @@ def run(args) -> int:
         if not records:
             raise ValueError(f"no stored runs of this sweep in {args.out!r}; run without --report-only first")
     else:
-        if not args.no_compilation_cache:
+        cache = None if args.no_compilation_cache else Path(args.out) / ".jax-cache"
+        if cache is not None:
             from ..experiments._sweep import enable_compilation_cache
 
-            enable_compilation_cache(Path(args.out) / ".jax-cache")
-        records = run_sweep(sweep, args.out, max_vmap=args.max_vmap, progress=say).records
+            enable_compilation_cache(cache)
+        records = run_sweep(sweep, args.out, max_vmap=args.max_vmap, progress=say, executor=executor,
+                            lease=args.lease, compilation_cache=cache).records
     n_expected = len(sweep.expand())
     notes = [f"Sweep of `liepinn compare {args.problem}`: {len(records)} of {n_expected} runs stored in "
              f"`{Path(args.out)}`; arms share learning rate, steps, network and points (the "

@@ -26,6 +26,10 @@ from ._spec import (
     Sweep as Sweep,
 )
 from ..problems._registry import register_problem as register_problem
+from ._executors import LocalExecutor as LocalExecutor
+from ._executors import RayExecutor as RayExecutor
+from ._status import store_status as store_status
+from ._store import CorruptRunError as CorruptRunError
 from ._store import (
     ResultStore as ResultStore,
     RunRecord as RunRecord,
@@ -33,6 +37,7 @@ from ._store import (
 )
 from ._sweep import (
     Runner as Runner,
+    SweepFailed as SweepFailed,
     SweepOutcome as SweepOutcome,
     enable_compilation_cache as enable_compilation_cache,
     group_configs as group_configs,
@@ -43,7 +48,8 @@ from ._runner import TrainRunner as TrainRunner
 from ._runner import sweep_defaults as sweep_defaults
 
 __all__ = [
-    "Comparison", "ComputeMatched", "ConvergedBy", "MATCH_MODES", "Report", "ResultStore", "Row", "RunConfig", "RunRecord",
+    "Comparison", "ComputeMatched", "ConvergedBy", "CorruptRunError", "LocalExecutor", "RayExecutor",
+    "SweepFailed", "store_status", "MATCH_MODES", "Report", "ResultStore", "Row", "RunConfig", "RunRecord",
     "Runner", "SYMMETRY_VARIANTS", "Sweep", "SweepOutcome", "VARIANTS", "atomic_write_json",
     "TrainRunner", "compare_arms", "enable_compilation_cache", "group_configs", "register_problem",
     "run_sweep", "summarise", "sweep_defaults", "write_report",

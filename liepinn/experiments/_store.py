@@ -1,28 +1,36 @@
-"""The results store: one JSON file per finished run, written atomically.
+"""The results store: one JSON file per finished run, written atomically, never overwritten.
 
 Layout of a results directory:
 
     DIR/sweep.json          the latest Sweep spec run into DIR (informational)
-    DIR/runs/<key>.json     one finished run: {"key", "group", "config", "result", "versions", ...}
+    DIR/plans/<hash>.json   the run keys of each sweep run into DIR (for `compare --status`)
+    DIR/runs/<key>.json     one finished run: {"key", "group", "config", "result", "versions",
+                            "checksum", ...}
+    DIR/claims/             who trains what now (`liepinn.experiments._claims`)
+    DIR/failed/<name>.json  batches whose runner raised: the error, where and when
+    DIR/corrupt/            run files that failed their check, moved aside (then redone)
 
 A run file is written to a temporary name in the same directory, flushed and fsynced, then
-renamed onto `<key>.json` with `os.replace` (atomic on POSIX) and the directory fsynced, so a
-SIGKILL at any moment leaves either no file or a complete one: at most the runs in progress
-are lost. Temporary files left by a kill are ignored (and swept by `ResultStore.clean`).
+hard-linked to `<key>.json` (`os.link` fails if the name exists, so a stored run is never
+overwritten, even by two writers at once; atomic on POSIX) and the directory fsynced: a
+SIGKILL at any moment leaves either no file or a complete one. Every record carries the
+SHA-256 of its content, so a file truncated or altered afterwards (a full disk, a partial
+copy) is detected when read (`CorruptRunError`), never silently used. Temporary files left by
+a kill are ignored (and swept by `ResultStore.clean` once old).
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
-import fcntl
+import hashlib
 import json
 import math
 import os
 import platform
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +38,22 @@ from ._spec import RunConfig
 
 SCHEMA = 1
 _TMP_PREFIX = ".tmp-"
+_TMP_MAX_AGE = 3600.0  # seconds; a younger temporary file may be another writer's, in flight
+
+
+class CorruptRunError(ValueError):
+    """A stored run file that cannot be trusted: not JSON, missing fields, or content that
+    does not match its key or checksum."""
+
+    def __init__(self, path: str | os.PathLike, reason: str):
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"corrupt run file {self.path}: {reason}")
+
+
+def _checksum(d: Mapping[str, Any]) -> str:
+    body = {k: v for k, v in d.items() if k != "checksum"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, allow_nan=False).encode()).hexdigest()
 
 
 def _fsync_dir(path: Path) -> None:
@@ -69,8 +93,9 @@ def _float(value: Any) -> float:
     return float(value)
 
 
-def atomic_write_json(path: str | os.PathLike, payload: Any) -> None:
-    """Write JSON to `path` atomically: temp file in the same directory, fsync, os.replace."""
+def atomic_write_json(path: str | os.PathLike, payload: Any, *, exclusive: bool = False) -> None:
+    """Write JSON to `path` atomically: temp file in the same directory, fsync, os.replace
+    (`exclusive`: os.link instead, FileExistsError if `path` exists)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(_json_safe(payload), indent=1, sort_keys=True, allow_nan=False)
@@ -81,7 +106,11 @@ def atomic_write_json(path: str | os.PathLike, payload: Any) -> None:
             f.write("\n")
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        if exclusive:
+            os.link(tmp, path)
+            os.unlink(tmp)
+        else:
+            os.replace(tmp, path)
     except BaseException:
         try:
             os.unlink(tmp)
@@ -137,7 +166,7 @@ class RunRecord:
         return bool(self.result.get("converged", False))
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d = {
             "schema": SCHEMA,
             "key": self.key,
             "group": self.config.group,
@@ -147,6 +176,8 @@ class RunRecord:
             "versions": self.versions,
             "created": self.created,
         }
+        d["checksum"] = _checksum(_json_safe(d))
+        return d
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> RunRecord:
@@ -160,7 +191,12 @@ class RunRecord:
 
 
 class ResultStore:
-    """A directory of finished runs, one atomic JSON file per run, keyed by `RunConfig.key`."""
+    """A directory of finished runs, one atomic JSON file per run, keyed by `RunConfig.key`.
+
+    Any number of processes, on any number of hosts sharing the directory, may write to it
+    at once: a run is stored at most once (`write` never overwrites) and workers share out
+    the work with claims (`claims()`).
+    """
 
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
@@ -181,61 +217,145 @@ class ResultStore:
 
     def write(self, config: RunConfig, result: Mapping[str, Any], *,
               versions_: Mapping[str, str] | None = None) -> RunRecord:
-        """Store one finished run (atomically). Never overwrites a stored run."""
+        """Store one finished run (atomically). Never overwrites a stored run: FileExistsError."""
         rec = RunRecord(config, _json_safe(dict(result)), versions_ if versions_ is not None else versions(),
                         _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
         path = self.path(rec.key)
-        if path.exists():
-            raise FileExistsError(f"run {rec.key} ({config.label}, seed {config.seed}) is already stored at {path}")
-        atomic_write_json(path, rec.to_dict())
+        try:
+            atomic_write_json(path, rec.to_dict(), exclusive=True)
+        except FileExistsError:
+            raise FileExistsError(f"run {rec.key} ({config.label}, seed {config.seed}) is already stored at {path}") from None
         return rec
 
     def read(self, key: str) -> RunRecord:
-        with open(self.path(key), encoding="utf-8") as f:
-            return RunRecord.from_dict(json.load(f))
+        """The stored run `key`; `CorruptRunError` if its file fails its checks."""
+        path = self.path(key)
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        try:
+            d = json.loads(text)
+        except ValueError as e:
+            raise CorruptRunError(path, f"not valid JSON ({e}; {len(text)} bytes, truncated?)") from None
+        if not isinstance(d, dict):
+            raise CorruptRunError(path, f"a JSON {type(d).__name__}, not a run record")
+        if "checksum" in d and d["checksum"] != _checksum(d):
+            raise CorruptRunError(path, "content does not match its checksum (altered after writing)")
+        try:
+            rec = RunRecord.from_dict(d)
+        except (KeyError, TypeError, ValueError) as e:
+            raise CorruptRunError(path, f"not a run record ({type(e).__name__}: {e})") from None
+        if rec.key != key:
+            raise CorruptRunError(path, f"holds run {rec.key}, not {key}")
+        return rec
 
     def __iter__(self) -> Iterator[RunRecord]:
         for key in sorted(self.done_keys()):
             yield self.read(key)
 
-    def records(self, keys: set[str] | None = None) -> list[RunRecord]:
-        """Stored runs (those in `keys` only, when given), in a deterministic order."""
+    def records(self, keys: Iterable[str] | None = None) -> list[RunRecord]:
+        """Stored runs (those in `keys` only, when given), in a deterministic order.
+        `CorruptRunError` naming the first file that fails its checks."""
         done = self.done_keys()
         wanted = sorted(done if keys is None else done & set(keys))
         return [self.read(k) for k in wanted]
 
+    def corrupt(self) -> list[CorruptRunError]:
+        """Every stored run file that fails its checks (each read in full)."""
+        out = []
+        for key in sorted(self.done_keys()):
+            try:
+                self.read(key)
+            except CorruptRunError as e:
+                out.append(e)
+            except FileNotFoundError:  # moved aside meanwhile by another worker
+                pass
+        return out
+
+    def quarantine(self) -> list[CorruptRunError]:
+        """Move every corrupt run file to DIR/corrupt/ (so that its run is redone) and return
+        what was moved, with the reasons."""
+        moved = []
+        for err in self.corrupt():
+            dest = self.root / "corrupt" / f"{err.path.stem}.{time.strftime('%Y%m%dT%H%M%S')}.{os.getpid()}.json"
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.rename(err.path, dest)
+            except FileNotFoundError:
+                continue
+            err.path = dest
+            moved.append(err)
+        return moved
+
     def write_spec(self, spec: Mapping[str, Any]) -> None:
         atomic_write_json(self.root / "sweep.json", spec)
 
-    @contextlib.contextmanager
-    def lock(self) -> Iterator[None]:
-        """Hold an exclusive lock on the directory (one sweep writer at a time).
+    def write_plan(self, configs: Iterable[RunConfig]) -> None:
+        """Record the runs of one sweep (DIR/plans/<hash>.json) for `status`."""
+        runs = [{"key": c.key, "group": c.group, "label": c.label, "seed": c.seed,
+                 "problem": c.problem, "samples": c.samples} for c in configs]
+        name = hashlib.sha256("".join(sorted(r["key"] for r in runs)).encode()).hexdigest()[:16]
+        path = self.root / "plans" / f"{name}.json"
+        if not path.exists():
+            atomic_write_json(path, {"runs": runs})
 
-        An `flock` on DIR/.lock: the kernel drops it when the process dies, even by SIGKILL,
-        so a killed sweep never leaves a stale lock behind.
-        """
-        self.root.mkdir(parents=True, exist_ok=True)
-        f = open(self.root / ".lock", "a+")
-        try:
+    def planned(self) -> dict[str, dict[str, Any]]:
+        """key -> {label, seed, group, ...} of every run of every sweep run into DIR."""
+        out: dict[str, dict[str, Any]] = {}
+        for p in sorted((self.root / "plans").glob("*.json")):
             try:
-                fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise ValueError(
-                    f"results directory {str(self.root)!r} is in use by another sweep (it holds "
-                    f"{self.root / '.lock'}); wait for it to finish or choose another --out"
-                ) from None
-            yield
-        finally:
-            f.close()
+                runs = json.loads(p.read_text(encoding="utf-8"))["runs"]
+            except (ValueError, KeyError, OSError):
+                continue
+            out.update({r["key"]: r for r in runs})
+        return out
 
-    def clean(self) -> int:
-        """Remove temporary files left by killed writers; returns how many."""
+    def claims(self, *, lease: float | None = None):
+        """The `Claims` of this directory (lease in seconds, default `DEFAULT_LEASE`)."""
+        from ._claims import DEFAULT_LEASE, Claims
+
+        return Claims(self.root, lease=DEFAULT_LEASE if lease is None else lease)
+
+    def record_failure(self, name: str, configs: Iterable[RunConfig], error: BaseException) -> None:
+        """Note that the batch `name` failed (DIR/failed/<name>.json); kept until it is stored."""
+        import socket
+        import traceback
+
+        configs = list(configs)
+        atomic_write_json(self.root / "failed" / f"{name}.json", {
+            "name": name, "label": configs[0].label if configs else "", "keys": [c.key for c in configs],
+            "seeds": [c.seed for c in configs], "error": f"{type(error).__name__}: {error}",
+            "traceback": "".join(traceback.format_exception(error))[-4000:],
+            "host": socket.gethostname(), "pid": os.getpid(),
+            "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        })
+
+    def clear_failure(self, name: str) -> None:
+        try:
+            (self.root / "failed" / f"{name}.json").unlink()
+        except FileNotFoundError:
+            pass
+
+    def failures(self) -> list[dict[str, Any]]:
+        """The failed batches not stored since (see `record_failure`)."""
+        out = []
+        for p in sorted((self.root / "failed").glob("*.json")):
+            try:
+                out.append(json.loads(p.read_text(encoding="utf-8")))
+            except (ValueError, OSError):
+                continue
+        return out
+
+    def clean(self, *, max_age: float = _TMP_MAX_AGE) -> int:
+        """Remove temporary files left by killed writers (older than `max_age` seconds, so
+        that another writer's file in flight is left alone); returns how many."""
         n = 0
+        now = time.time()
         if self.runs_dir.is_dir():
             for p in self.runs_dir.glob(_TMP_PREFIX + "*"):
                 try:
-                    p.unlink()
-                    n += 1
+                    if now - p.stat().st_mtime >= max_age:
+                        p.unlink()
+                        n += 1
                 except FileNotFoundError:
                     pass
         return n
