@@ -344,12 +344,18 @@ class _Decision:
         self.set = _ALL
         self.reasons: list[str] = []
 
-    def require(self, exprs: Iterable, reason: str | Callable[[], str]) -> _Set:
-        s = _solve_zero(list(exprs), self.eps, self.identity)
-        self.restrict(s, reason)
-        return s
+    def require(self, exprs: Iterable, reason: str | Callable[[], str]) -> None:
+        if not self.dead:
+            self.restrict(_solve_zero(list(exprs), self.eps, self.identity), reason)
+
+    @property
+    def dead(self) -> bool:
+        """Nothing but the identity is left: later requirements cannot change the verdict."""
+        return self.set.kind == "values" and self.only_identity()
 
     def restrict(self, s: _Set, reason, *, say_set: bool = True) -> None:
+        if self.dead:
+            return
         before = self.set
         self.set = self.set.intersect(s)
         if s.kind != "all" and not _same(before, self.set):
@@ -557,9 +563,13 @@ class _Admit:
             on = {x: c}
             where = lambda x=x, c=c: ", ".join(  # noqa: E731
                 f"{y} -> {_show(img[y].xreplace({x: c}))}" for y in xs if img[y].xreplace({x: c}) != y)
+            if d.dead:
+                return
             hit = _NONE
             for y, c2 in faces:
                 hit = hit.union(_solve_zero([img[y].xreplace(on) - c2], self.eps, self.d.identity))
+                if hit.kind == "all":
+                    break
             d.restrict(hit, lambda x=x, c=c, where=where: f"maps the face {x} = {sp.sstr(c)} off the box "
                        f"({where()}): the domain leaves the box")
             if isinstance(bc, Dirichlet):
@@ -582,6 +592,8 @@ class _Admit:
                         du = prolonged[self.jet.jet(a, tuple(int(k == j) for k in range(self.jet.p)))]
                         conds.append((du.xreplace(first) - data.get(u, sp.S.Zero).xreplace(moved)).xreplace(on))
                     hit = hit.union(_solve_zero(conds, self.eps, self.d.identity))
+                    if hit.kind == "all":
+                        break
                 d.restrict(hit, lambda x=x, c=c: f"does not map the Neumann data to the data on {x} = {sp.sstr(c)}")
 
     # -- effects ----------------------------------------------------------------------------------
