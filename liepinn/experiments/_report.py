@@ -10,14 +10,28 @@ difference reported as "within the spread" is not evidence of no effect. Below `
 variance estimate with one degree of freedom, and the t-test's error rates then rest entirely
 on the normality assumption. With one seed an arm has no spread: the table shows the single
 value without "± 0" and no interval comparison.
+
+A diverged run (non-finite error) is a failure, never dropped: every table shows "k/n
+diverged" per arm; means and std are over the finite runs (and say so), the median counts a
+diverged run as +inf, and when either arm of a comparison has a diverged run the test is the
+Mann-Whitney U test (`Test.MANN_WHITNEY`) on log10 errors with each diverged run ranked worst
+(+inf), so an arm cannot look better by diverging on its bad seeds. The direction of a
+verdict then comes from the ranks, and an arm called better that diverged more often is
+said to have done so.
+
+Every arm's measured wall time per run stands beside its error, with its ratio to the plain
+arm's; the compute-matched arm (matched by a recorded cost, not a clock) gets a line saying
+how close the match came: its wall time over that of the arm it matches.
 """
 
 from __future__ import annotations
 
 import csv
+import enum
 import math
 import os
 from collections.abc import Iterable, Sequence
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,9 +56,9 @@ class Row:
     n_collocation: int
     steps: int
     seeds: int
-    rel_l2_mean: float
-    rel_l2_std: float  # sample std over seeds (ddof=1); nan with one seed
-    rel_l2_median: float
+    rel_l2_mean: float  # over the finite runs (`non_finite` counts the others)
+    rel_l2_std: float  # sample std over the finite runs (ddof=1); nan with one
+    rel_l2_median: float  # over all runs, a diverged one counted as +inf
     rel_l2_min: float
     rel_l2_max: float
     log10_rel_l2: tuple[float, ...]
@@ -54,10 +68,26 @@ class Row:
     non_finite: int
     train_ics_mean: float = math.nan  # IC-conditioned runs: error on (some of) the training ICs
     train_ics_std: float = math.nan
+    matched_to: str | None = None  # the compute-matched arm: the variant whose cost it matches
+    cost_ratio: float | None = None  # ... and the recorded cost ratio it was given
+    wall_vs_residual: float = math.nan  # wall_mean / the plain arm's, same cell
+    wall_vs_matched: float = math.nan  # compute-matched arm: wall_mean / its target arm's
 
     @property
     def setting(self) -> tuple[str, int | None]:
         return (self.problem, self.n_ics)
+
+    @property
+    def diverged(self) -> str:
+        """"k/n diverged" (k runs with a non-finite error out of n), or "" when none did."""
+        return f"{self.non_finite}/{self.seeds} diverged" if self.non_finite else ""
+
+
+class Test(enum.StrEnum):
+    """The significance test of a comparison (stored as its string value)."""
+
+    WELCH = "welch"  # Welch's t-test on log10 errors: no diverged run in either arm
+    MANN_WHITNEY = "mann-whitney"  # U test on log10 errors, a diverged run ranked worst (+inf)
 
 
 @dataclass(frozen=True)
@@ -69,16 +99,33 @@ class Comparison:
     samples: int
     arm: str
     baseline: str
-    ratio: float  # geometric-mean error of arm / baseline (< 1: arm better)
+    ratio: float  # geometric-mean error of arm / baseline over finite runs (< 1: arm better)
     p_value: float  # nan when too few seeds
     significant: bool
     intervals_overlap: bool | None  # mean +- std intervals of rel L2 overlap; None: an arm has 1 seed
-    seeds: tuple[int, int] = (0, 0)  # finite runs of (arm, baseline)
+    seeds: tuple[int, int] = (0, 0)  # runs of (arm, baseline), diverged ones included
+    failures: tuple[int, int] = (0, 0)  # diverged runs of (arm, baseline)
+    test: Test = Test.WELCH
+    prob_lower: float = math.nan  # P(an arm run's error < a baseline run's), ties half, diverged = +inf
 
     @property
     def too_few_seeds(self) -> bool:
         """Fewer than `MIN_SEEDS` seeds in either arm: no significance statement."""
         return min(self.seeds) < MIN_SEEDS
+
+    @property
+    def better(self) -> bool:
+        """The arm's errors are lower: by the geometric mean (Welch), by the ranks with diverged
+        runs as worst (Mann-Whitney)."""
+        if self.test is Test.MANN_WHITNEY:
+            return self.prob_lower > 0.5
+        return self.ratio < 1
+
+    @property
+    def fails_more(self) -> bool:
+        """The arm diverged in a larger fraction of its runs than the baseline."""
+        (fa, fb), (na, nb) = self.failures, self.seeds
+        return fa * nb > fb * na
 
 
 def _std(x: np.ndarray) -> float:
@@ -100,6 +147,7 @@ def summarise(records: Iterable[RunRecord]) -> list[Row]:
         recs = sorted(recs, key=lambda r: r.config.seed)
         err = np.array([r.rel_l2 for r in recs], dtype=float)
         fin = err[np.isfinite(err)]
+        worst = np.where(np.isfinite(err), err, np.inf)  # a diverged run: the worst error
         wall = np.array([r.wall_time for r in recs], dtype=float)
         wall = wall[np.isfinite(wall)]
         nan = math.nan
@@ -111,7 +159,7 @@ def summarise(records: Iterable[RunRecord]) -> list[Row]:
             seeds=len(recs),
             rel_l2_mean=float(fin.mean()) if fin.size else nan,
             rel_l2_std=_std(fin) if fin.size else nan,
-            rel_l2_median=float(np.median(fin)) if fin.size else nan,
+            rel_l2_median=float(np.median(worst)),
             rel_l2_min=float(fin.min()) if fin.size else nan,
             rel_l2_max=float(fin.max()) if fin.size else nan,
             log10_rel_l2=tuple(float(v) for v in np.log10(fin[fin > 0])),
@@ -121,10 +169,71 @@ def summarise(records: Iterable[RunRecord]) -> list[Row]:
             non_finite=int(err.size - fin.size),
             train_ics_mean=float(tr.mean()) if tr.size else nan,
             train_ics_std=_std(tr) if tr.size else nan,
+            matched_to=recs[0].config.matched_to, cost_ratio=recs[0].config.cost_ratio,
         ))
+    rows = _wall_ratios(rows)
     rows.sort(key=lambda r: (r.problem, -1 if r.n_ics is None else r.n_ics, r.samples,
                              _arm_sort_key(r.label, r.variant)))
     return rows
+
+
+def _cells(rows: Sequence[Row]) -> dict[tuple, list[Row]]:
+    """Rows by (problem, n_ics, samples): the arms that compare with each other."""
+    out: dict[tuple, list[Row]] = {}
+    for r in rows:
+        out.setdefault((r.problem, r.n_ics, r.samples), []).append(r)
+    return out
+
+
+def _targets(row: Row, cell: Sequence[Row]) -> list[Row]:
+    """The arms a compute-matched row matches (its `matched_to` variant, any weight)."""
+    return [r for r in cell if row.variant == MATCHED and r.variant == row.matched_to]
+
+
+def _wall_ratios(rows: list[Row]) -> list[Row]:
+    """Each row with its wall time over the plain arm's and, for the compute-matched arm, over
+    the mean wall time of the arms it matches (all share the recorded derivative cost)."""
+    out = []
+    for cell in _cells(rows).values():
+        base = [r.wall_mean for r in cell if r.variant == Residual.name and math.isfinite(r.wall_mean)]
+        for r in cell:
+            to = [t.wall_mean for t in _targets(r, cell) if math.isfinite(t.wall_mean)]
+            out.append(dataclasses.replace(
+                r, wall_vs_residual=r.wall_mean / base[0] if base else math.nan,
+                wall_vs_matched=r.wall_mean / float(np.mean(to)) if to else math.nan))
+    return out
+
+
+@dataclass(frozen=True)
+class WallMatch:
+    """How close a compute-matched arm came to the wall time of an arm it matches."""
+
+    problem: str
+    n_ics: int | None
+    samples: int
+    arm: str
+    target: str
+    ratio: float  # wall time of arm / target (1: matched exactly)
+    cost_ratio: float | None  # the recorded cost ratio the arm was given
+
+
+def wall_matches(rows: Sequence[Row]) -> list[WallMatch]:
+    """Every compute-matched arm against every arm it matches, by measured wall time."""
+    out = []
+    for (problem, n_ics, samples), cell in _cells(rows).items():
+        for r in cell:
+            for t in _targets(r, cell):
+                out.append(WallMatch(problem, n_ics, samples, r.label, t.label,
+                                     r.wall_mean / t.wall_mean if t.wall_mean > 0 else math.nan, r.cost_ratio))
+    return out
+
+
+def _mann_whitney(a: Sequence[float], b: Sequence[float]) -> tuple[float, float]:
+    """(two-sided p-value, P(a < b) + P(a = b)/2) of the Mann-Whitney U test; +inf allowed."""
+    from scipy import stats
+
+    res = stats.mannwhitneyu(a, b, alternative="two-sided")
+    return float(res.pvalue), 1.0 - float(res.statistic) / (len(a) * len(b))
 
 
 def _welch(a: Sequence[float], b: Sequence[float]) -> float:
@@ -143,28 +252,31 @@ def compare_arms(rows: Sequence[Row], *, alpha: float = 0.05) -> list[Comparison
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
     out = []
-    by_cell: dict[tuple, list[Row]] = {}
-    for r in rows:
-        by_cell.setdefault((r.problem, r.n_ics, r.samples), []).append(r)
-    for (problem, n_ics, samples), cell in by_cell.items():
+    for (problem, n_ics, samples), cell in _cells(rows).items():
         baselines = [r for r in cell if r.variant in (Residual.name, MATCHED)]
         for base in baselines:
             for arm in cell:
                 if arm is base or arm.variant == Residual.name or (arm.variant == MATCHED and base.variant == MATCHED):
                     continue
                 a, b = arm.log10_rel_l2, base.log10_rel_l2
-                if not a or not b:
+                # every run takes part: a diverged one as the worst error (+inf)
+                a_all = list(a) + [math.inf] * arm.non_finite
+                b_all = list(b) + [math.inf] * base.non_finite
+                if not a_all or not b_all:
                     continue
-                few = min(len(a), len(b)) < MIN_SEEDS
-                p = math.nan if few else _welch(a, b)
-                ratio = 10 ** (float(np.mean(a)) - float(np.mean(b)))
+                test = Test.MANN_WHITNEY if arm.non_finite or base.non_finite else Test.WELCH
+                few = min(len(a_all), len(b_all)) < MIN_SEEDS
+                p_mw, lower = _mann_whitney(a_all, b_all)
+                p = math.nan if few else (p_mw if test is Test.MANN_WHITNEY else _welch(a, b))
+                ratio = 10 ** (float(np.mean(a)) - float(np.mean(b))) if a and b else math.nan
                 overlap = None
                 if len(a) > 1 and len(b) > 1:
                     lo_a, hi_a = arm.rel_l2_mean - arm.rel_l2_std, arm.rel_l2_mean + arm.rel_l2_std
                     lo_b, hi_b = base.rel_l2_mean - base.rel_l2_std, base.rel_l2_mean + base.rel_l2_std
                     overlap = not (hi_a < lo_b or hi_b < lo_a)
                 out.append(Comparison(problem, n_ics, samples, arm.label, base.label, ratio, p,
-                                      bool(math.isfinite(p) and p < alpha), overlap, (len(a), len(b))))
+                                      bool(math.isfinite(p) and p < alpha), overlap,
+                                      (len(a_all), len(b_all)), (arm.non_finite, base.non_finite), test, lower))
     return out
 
 
@@ -184,54 +296,83 @@ def _setting_slug(problem: str, n_ics: int | None) -> str:
     return problem if n_ics is None else f"{problem}_ics{n_ics}"
 
 
+def _ratio(v: float) -> str:
+    return f"{v:.2f}x" if math.isfinite(v) else "n/a"
+
+
 def markdown_report(rows: Sequence[Row], comparisons: Sequence[Comparison], *,
                     title: str = "Sample-efficiency sweep", alpha: float = 0.05,
                     notes: Sequence[str] = ()) -> str:
-    """The Markdown table (mean ± std over seeds) and the significance statement."""
+    """The Markdown table (mean ± std over seeds, diverged runs, wall time), how close the
+    compute match came, and the significance statement."""
     lines = [f"# {title}", ""]
     lines += list(notes) + ([""] if notes else [])
     settings = sorted({r.setting for r in rows}, key=lambda s: (s[0], -1 if s[1] is None else s[1]))
     for setting in settings:
         sub = [r for r in rows if r.setting == setting]
         train = any(math.isfinite(r.train_ics_mean) for r in sub)
-        head = "| samples | arm | seeds | rel. L2 error (mean ± std) | median |"
-        rule = "|---:|---|---:|---|---:|"
+        head = ("| samples | arm | seeds | diverged | rel. L2 error (mean ± std over finite runs) | "
+                "median (diverged = worst) |")
+        rule = "|---:|---|---:|---:|---|---:|"
         if train:
             head += " on training ICs |"
             rule += "---|"
         lines += [f"## {_setting_name(*setting)}", "",
-                  head + " wall time per run, s (mean ± std) | converged | points used | Adam steps |",
-                  rule + "---|---:|---:|---:|"]
+                  head + " wall time per run, s (mean ± std) | wall time / residual's | converged | "
+                  "points used | Adam steps |",
+                  rule + "---|---:|---:|---:|---:|"]
         for r in sub:
-            nf = f" ({r.non_finite} diverged)" if r.non_finite else ""
             tr = f" {_fmt(r.train_ics_mean, r.train_ics_std)} |" if train else ""
+            median = f"{r.rel_l2_median:.3g}" if math.isfinite(r.rel_l2_median) else "diverged"
             lines.append(
-                f"| {r.samples} | {r.label} | {r.seeds} | {_fmt(r.rel_l2_mean, r.rel_l2_std)}{nf} | "
-                f"{r.rel_l2_median:.3g} |{tr} {_fmt(r.wall_mean, r.wall_std)} | {r.converged}/{r.seeds} | "
-                f"{r.n_collocation} | {r.steps} |"
+                f"| {r.samples} | {r.label} | {r.seeds} | {r.non_finite}/{r.seeds} | "
+                f"{_fmt(r.rel_l2_mean, r.rel_l2_std)} | {median} |{tr} {_fmt(r.wall_mean, r.wall_std)} | "
+                f"{_ratio(r.wall_vs_residual)} | {r.converged}/{r.seeds} | {r.n_collocation} | {r.steps} |"
             )
         lines.append("")
+        failed = [r for r in sub if r.non_finite]
+        if failed:
+            lines += ["Diverged runs (non-finite error) count as failures: means and std above are "
+                      "over the finite runs only, the median and the tests below rank a diverged "
+                      "run worst. " + "; ".join(f"{r.label} at n={r.samples}: {r.diverged}" for r in failed)
+                      + ".", ""]
+        matches = wall_matches(sub)
+        if matches:
+            lines += ["Compute match (recorded cost, measured wall time):"]
+            lines += [f"- n={m.samples}: {m.arm} took {m.ratio:.2f}x the wall time of {m.target} "
+                      f"(recorded cost ratio {m.cost_ratio:g}; 1.00x is an exact match)" for m in matches]
+            lines.append("")
         comps = [c for c in comparisons if (c.problem, c.n_ics) == setting]
         if comps:
             lines += [
                 "Differences against the seed-to-seed spread: Welch's t-test on log10(rel. L2) over "
-                f"seeds, two-sided, level {alpha:g}; 'ratio' is the geometric-mean error of the arm "
-                "over the baseline (< 1: the arm is better); 'intervals' says whether the "
-                "mean ± std intervals overlap. No correction for multiple comparisons: with many "
-                f"rows, some 'yes' at p near the level are expected by chance. Below {MIN_SEEDS} seeds "
-                "in either arm no test is made ('too few seeds').", "",
-                "| samples | arm | baseline | ratio | p (Welch) | exceeds spread | intervals |",
-                "|---:|---|---|---:|---:|---|---|"]
+                f"seeds, two-sided, level {alpha:g}, when neither arm has a diverged run; otherwise "
+                "the Mann-Whitney U test on log10(rel. L2) with every diverged run ranked worst "
+                "(its error taken as +inf), so that an arm does not gain by diverging on its bad "
+                "seeds. 'ratio' is the geometric-mean error of the arm over the baseline over "
+                "finite runs (< 1: the arm is better); with diverged runs the verdict's direction "
+                "comes from the ranks. 'intervals' says whether the mean ± std intervals overlap. "
+                "No correction for multiple comparisons: with many rows, some 'yes' at p near the "
+                f"level are expected by chance. Below {MIN_SEEDS} seeds in either arm no test is "
+                "made ('too few seeds').", "",
+                "| samples | arm | baseline | diverged (arm, baseline) | ratio | test | p | exceeds spread | intervals |",
+                "|---:|---|---|---|---:|---|---:|---|---|"]
             for c in comps:
                 if c.too_few_seeds:
                     verdict = f"too few seeds ({c.seeds[0]} and {c.seeds[1]}; need {MIN_SEEDS} per arm)"
+                elif c.significant:
+                    verdict = "**yes, better**" if c.better else "**yes, worse**"
+                    if c.better and c.fails_more:
+                        verdict += " but diverged more often"
                 else:
-                    verdict = ("**yes, better**" if c.ratio < 1 else "**yes, worse**") if c.significant else "no"
+                    verdict = "no"
                 p = f"{c.p_value:.3g}" if math.isfinite(c.p_value) else "n/a"
+                ratio = f"{c.ratio:.3g}" if math.isfinite(c.ratio) else "n/a"
                 intervals = ("n/a (one run)" if c.intervals_overlap is None
                              else "overlap" if c.intervals_overlap else "disjoint")
-                lines.append(f"| {c.samples} | {c.arm} | {c.baseline} | {c.ratio:.3g} | {p} | {verdict} | "
-                             f"{intervals} |")
+                test = "Welch" if c.test is Test.WELCH else "Mann-Whitney"
+                lines.append(f"| {c.samples} | {c.arm} | {c.baseline} | {c.failures[0]}/{c.seeds[0]}, "
+                             f"{c.failures[1]}/{c.seeds[1]} | {ratio} | {test} | {p} | {verdict} | {intervals} |")
             lines.append("")
             lines += _statement(comps)
             lines.append("")
@@ -252,16 +393,27 @@ def _statement(comps: Sequence[Comparison]) -> list[str]:
         return head + ["No difference between arms exceeds the seed-to-seed spread."]
     out = head + ["Differences larger than the seed-to-seed spread:"]
     for c in sig:
-        word = "lower" if c.ratio < 1 else "higher"
-        out.append(f"- n={c.samples}: {c.arm} has {word} error than {c.baseline} "
-                   f"(x{c.ratio:.3g}, p={c.p_value:.2g})")
+        word = "lower" if c.better else "higher"
+        ratio = f"x{c.ratio:.3g}, " if math.isfinite(c.ratio) else ""
+        if c.test is Test.WELCH:
+            out.append(f"- n={c.samples}: {c.arm} has {word} error than {c.baseline} ({ratio}p={c.p_value:.2g})")
+            continue
+        caveat = (f"; note: {c.arm} diverged more often" if c.better and c.fails_more else "")
+        out.append(f"- n={c.samples}: {c.arm} has {word} error than {c.baseline} ({ratio}p={c.p_value:.2g}, "
+                   f"Mann-Whitney with diverged runs ranked worst; diverged: {c.arm} "
+                   f"{c.failures[0]}/{c.seeds[0]}, {c.baseline} {c.failures[1]}/{c.seeds[1]}{caveat})")
     return out
 
 
 def write_csv(rows: Sequence[Row], path: str | os.PathLike) -> None:
+    """One line per arm and sample count. rel_l2 mean, std, min and max are over the finite runs;
+    `non_finite` counts the diverged ones; the median ranks a diverged run worst (inf when at
+    least half diverged); wall times over the plain arm's and, for the compute-matched arm,
+    over the arm it matches."""
     fields = ["problem", "n_ics", "arm", "variant", "samples", "n_collocation", "steps", "seeds",
               "rel_l2_mean", "rel_l2_std", "rel_l2_median", "rel_l2_min", "rel_l2_max",
-              "wall_mean_s", "wall_std_s", "converged", "non_finite", "train_ics_mean", "train_ics_std"]
+              "wall_mean_s", "wall_std_s", "converged", "non_finite", "train_ics_mean", "train_ics_std",
+              "wall_vs_residual", "matched_to", "wall_vs_matched_to"]
     with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(fields)
@@ -269,13 +421,15 @@ def write_csv(rows: Sequence[Row], path: str | os.PathLike) -> None:
             w.writerow([r.problem, "" if r.n_ics is None else r.n_ics, r.label, r.variant, r.samples,
                         r.n_collocation, r.steps, r.seeds, r.rel_l2_mean, r.rel_l2_std,
                         r.rel_l2_median, r.rel_l2_min, r.rel_l2_max, r.wall_mean, r.wall_std,
-                        r.converged, r.non_finite, r.train_ics_mean, r.train_ics_std])
+                        r.converged, r.non_finite, r.train_ics_mean, r.train_ics_std,
+                        r.wall_vs_residual, r.matched_to or "", r.wall_vs_matched])
 
 
 def write_runs_csv(records: Sequence[RunRecord], path: str | os.PathLike) -> None:
     """One line per run: the raw numbers behind the summary."""
     fields = ["key", "problem", "n_ics", "arm", "variant", "samples", "n_collocation", "steps",
-              "lbfgs_steps", "lbfgs_steps_done", "seed", "rel_l2", "wall_time_s", "converged", "converged_by"]
+              "lbfgs_steps", "lbfgs_steps_done", "seed", "rel_l2", "wall_time_s", "converged", "converged_by",
+              "diverged"]
     recs = sorted(records, key=lambda r: (r.config.problem, r.config.n_ics or 0, r.config.samples,
                                           _arm_sort_key(r.config.label, r.config.variant), r.config.seed))
     with open(path, "w", newline="", encoding="utf-8") as f:
@@ -286,7 +440,7 @@ def write_runs_csv(records: Sequence[RunRecord], path: str | os.PathLike) -> Non
             w.writerow([r.key, c.problem, "" if c.n_ics is None else c.n_ics, c.label, c.variant,
                         c.samples, c.n_collocation, c.steps, c.lbfgs_steps,
                         r.result.get("lbfgs_steps_done", ""), c.seed, r.rel_l2, r.wall_time,
-                        r.converged, r.result.get("converged_by") or ""])
+                        r.converged, r.result.get("converged_by") or "", not math.isfinite(r.rel_l2)])
 
 
 def _plt():
@@ -303,9 +457,11 @@ def plot_setting(rows: Sequence[Row], out_dir: str | os.PathLike, problem: str,
     """Error vs samples (error bars: std over seeds) and error vs wall time, one line per arm."""
     plt = _plt()
     out_dir = Path(out_dir)
-    sub = [r for r in rows if r.setting == (problem, n_ics) and math.isfinite(r.rel_l2_mean)]
+    every = [r for r in rows if r.setting == (problem, n_ics)]
+    sub = [r for r in every if math.isfinite(r.rel_l2_mean)]
     if not sub:
         return []
+    note = _failure_note(every)
     arms = sorted({(r.variant, r.label) for r in sub}, key=lambda vl: _arm_sort_key(vl[1], vl[0]))
     markers = "osD^vP*X"
     paths = []
@@ -322,10 +478,12 @@ def plot_setting(rows: Sequence[Row], out_dir: str | os.PathLike, problem: str,
         m = np.array([r.rel_l2_mean for r in pts])
         s = np.nan_to_num(np.array([r.rel_l2_std for r in pts]))  # one seed: no bar
         lower = np.minimum(s, m * 0.999)  # log axis: keep the lower bar above zero
-        ax.errorbar(x, m, yerr=[lower, s], marker=markers[k % len(markers)], capsize=3, label=label,
+        ax.errorbar(x, m, yerr=[lower, s], marker=markers[k % len(markers)], capsize=3,
+                    label=_arm_label(label, [r for r in every if r.label == label]),
                     linestyle="--" if variant == MATCHED else "-")
+        _mark_failures(ax, x, m, pts)
     paths.append(_finish(plt, fig, ax, samples, "interior collocation points (nominal)",
-                         "relative L2 error (mean ± std over seeds)", f"{name}: error vs samples",
+                         "relative L2 error (mean ± std over finite runs)", f"{name}: error vs samples" + note,
                          out_dir / f"error_vs_samples_{slug}.png"))
 
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
@@ -338,8 +496,10 @@ def plot_setting(rows: Sequence[Row], out_dir: str | os.PathLike, problem: str,
         ax.errorbar([r.wall_mean for r in pts], [r.rel_l2_mean for r in pts],
                     xerr=[[min(e, r.wall_mean * 0.999) for e, r in zip(xs, pts)], xs],
                     yerr=[[min(e, r.rel_l2_mean * 0.999) for e, r in zip(ys, pts)], ys],
-                    marker=markers[k % len(markers)], capsize=3, label=label,
+                    marker=markers[k % len(markers)], capsize=3,
+                    label=_arm_label(label, [r for r in every if r.label == label]),
                     linestyle="--" if variant == MATCHED else "-")
+        _mark_failures(ax, [r.wall_mean for r in pts], [r.rel_l2_mean for r in pts], pts)
         for r in pts:
             ax.annotate(str(r.samples), (r.wall_mean, r.rel_l2_mean), fontsize=7,
                         xytext=(3, 3), textcoords="offset points")
@@ -349,7 +509,7 @@ def plot_setting(rows: Sequence[Row], out_dir: str | os.PathLike, problem: str,
     _log_axis(ax, "y", _y_extent(sub))
     ax.set_xlabel("wall time per run, s (labels: nominal points)")
     ax.set_ylabel("relative L2 error")
-    ax.set_title(f"{name}: error vs wall time")
+    ax.set_title(f"{name}: error vs wall time" + note)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -364,8 +524,8 @@ def plot_ics(rows: Sequence[Row], out_dir: str | os.PathLike, problem: str, samp
     """IC-conditioned sweeps with several numbers of training ICs: error vs training ICs, one
     colour per arm; solid: test ICs, dotted: training ICs (the gap is the generalisation error)."""
     plt = _plt()
-    sub = [r for r in rows if r.problem == problem and r.samples == samples and r.n_ics is not None
-           and math.isfinite(r.rel_l2_mean)]
+    every = [r for r in rows if r.problem == problem and r.samples == samples and r.n_ics is not None]
+    sub = [r for r in every if math.isfinite(r.rel_l2_mean)]
     ics = sorted({r.n_ics for r in sub})
     if len(ics) < 2:
         return []
@@ -378,15 +538,41 @@ def plot_ics(rows: Sequence[Row], out_dir: str | os.PathLike, problem: str, samp
         m = np.array([r.rel_l2_mean for r in pts])
         s = np.nan_to_num(np.array([r.rel_l2_std for r in pts]))
         line = ax.errorbar(x, m, yerr=[np.minimum(s, m * 0.999), s], marker=markers[k % len(markers)],
-                           capsize=3, label=label, linestyle="--" if variant == MATCHED else "-")
+                           capsize=3, label=_arm_label(label, [r for r in every if r.label == label]),
+                           linestyle="--" if variant == MATCHED else "-")
+        _mark_failures(ax, x, m, pts)
         tr = np.array([r.train_ics_mean for r in pts])
         if np.all(np.isfinite(tr)):
             ax.plot(x, tr, linestyle=":", marker=markers[k % len(markers)], markersize=3,
                     color=line[0].get_color(), alpha=0.7)
     return [_finish(plt, fig, ax, ics, "training initial conditions",
                     "relative L2 error (solid: test ICs, dotted: training ICs)",
-                    f"{problem}, {samples} interior points: error vs training ICs",
+                    f"{problem}, {samples} interior points: error vs training ICs" + _failure_note(every),
                     Path(out_dir) / f"error_vs_ics_{problem}_n{samples}.png")]
+
+
+def _arm_label(label: str, rows: Sequence[Row]) -> str:
+    """A legend entry: the arm, and how many of its runs diverged (if any)."""
+    k, n = sum(r.non_finite for r in rows), sum(r.seeds for r in rows)
+    return f"{label} ({k}/{n} runs diverged)" if k else label
+
+
+def _mark_failures(ax, x, y, rows: Sequence[Row]) -> None:
+    """Label each point whose mean leaves out diverged runs with "k/n div."."""
+    for xi, yi, r in zip(x, y, rows):
+        if r.non_finite:
+            ax.annotate(f"{r.non_finite}/{r.seeds} div.", (xi, yi), fontsize=7, color="red",
+                        xytext=(3, -9), textcoords="offset points")
+
+
+def _failure_note(rows: Sequence[Row]) -> str:
+    """A title line naming the points where every run diverged (nothing to plot there)."""
+    gone = [f"{r.label}, n={r.samples}" + ("" if r.n_ics is None else f", {r.n_ics} ICs")
+            for r in rows if not math.isfinite(r.rel_l2_mean) and r.seeds]
+    if not gone:
+        return ""
+    more = f" and {len(gone) - 2} more" if len(gone) > 2 else ""
+    return "\nall runs diverged (not shown): " + "; ".join(gone[:2]) + more
 
 
 def _nz(v: float) -> float:
