@@ -255,7 +255,7 @@ class _GroupView:
             else:
                 from ..problems._admits import admissible
 
-                report = admissible(problem, algebra)
+                report = admissible(problem, algebra, subgroups=groups)
         return cls(algebra, groups, discrete, report, note)
 
     def __str__(self) -> str:

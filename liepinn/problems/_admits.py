@@ -391,7 +391,12 @@ def _identity_values(g: FiniteTransformation) -> tuple:
 def admits(problem: Problem, transformation: FiniteTransformation, *, name: str = "",
            generator: str = "") -> Admission:
     r"""Whether and for which group parameter `transformation` maps the solutions of `problem`
-    into themselves (see the module docstring); at most one group parameter."""
+    into themselves (see the module docstring).
+
+    `transformation` (at most one group parameter) is taken to be a symmetry of the PDE; that
+    is not checked here (`FiniteTransformation.verify` does). The problem's parameter values
+    are substituted into its images first.
+    """
     if not isinstance(problem, Problem):
         raise TypeError(f"problem must be a liepinn Problem, got {type(problem).__name__}")
     if not isinstance(transformation, FiniteTransformation):
@@ -706,7 +711,7 @@ def _linear_entries(problem: Problem, algebra) -> list[Admission]:
     return out
 
 
-def admissible(problem: Problem, algebra=None) -> AdmissibilityReport:
+def admissible(problem: Problem, algebra=None, *, subgroups=None) -> AdmissibilityReport:
     r"""What `problem` admits: every one-parameter subgroup $\exp(\varepsilon_k v_k)$ of the
     algebra's basis, every discrete symmetry and, for linear problems, superposition and
     amplitude scaling, each with an `AbstractStatus`, reasons and effects.
@@ -716,6 +721,7 @@ def admissible(problem: Problem, algebra=None) -> AdmissibilityReport:
     - `problem`: a `Problem` (its parameter values are used throughout).
     - `algebra`: its `SymmetryAlgebra`; default: computed for the PDE at the problem's
       parameter values. An algebra with symbolic parameters gets the values substituted.
+    - `subgroups`: `transformations(algebra)` when already computed (the flows are the slow part).
     """
     if not isinstance(problem, Problem):
         raise TypeError(f"problem must be a liepinn Problem, got {type(problem).__name__}")
@@ -730,7 +736,10 @@ def admissible(problem: Problem, algebra=None) -> AdmissibilityReport:
         raise ValueError(f"the algebra is of a PDE on {algebra.pde.jet}, problem {problem.name!r} is on "
                          f"{problem.pde.jet}")
     entries = []
-    subgroups = transformations(algebra)
+    if subgroups is None:
+        subgroups = transformations(algebra)
+    elif subgroups.algebra is not algebra:
+        raise ValueError("subgroups must be transformations(algebra) of the algebra given")
     for k, (v, g, why) in enumerate(zip(algebra.basis, subgroups.subgroups, subgroups.failures), 1):
         if g is None:
             entries.append(Admission(f"v{k}", None, Undecided(f"no closed-form flow ({why})"), generator=str(v)))
