@@ -195,3 +195,17 @@ def _csv(path):
 
     with open(path) as f:
         return list(csv.DictReader(f))
+
+
+def test_ic_conditioned_rows_report_training_and_out_of_distribution_errors(tmp_path):
+    from liepinn.experiments import RunConfig, RunRecord
+
+    recs = [RunRecord(RunConfig(problem="toy", samples=100, n_collocation=100, variant="residual", seed=s,
+                                steps=10, lbfgs_steps=0, lr=1e-3, n_ics=4),
+                      {"rel_l2": 0.2, "wall_time_s": 1.0, "converged": True,
+                       "rel_l2_fields": {"train_ics": 0.05, "ood": 0.9 + 0.1 * s}}) for s in range(3)]
+    rep = write_report(recs, tmp_path, plots=False)
+    assert rep.rows[0].ood_mean == pytest.approx(1.0) and rep.rows[0].train_ics_mean == pytest.approx(0.05)
+    assert "| on training ICs | out of distribution (moved test ICs) |" in rep.text
+    assert "| 1 ± 0.1 | 1 ± 0 | 1.00x |" in rep.text
+    assert float(_csv(rep.csv)[0]["ood_mean"]) == pytest.approx(1.0)

@@ -68,6 +68,8 @@ class Row:
     non_finite: int
     train_ics_mean: float = math.nan  # IC-conditioned runs: error on (some of) the training ICs
     train_ics_std: float = math.nan
+    ood_mean: float = math.nan  # IC-conditioned runs: error on test ICs moved out of the family
+    ood_std: float = math.nan
     matched_to: str | None = None  # the compute-matched arm: the variant whose cost it matches
     cost_ratio: float | None = None  # ... and the recorded cost ratio it was given
     wall_vs_residual: float = math.nan  # wall_mean / the plain arm's, same cell
@@ -153,6 +155,8 @@ def summarise(records: Iterable[RunRecord]) -> list[Row]:
         nan = math.nan
         tr = np.array([float((r.result.get("rel_l2_fields") or {}).get("train_ics", nan)) for r in recs])
         tr = tr[np.isfinite(tr)]
+        ood = np.array([float((r.result.get("rel_l2_fields") or {}).get("ood", nan)) for r in recs])
+        ood = ood[np.isfinite(ood)]
         rows.append(Row(
             problem=problem, n_ics=n_ics, label=label, variant=variant, samples=samples,
             n_collocation=recs[0].config.n_collocation, steps=recs[0].config.steps,
@@ -169,6 +173,8 @@ def summarise(records: Iterable[RunRecord]) -> list[Row]:
             non_finite=int(err.size - fin.size),
             train_ics_mean=float(tr.mean()) if tr.size else nan,
             train_ics_std=_std(tr) if tr.size else nan,
+            ood_mean=float(ood.mean()) if ood.size else nan,
+            ood_std=_std(ood) if ood.size else nan,
             matched_to=recs[0].config.matched_to, cost_ratio=recs[0].config.cost_ratio,
         ))
     rows = _wall_ratios(rows)
@@ -311,11 +317,15 @@ def markdown_report(rows: Sequence[Row], comparisons: Sequence[Comparison], *,
     for setting in settings:
         sub = [r for r in rows if r.setting == setting]
         train = any(math.isfinite(r.train_ics_mean) for r in sub)
+        ood = any(math.isfinite(r.ood_mean) for r in sub)
         head = ("| samples | arm | seeds | diverged | rel. L2 error (mean ± std over finite runs) | "
                 "median (diverged = worst) |")
         rule = "|---:|---|---:|---:|---|---:|"
         if train:
             head += " on training ICs |"
+            rule += "---|"
+        if ood:
+            head += " out of distribution (moved test ICs) |"
             rule += "---|"
         lines += [f"## {_setting_name(*setting)}", "",
                   head + " wall time per run, s (mean ± std) | wall time / residual's | converged | "
@@ -323,6 +333,7 @@ def markdown_report(rows: Sequence[Row], comparisons: Sequence[Comparison], *,
                   rule + "---|---:|---:|---:|---:|"]
         for r in sub:
             tr = f" {_fmt(r.train_ics_mean, r.train_ics_std)} |" if train else ""
+            tr += f" {_fmt(r.ood_mean, r.ood_std)} |" if ood else ""
             median = f"{r.rel_l2_median:.3g}" if math.isfinite(r.rel_l2_median) else "diverged"
             lines.append(
                 f"| {r.samples} | {r.label} | {r.seeds} | {r.non_finite}/{r.seeds} | "
@@ -413,7 +424,7 @@ def write_csv(rows: Sequence[Row], path: str | os.PathLike) -> None:
     fields = ["problem", "n_ics", "arm", "variant", "samples", "n_collocation", "steps", "seeds",
               "rel_l2_mean", "rel_l2_std", "rel_l2_median", "rel_l2_min", "rel_l2_max",
               "wall_mean_s", "wall_std_s", "converged", "non_finite", "train_ics_mean", "train_ics_std",
-              "wall_vs_residual", "matched_to", "wall_vs_matched_to"]
+              "wall_vs_residual", "matched_to", "wall_vs_matched_to", "ood_mean", "ood_std"]
     with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(fields)
@@ -422,7 +433,7 @@ def write_csv(rows: Sequence[Row], path: str | os.PathLike) -> None:
                         r.n_collocation, r.steps, r.seeds, r.rel_l2_mean, r.rel_l2_std,
                         r.rel_l2_median, r.rel_l2_min, r.rel_l2_max, r.wall_mean, r.wall_std,
                         r.converged, r.non_finite, r.train_ics_mean, r.train_ics_std,
-                        r.wall_vs_residual, r.matched_to or "", r.wall_vs_matched])
+                        r.wall_vs_residual, r.matched_to or "", r.wall_vs_matched, r.ood_mean, r.ood_std])
 
 
 def write_runs_csv(records: Sequence[RunRecord], path: str | os.PathLike) -> None:
