@@ -34,10 +34,13 @@ from ._sampling import LatinHypercube as LatinHypercube
 from ._sampling import Sobol as Sobol
 from ._sampling import Uniform as Uniform
 from ._sampling import seed_from_key as seed_from_key
+from ._sharding import AbstractSharding as AbstractSharding
+from ._sharding import PointSharding as PointSharding
+from ._sharding import SeedSharding as SeedSharding
 
 __all__ = [
-    "AbstractRefinement", "AbstractSampler", "AbstractSecondPhase", "BFGS", "Collocation", "Grid",
-    "History", "LBFGS", "LatinHypercube", "NonFiniteLossError", "Plateau", "Stopped", "RAD", "RAR", "SSBFGS",
+    "AbstractRefinement", "AbstractSampler", "AbstractSecondPhase", "AbstractSharding", "BFGS", "Collocation", "Grid",
+    "History", "LBFGS", "LatinHypercube", "NonFiniteLossError", "Plateau", "PointSharding", "SeedSharding", "Stopped", "RAD", "RAR", "SSBFGS",
     "SSBroyden", "Sobol", "TrainResult", "Uniform", "bfgs", "default_schedule", "scale_by_bfgs",
     "scale_by_ssbroyden", "second_phase_from_json", "second_phase_from_legacy",
     "second_phase_from_name", "second_phase_names", "seed_from_key", "ssbroyden", "train",

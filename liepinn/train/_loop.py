@@ -38,6 +38,7 @@ from jaxtyping import PRNGKeyArray
 from ..nn._networks import trainable
 from ._optimisers import LEGACY_OPTIONS, AbstractSecondPhase, second_phase_from_legacy
 from ._sampling import Collocation
+from ._sharding import AbstractSharding, SeedSharding
 
 __all__ = [
     "train",
@@ -226,6 +227,16 @@ def _is_colloc(x):
     return isinstance(x, Collocation)
 
 
+def _entry_name(path) -> str | None:
+    """The innermost dict key (or attribute name) on a pytree path."""
+    for entry in reversed(path):
+        if isinstance(entry, jax.tree_util.DictKey):
+            return str(entry.key)
+        if isinstance(entry, jax.tree_util.GetAttrKey):
+            return entry.name
+    return None
+
+
 def _gcd_all(values):
     out = 0
     for v in values:
@@ -281,6 +292,9 @@ class _Run:
             spec = trainable(model)
         self.params, self.static = eqx.partition(model, spec)
         leaves, self.data_def = jax.tree.flatten(data, is_leaf=_is_colloc)
+        paths = jax.tree_util.tree_flatten_with_path(data, is_leaf=_is_colloc)[0]
+        self.data_names = [_entry_name(path) for path, _ in paths]
+        self.sharding: AbstractSharding | None = cfg.get("sharding")
         self.data_specs = [(i, leaf) for i, leaf in enumerate(leaves) if _is_colloc(leaf)]
         if self.data_specs and keys is None:
             raise ValueError("data contains Collocation sets: pass key=... to sample them")
@@ -343,17 +357,21 @@ class _Run:
             return model
         return jax.tree.map(lambda x: x[seed] if eqx.is_array(x) else x, model)
 
-    def shard(self, tree):
-        """Spread the seed axis over the devices (no-op for one device or a single run)."""
-        sharding = getattr(self, "sharding", None)
-        if sharding is None:
-            return tree
-        return jax.tree.map(lambda x: jax.device_put(x, sharding) if eqx.is_array(x) else x, tree)
+    def place(self, state):
+        """Lay parameters, optimiser state and data out over the devices (`self.sharding`;
+        arrays already in place are not moved)."""
+        if self.sharding is None:
+            return state
+        n = len(self.keys) if self.ensemble else None
+        self.params, self.static, state = self.sharding.place_params((self.params, self.static, state), n)
+        colloc = {i for i, _ in self.data_specs}
+        self.data_leaves = self.sharding.place_data(
+            self.data_leaves, self.data_names, [i in colloc for i in range(len(self.data_leaves))], n)
+        return state
 
     def run_chunk(self, phase, length, opt, state, start):
         fn = _adam_chunk if phase == "adam" else _lbfgs_chunk
-        self.params, self.static, state = self.shard((self.params, self.static, state))
-        self.data_leaves = self.shard(self.data_leaves)
+        state = self.place(state)
         return fn(self.params, self.static, state, self.batch(), jnp.asarray(start), self.loss_fn, opt, length,
                   self.cfg["log_every"], self.ensemble)
 
@@ -587,6 +605,7 @@ def train(
     stop_at: int | None = None,
     max_time: float | None = None,
     filter_spec: Any = None,
+    sharding: AbstractSharding | None = None,
     plateau: Plateau = Plateau(),
     callback: Callable | None = None,
     lbfgs_steps: int | None = None,
@@ -628,6 +647,9 @@ def train(
       run would have, bit for bit.
     - ``stop_at``: stop after this global step (saving a checkpoint); ``max_time``:
       stop at the first chunk boundary after this many seconds.
+    - ``sharding``: how the run is laid out over devices, e.g. ``PointSharding()``
+      (collocation points split over all devices, parameters replicated; see
+      :mod:`liepinn.train._sharding`); None: one device.
     - ``plateau``: convergence criterion for :attr:`TrainResult.converged`.
     - ``callback(step, phase, model, terms)``: called at each logged chunk end on the host.
     - ``lbfgs_steps``, ``lbfgs_memory``, ``lbfgs_linesearch_steps``, ``lbfgs_dtype``,
@@ -659,10 +681,12 @@ def train_seeds(
     ``jax.tree.map(lambda x: x[i], ...)`` on the arrays); history terms are
     ``(n_seeds, n_logged)`` and ``converged`` a boolean array.
 
-    The seed axis is sharded over ``devices`` (default: all devices of the default
-    backend; the largest number of them that divides the number of seeds), so seeds run in
-    parallel on several GPUs, or on several CPU cores exposed as devices with
-    ``XLA_FLAGS=--xla_force_host_platform_device_count=N``. Other options as :func:`train`.
+    By default (``sharding=None``: ``SeedSharding(devices)``) the seed axis is sharded over
+    ``devices`` (default: all devices of the default backend; the largest number of them
+    that divides the number of seeds), so seeds run in parallel on several GPUs, or on
+    several CPU cores exposed as devices with
+    ``XLA_FLAGS=--xla_force_host_platform_device_count=N``; ``sharding=PointSharding(seeds=s)``
+    splits the collocation points too (a seeds x points mesh). Other options as :func:`train`.
     """
     if "key" in kwargs:
         raise TypeError("train_seeds takes keys=..., not key=...")
@@ -679,18 +703,12 @@ def train_seeds(
     stacked = jax.tree.map(lambda *xs: jnp.stack(xs), *arrays)
     model = eqx.combine(stacked, statics[0])
     cfg = _config({**_defaults(), **kwargs, "key": None})
+    if cfg["sharding"] is None:
+        cfg["sharding"] = SeedSharding(None if devices is None else tuple(devices))
+    elif devices is not None:
+        raise TypeError("pass devices=... or sharding=..., not both (give the sharding its devices)")
     run = _Run(loss_fn, model, data, jnp.stack([jnp.asarray(k) for k in keys]), ensemble=True, cfg=cfg)
-    run.sharding = _seed_sharding(len(keys), devices)
     return _drive(run, cfg)
-
-
-def _seed_sharding(n_seeds, devices):
-    devices = list(jax.devices() if devices is None else devices)
-    n_dev = max(d for d in range(1, len(devices) + 1) if n_seeds % d == 0)
-    if n_dev == 1:
-        return None
-    mesh = jax.sharding.Mesh(np.asarray(devices[:n_dev]), ("seeds",))
-    return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("seeds"))
 
 
 def _defaults():
@@ -722,6 +740,9 @@ def _config(args):
         raise ValueError(f"log_every must be a positive int; got {cfg['log_every']!r}")
     if cfg["checkpoint_every"] is not None and cfg["checkpoint"] is None:
         raise ValueError("checkpoint_every given without checkpoint=path")
+    if cfg["sharding"] is not None and not isinstance(cfg["sharding"], AbstractSharding):
+        raise TypeError(f"sharding must be PointSharding(...), SeedSharding(...) or None; got "
+                        f"{cfg['sharding']!r} ({type(cfg['sharding']).__name__})")
     return cfg
 
 
