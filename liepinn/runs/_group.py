@@ -64,9 +64,10 @@ def moved_expression(problem, orbit, eps: float | None, u0):
     import sympy as sp
 
     ft = orbit.transformation(problem)
+    inv = ft.inverse()  # before fixing eps: a float parameter breaks the exact inverse check
     if ft.parameters:
-        ft = ft.at({"eps": sp.Float(float(eps), 17)})
-    inv = ft.inverse()
+        value = {"eps": sp.Float(float(eps), 17)}
+        ft, inv = ft.at(value), inv.at(value)
     x = sp.Symbol(problem.space[0])
     t = sp.Symbol(problem.independent[problem.time_index])
     u = sp.Symbol(problem.dependent[0])
