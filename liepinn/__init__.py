@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from .problems import ProblemDefinitionWarning as ProblemDefinitionWarning
     from .problems import check_problem_definition as check_problem_definition
     from .problems import SineSeries as SineSeries
+    from .problems import SineSeriesND as SineSeriesND
     from .problems import list_entries as list_entries
     from .problems import load_entry as load_entry
     from .problems import register_problem as register_problem

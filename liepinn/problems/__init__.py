@@ -31,6 +31,7 @@ from ._problem import Neumann as Neumann
 from ._problem import Periodic as Periodic
 from ._problem import Problem as Problem
 from ._problem import SineSeries as SineSeries
+from ._problem import SineSeriesND as SineSeriesND
 from ._registry import fingerprint as fingerprint
 from ._registry import is_conditioned as is_conditioned
 from ._registry import load_problem as load_problem
@@ -42,7 +43,7 @@ __all__ = [
     "Semigroup", "Undecided", "admissible", "admits",
     "AbstractBoundary", "AbstractInitialFamily", "Bounds", "CatalogueEntry", "Dirichlet",
     "IllPosedWarning", "IncompatibleDataWarning", "Neumann", "Periodic", "Problem",
-    "ProblemDefinitionError", "ProblemDefinitionWarning", "SineSeries", "UnknownEntryError",
+    "ProblemDefinitionError", "ProblemDefinitionWarning", "SineSeries", "SineSeriesND", "UnknownEntryError",
     "check_problem_definition", "fingerprint", "is_conditioned", "list_entries", "load_entry",
     "load_problem", "problem_id", "register_problem",
 ]

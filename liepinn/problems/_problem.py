@@ -27,6 +27,7 @@ __all__ = [
     "Periodic",
     "AbstractInitialFamily",
     "SineSeries",
+    "SineSeriesND",
     "Problem",
     "Bounds",
 ]
@@ -213,6 +214,105 @@ class SineSeries(AbstractInitialFamily):
             "family": "SineSeries", "length": sp.sstr(self.length), "terms": self.terms,
             "amplitude": [float(a) for a in self.amplitude], "wavenumbers": list(self.wavenumbers),
             "variable": self.variable, "dependent": self.dependent, "lo": sp.sstr(self.lo),
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class SineSeriesND(AbstractInitialFamily):
+    r"""The d-dimensional `SineSeries`: sums of plane waves on a box,
+    $u_0(x) = \sum_{j=1}^J A_j \sin(2\pi \sum_i l_{ji} (x_i - lo_i) / L_i + \varphi_j)$.
+
+    $A_j \sim U(a_{lo}, a_{hi})$; $|l_{ji}|$ uniform over `wavenumbers`, with a random sign on
+    every component after the first (the sign of the whole wavevector is absorbed by $A_j$ and
+    $\varphi_j$); $\varphi_j \sim U(0, 2\pi)$. Each member is $L_i$-periodic in $x_i$.
+
+    **Arguments:**
+    - `lengths`: the periods $(L_1, \dots, L_d)$; `lo`: the lower corner of the box.
+    - `terms`: $J$. `amplitude`: $(a_{lo}, a_{hi})$. `wavenumbers`: the allowed $|l|$.
+    - `variables`, `dependent`: names of $x_1, \dots, x_d$ and $u$.
+    """
+
+    lengths: tuple
+    terms: int = 5
+    amplitude: tuple[float, float] = (-0.5, 0.5)
+    wavenumbers: tuple[int, ...] = (1, 2, 3)
+    variables: tuple[str, ...] = ("x", "y")
+    dependent: str = "u"
+    lo: tuple = (0, 0)
+
+    def __post_init__(self):
+        set_ = functools.partial(object.__setattr__, self)
+        variables = tuple(self.variables)
+        if len(variables) < 1 or not all(isinstance(v, str) and v for v in variables):
+            raise ValueError(f"SineSeriesND variables must be names, got {self.variables!r}")
+        d = len(variables)
+        for name in ("lengths", "lo"):
+            value = getattr(self, name)
+            if not (isinstance(value, Sequence) and not isinstance(value, str) and len(value) == d):
+                raise ValueError(f"SineSeriesND {name} must have one entry per variable {list(variables)}, "
+                                 f"got {value!r}")
+        set_("variables", variables)
+        set_("lengths", tuple(_exact(v, "SineSeriesND length") for v in self.lengths))
+        set_("lo", tuple(_exact(v, "SineSeriesND lo") for v in self.lo))
+        if not (isinstance(self.terms, int) and self.terms >= 1):
+            raise ValueError(f"SineSeriesND terms must be a positive int, got {self.terms!r}")
+        if not self.wavenumbers or any(int(k) != k or k < 1 for k in self.wavenumbers):
+            raise ValueError(f"SineSeriesND wavenumbers must be positive ints, got {self.wavenumbers!r}")
+        set_("wavenumbers", tuple(int(k) for k in self.wavenumbers))
+        a, b = self.amplitude
+        if not float(a) < float(b):
+            raise ValueError(f"SineSeriesND amplitude range must have lo < hi, got {self.amplitude!r}")
+        if any(float(v) <= 0 for v in self.lengths):
+            raise ValueError(f"SineSeriesND lengths must be positive, got {self.lengths}")
+
+    def sample_coefficients(self, key, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(A (n, terms), l (n, terms, d) signed integers, phi (n, terms)) of `n` members."""
+        if not (isinstance(n, (int, np.integer)) and n >= 0):
+            raise ValueError(f"n must be a non-negative int, got {n!r}")
+        ka, kl, kp = _split3(key)
+        d = len(self.variables)
+        shape = (int(n), self.terms)
+        amp = _uniform(ka, shape, float(self.amplitude[0]), float(self.amplitude[1]))
+        draws = _uniform(kl, shape + (2 * d,), 0.0, 1.0)
+        idx = np.minimum(np.floor(draws[..., :d] * len(self.wavenumbers)).astype(int), len(self.wavenumbers) - 1)
+        sign = np.where(draws[..., d:] < 0.5, -1, 1)
+        sign[..., 0] = 1
+        ell = np.asarray(self.wavenumbers)[idx] * sign
+        phase = _uniform(kp, shape, 0.0, 2 * math.pi)
+        return amp, ell, phase
+
+    def expression(self, amp, ell, phase) -> sp.Expr:
+        """The member with coefficients (A_j), (l_j) (terms, d), (phi_j) as a sympy expression."""
+        xs = [sp.Symbol(v) for v in self.variables]
+        return sp.Add(*[
+            sp.Float(float(a), 17) * sp.sin(2 * sp.pi * sp.Add(*[int(k) * (x - lo) / L for k, x, lo, L in
+                                                                 zip(l, xs, self.lo, self.lengths)])
+                                            + sp.Float(float(p), 17))
+            for a, l, p in zip(amp, np.asarray(ell), phase)
+        ])
+
+    def evaluate(self, coefficients, x) -> np.ndarray:
+        """Members at points `x` (P, d) (numpy): result (n, P)."""
+        amp, ell, phase = (np.asarray(c, float) for c in coefficients)
+        x = np.asarray(x, float)
+        d = len(self.variables)
+        if x.ndim != 2 or x.shape[1] != d:
+            raise ValueError(f"points must have shape (P, {d}) (one column per {list(self.variables)}), "
+                             f"got {x.shape}")
+        scaled = (x - np.array([float(v) for v in self.lo])) / np.array([float(v) for v in self.lengths])
+        arg = 2 * np.pi * ell @ scaled.T + phase[..., None]  # (n, terms, P)
+        return np.sum(amp[..., None] * np.sin(arg), axis=-2)
+
+    def sample(self, key, n: int) -> list[sp.Expr]:
+        """`n` members as sympy expressions; `key` an int seed, numpy Generator or JAX key."""
+        amp, ell, phase = self.sample_coefficients(key, n)
+        return [self.expression(a, l, p) for a, l, p in zip(amp, ell, phase)]
+
+    def describe(self) -> dict:
+        return {
+            "family": "SineSeriesND", "lengths": [sp.sstr(v) for v in self.lengths], "terms": self.terms,
+            "amplitude": [float(a) for a in self.amplitude], "wavenumbers": list(self.wavenumbers),
+            "variables": list(self.variables), "dependent": self.dependent, "lo": [sp.sstr(v) for v in self.lo],
         }
 
 

@@ -420,9 +420,6 @@ def check_problem(problem, spec) -> None:
             f"problem {spec.problem!r} changed since this run was specified (fingerprint "
             f"{fingerprint(problem)} != {spec.problem_id})"
         )
-    if len(problem.space) > 1 and conditioned:
-        raise ValueError(f"families of initial conditions are one-dimensional for now; {problem.name!r} has "
-                         f"{len(problem.space)} space variables ({', '.join(problem.space)})")
     if conditioned and spec.n_ics is None:
         raise ValueError(f"problem {problem.name!r} has a family of initial conditions: give n_ics "
                          "(the number of training ICs)")
@@ -536,7 +533,8 @@ def assemble(problem, spec) -> Assembly:
         if conditioned:
             fam, coefs = ic_family(problem, spec.n_ics, TRAIN_IC_KEY)
             data["branch"] = array(fam.evaluate(coefs, sensor_points(problem, network.sensors)))
-            data["ic_values"] = array(fam.evaluate(coefs, np.asarray(ic_pts[:, _space_axes(problem)[0]])))
+            axes = _space_axes(problem)  # the family at the IC points: (P,) in 1-D, (P, d) otherwise
+            data["ic_values"] = array(fam.evaluate(coefs, np.asarray(ic_pts)[:, axes[0] if len(axes) == 1 else axes]))
         else:
             data["ic_values"] = array(problem.initial_values(np.asarray(ic_pts)).T)
     if isinstance(bc, (Dirichlet, Neumann)) and spec.n_boundary > 0 and (neumann or not hard):

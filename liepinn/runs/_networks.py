@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import math
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -52,11 +53,18 @@ class AbstractNetwork:
 
 def sensor_points(problem, m: int) -> np.ndarray:
     """The DeepONet branch sensors: m uniform points of the spatial interval (periodic: the
-    right end left out)."""
-    lo, hi = (float(b) for b in problem.domain[problem.space[0]])
-    if problem.periodic:
-        return lo + (hi - lo) * np.arange(m) / m
-    return np.linspace(lo, hi, m)
+    right end left out); in d space dimensions the tensor grid of ceil(m^(1/d)) such points
+    per axis, (n, d) with the first variable slowest."""
+    axes = []
+    d = len(problem.space)
+    k = m if d == 1 else max(2, int(math.ceil(m ** (1.0 / d) - 1e-9)))
+    for var in problem.space:
+        lo, hi = (float(b) for b in problem.domain[var])
+        axes.append(lo + (hi - lo) * np.arange(k) / k if problem.periodic else np.linspace(lo, hi, k))
+    if d == 1:
+        return axes[0]
+    mesh = np.meshgrid(*axes, indexing="ij")
+    return np.stack([g.ravel() for g in mesh], axis=1)
 
 
 def _embedding(problem, float64: bool, harmonics: int | None):
