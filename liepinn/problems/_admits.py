@@ -267,8 +267,9 @@ class _Set:
         if self.kind == "values" or other.kind == "values":
             vals, rest = (self, other) if self.kind == "values" else (other, self)
             if rest.kind == "values":
-                return _Set("values", tuple(v for v in vals.values if any(_zero(v - w) for w in rest.values)))
-            return _Set("values", tuple(v for v in vals.values if rest.member(v)))
+                return _Set("values", tuple(v for v in vals.values if any(_zero(v - w) for w in rest.values)),
+                            text=vals.text or rest.text)
+            return _Set("values", tuple(v for v in vals.values if rest.member(v)), text=vals.text)
         if self.text == other.text:
             return self
         a, b = self.member, other.member
@@ -279,7 +280,8 @@ class _Set:
             return _ALL
         if self.kind == "values" and other.kind == "values":
             return _Set("values", self.values + tuple(v for v in other.values
-                                                       if not any(_zero(v - w) for w in self.values)))
+                                                       if not any(_zero(v - w) for w in self.values)),
+                        text=self.text or other.text)
         return self if other.kind == "values" and not other.values else other
 
 
@@ -298,11 +300,13 @@ def _solve_zero(exprs: Iterable, eps: sp.Symbol | None, identity: Sequence) -> _
     first = nonzero[0]
     rng = random.Random(5)
     point = {s: sp.Rational(rng.randint(505, 1513), 1009) for s in first.free_symbols - {eps}}
+    equation = _as_equation(first.xreplace(point))
     try:
         with deadline(5):
-            sols = sp.solve(_as_equation(first.xreplace(point)), eps)
+            sols = sp.solve(equation, eps)
+        note = "" if _roots_complete(equation, eps) else _MAYBE_MORE
     except (OutOfTime, NotImplementedError, ValueError, TypeError):
-        sols = []
+        sols, note = [], _MAYBE_MORE
     for v in sols if isinstance(sols, list) else []:
         if isinstance(v, sp.Expr) and not v.free_symbols and abs(complex(sp.N(v, 30)).imag) < 1e-25:
             candidates.append(sp.re(v) if v.has(sp.I) else v)
@@ -312,7 +316,28 @@ def _solve_zero(exprs: Iterable, eps: sp.Symbol | None, identity: Sequence) -> _
             continue
         if all(_zero(e.xreplace({eps: v})) for e in nonzero):
             keep.append(v)
-    return _Set("values", tuple(keep))
+    return _Set("values", tuple(keep), text=note)
+
+
+_MAYBE_MORE = "a transcendental condition: isolated values beyond those found are not excluded"
+
+
+def _roots_complete(equation: sp.Expr, eps: sp.Symbol) -> bool:
+    """Whether `sympy.solve` finds every real root: a polynomial in eps, or in real
+    exponentials of eps (monotone); oscillating atoms (trigonometric, imaginary exponents)
+    have infinitely many roots that it does not list."""
+    for atom in equation.atoms(sp.Function, sp.Pow):
+        if not atom.has(eps):
+            continue
+        if isinstance(atom, sp.exp):
+            if atom.args[0].has(sp.I):
+                return False
+        elif isinstance(atom, sp.Pow):
+            if atom.exp.has(eps) and (atom.base.has(sp.I) or atom.exp.has(sp.I)):
+                return False
+        else:
+            return False
+    return True
 
 
 def _as_equation(expr: sp.Expr) -> sp.Expr:
@@ -362,6 +387,8 @@ class _Decision:
             text = reason() if callable(reason) else reason
             if self.eps is not None and say_set:
                 text += f" unless {_describe(s, self.eps)}" if _nontrivial(s, self.identity) else ""
+            if s.kind == "values" and s.text:
+                text += f" ({s.text})"
             self.reasons.append(text)
 
     def only_identity(self) -> bool:
