@@ -125,8 +125,10 @@ def homogeneous_basis(a, z, assume=None):
     try:
         return _dsolve_basis(a, z)
     except ODEFailure:
-        if n != 2 or a[1] == 0:
+        if n != 2:
             raise
+        if a[1] == 0:
+            return _reduction_of_order(-a[0], z, assume)
     # y'' + p y' + q y = 0 through its normal form: y = exp(-int p/2) w, w'' + I w = 0
     p, q = a[1], a[0]
     m = sp.exp(-integrate(p / 2, z, assume))
@@ -135,6 +137,70 @@ def homogeneous_basis(a, z, assume=None):
     basis = [_tidy_solution(sp.powsimp(m * v), z) for v in w]
     _check_basis(a, basis, z)
     return basis
+
+
+def _reduction_of_order(r, z, assume):
+    r"""Basis $w_1$, $w_1\int w_1^{-2}$ of $w'' = r w$ from a hyperexponential solution
+    $w_1 = P(z)\,D(z)^{-m} e^{\int S}$ ($P$ polynomial, $D$ the squarefree denominator of $r$, $S$
+    the polynomial part of $\pm\sqrt{r}$): Hermite's, Laguerre's and Kummer's equations with
+    terminating series. ODEFailure if there is none of degree <= 12 or the integral fails."""
+    w1 = _hyperexponential_solution(r, z)
+    if w1 is None:
+        raise ODEFailure(f"no closed-form solution of w'' = ({r})*w found (dsolve, hyperexponential ansatz)")
+    basis = [w1, _tidy_solution(sp.cancel(sp.powsimp(w1 * integrate(normal(1 / w1**2), z, assume))), z)]
+    _check_basis([-r, sp.Integer(0), sp.Integer(1)], basis, z)
+    return basis
+
+
+def _sqrt_polynomial_part(R, z):
+    """Polynomial S with deg(R - S^2) < deg S (R a polynomial of even degree), else None."""
+    poly = sp.Poly(R, z)
+    d = poly.degree()
+    if d < 0 or d % 2:
+        return None if d > 0 else sp.Integer(0)
+    k = d // 2
+    c = [sp.Integer(0)] * (k + 1)
+    c[k] = sp.sqrt(poly.LC())
+    coeff = poly.all_coeffs()[::-1]
+    for j in range(k - 1, -1, -1):
+        # coefficient of z^(k + j) in S^2 must match R
+        acc = sum(c[i] * c[k + j - i] for i in range(j + 1, k))
+        c[j] = (coeff[k + j] - acc) / (2 * c[k])
+    return sp.Add(*[cj * z**j for j, cj in enumerate(c)])
+
+
+def _hyperexponential_solution(r, z, max_degree: int = 12):
+    num, den = sp.fraction(sp.cancel(sp.together(r)))
+    if not (num.is_polynomial(z) and den.is_polynomial(z)):
+        return None
+    quo = sp.div(sp.Poly(num, z), sp.Poly(den, z))[0].as_expr()
+    S = _sqrt_polynomial_part(quo, z)
+    if S is None:
+        return None
+    D = sp.sqf_part(den) if den.has(z) else sp.Integer(1)
+    prefactors = [D**-m for m in range(4 if D.has(z) else 1)]
+    c0 = sp.limit(z**2 * r, z, 0) if den.subs(z, 0) == 0 else sp.Integer(0)
+    if c0.is_finite and c0 != 0:
+        # a regular singular point at 0: w ~ z^mu with mu (mu - 1) = c0 (Bessel, Laguerre)
+        mu = sp.Dummy("mu")
+        prefactors += [z**e for e in sp.solve(mu * (mu - 1) - c0, mu) if not e.is_integer]
+    for sign in ([1, -1] if S != 0 else [1]):
+        E = sp.exp(sign * integrate(S, z))
+        for pre in prefactors:
+            for deg in range(max_degree + 1):
+                cs = sp.symbols(f"c0:{deg + 1}")
+                w = sp.Add(*[ci * z**i for i, ci in enumerate(cs)]) * pre * E
+                res = sp.cancel(sp.together((sp.diff(w, z, 2) - r * w) / (E * pre)))
+                rn = sp.Poly(sp.fraction(res)[0], z)
+                sol = sp.solve(rn.coeffs(), cs, dict=True)
+                if not sol:
+                    continue
+                w = w.xreplace(sol[0])
+                free = [ci for ci in cs if w.has(ci)]
+                w = w.xreplace({ci: (1 if k == 0 else 0) for k, ci in enumerate(free)})
+                if w != 0:
+                    return _tidy_solution(sp.powsimp(w), z)
+    return None
 
 
 def _dsolve_basis(a, z):
@@ -158,11 +224,20 @@ def _dsolve_basis(a, z):
     return basis
 
 
+_BESSEL = (sp.besselj, sp.bessely, sp.besseli, sp.besselk)
+
+
 def _tidy_solution(y, z):
-    """Hypergeometric functions expanded, and powers of z denested for z > 0 (dsolve writes
-    e.g. (z**2)**(3/4)/sqrt(z) for z): one branch, a solution on an interval."""
+    """Hypergeometric functions expanded, Bessel functions of half-integer order written with
+    elementary functions, powers of z denested for z > 0 (dsolve writes e.g.
+    (z**2)**(3/4)/sqrt(z) for z), constant factors dropped: one branch, a basis element on an
+    interval (so u'' = u/z^4 gives z cosh(1/z), not sqrt(z) J_{-1/2}(i/z) sqrt(i)/sqrt(-i))."""
     if y.has(sp.hyper, sp.meijerg):
         y = sp.hyperexpand(y)
+    if y.has(*_BESSEL):
+        elementary = sp.besselsimp(y)
+        if not elementary.has(*_BESSEL):
+            y = elementary
     zp = sp.Dummy("z", positive=True)
     yp = y.xreplace({z: zp})
     if any(a.base.has(zp) and not a.base.is_Symbol and not a.exp.is_Integer for a in yp.atoms(sp.Pow)):
@@ -171,6 +246,9 @@ def _tidy_solution(y, z):
             yp = sp.simplify(yp)
         except Exception:  # simplification only tidies
             pass
+    const, rest = yp.as_independent(zp, as_Add=False)
+    if rest.has(zp) and const.is_zero is False and not const.free_symbols:
+        yp = rest
     return yp.xreplace({zp: z})
 
 

@@ -598,7 +598,9 @@ class _Solver:
                 if n is not None:
                     self.warnings.append(
                         f"a {n}-parameter family of symmetries ({', '.join(map(str, fam['functions']))} "
-                        "with its constraints) could not be integrated in closed form"
+                        "with its constraints) could not be integrated in closed form: the determining "
+                        f"equation(s) {'; '.join(f'{sp.sstr(c)} = 0' for c in fam['constraints'])} "
+                        "were left unsolved (no closed form from dsolve or a hyperexponential ansatz)"
                     )
                 infinite.append(fam)
         if sup_members:
