@@ -235,3 +235,13 @@ def test_cli_file_problem(capsys, tmp_path):
     entries = json.loads(out)["admissibility"]["entries"]
     odd = next(en for en in entries if en["transformation"]["images"] == {"x": "-x", "t": "t", "u": "-u"})
     assert odd["status"]["kind"] == "every" and "invariant" in " ".join(odd["effects"])
+
+
+def test_time_dependent_data_and_mixing_time_with_space():
+    pde = PDE.from_text("u_tt = u_xx", independent="x,t", dependent="u")
+    wave = Problem(name="wave_ramp", pde=pde, domain={"x": (0, 1), "t": (0, 1)}, initial={"u": 0},
+                   boundary=Dirichlet({"u": "t"}))
+    shift = admits(wave, FiniteTransformation({t: t + e}, pde.jet, (e,)))
+    assert isinstance(shift.status, NotAdmissible) and "Dirichlet data" in shift.reasons[0]
+    swap = admits(wave, FiniteTransformation({x: t, t: x}, pde.jet))
+    assert isinstance(swap.status, NotAdmissible) and "mixes time with x" in swap.reasons[0]
