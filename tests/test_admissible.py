@@ -245,3 +245,12 @@ def test_time_dependent_data_and_mixing_time_with_space():
     assert isinstance(shift.status, NotAdmissible) and "Dirichlet data" in shift.reasons[0]
     swap = admits(wave, FiniteTransformation({x: t, t: x}, pde.jet))
     assert isinstance(swap.status, NotAdmissible) and "mixes time with x" in swap.reasons[0]
+
+
+def test_rotations_of_a_centred_square_by_quarter_turns():
+    square = Problem(name="square", pde=HEAT, domain={"x": (-1, 1), "y": (-1, 1), "t": (0, 1)},
+                     initial={"u": "cos(pi*x/2)*cos(pi*y/2)"}, boundary=Dirichlet({"u": 0}))
+    turn = admits(square, FiniteTransformation({x: x * sp.cos(e) + y * sp.sin(e), y: -x * sp.sin(e) + y * sp.cos(e)},
+                                               HEAT.jet, (e,)))
+    assert isinstance(turn.status, AdmissibleFor)
+    assert all(v in turn.status.values for v in ("pi/2", "pi", "3*pi/2"))

@@ -307,6 +307,8 @@ def _solve_zero(exprs: Iterable, eps: sp.Symbol | None, identity: Sequence) -> _
         note = "" if _roots_complete(equation, eps) else _MAYBE_MORE
     except (OutOfTime, NotImplementedError, ValueError, TypeError):
         sols, note = [], _MAYBE_MORE
+    if note:  # oscillating in eps: also the multiples of pi/4 in [0, 2 pi) (rotations, reflections)
+        candidates += [sp.pi * k / 4 for k in range(1, 8)]
     for v in sols if isinstance(sols, list) else []:
         if isinstance(v, sp.Expr) and not v.free_symbols and abs(complex(sp.N(v, 30)).imag) < 1e-25:
             candidates.append(sp.re(v) if v.has(sp.I) else v)
