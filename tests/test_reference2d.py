@@ -129,6 +129,16 @@ def test_burgers2d_cole_hopf():
 
 
 @pytest.mark.slow
+def test_burgers2d_dealiased():
+    """The 2/3 rule on both axes (initial projection and right-hand side) keeps the accuracy."""
+    p = burgers2d()
+    ref = solve_reference(p, nx=8, nt=3, discretisation=Fourier(32, dealias=True))
+    assert all(a["dealias"] for a in ref.settings["discretisation"]["axes"])
+    exact = on_grid(p, ref)
+    assert Reference(ref.x, ref.t, {"u": exact[0], "v": exact[1]}).errors(ref)["all"] < 1e-7
+
+
+@pytest.mark.slow
 def test_heat3d_periodic():
     pde = PDE.from_text("u_t = u_xx + u_yy + u_zz", independent="x,y,z,t", dependent="u")
     z = sp.Symbol("z")
