@@ -254,3 +254,13 @@ def test_rotations_of_a_centred_square_by_quarter_turns():
                                                HEAT.jet, (e,)))
     assert isinstance(turn.status, AdmissibleFor)
     assert all(v in turn.status.values for v in ("pi/2", "pi", "3*pi/2"))
+
+
+def test_nls_boost_needs_phases_that_fit_the_period():
+    from liepinn.symmetry import Generator, one_parameter_subgroup
+
+    p = load_problem("nls")
+    v = sp.Symbol("v")
+    boost = Generator({x: t}, {u: -x * v, v: x * u}, p.pde.jet)  # alpha = 1/2
+    entry = admits(p, one_parameter_subgroup(boost, e))
+    assert isinstance(entry.status, AdmissibleFor) and "pi*k/5" in entry.status.values  # e L = 2 pi k, L = 10

@@ -531,9 +531,41 @@ class _Admit:
         for u in self.deps:
             f = img[u]
             for x, L in zip(xs, lengths):
-                d.require([f.xreplace({x: x + L}) - f],
-                          lambda f=f, x=x, L=L, u=u: f"{u} -> {_show(f)} is not periodic in {x} with period "
-                                                     f"{sp.sstr(L)}: the image is not a periodic function")
+                if d.dead:
+                    return
+                cond = f.xreplace({x: x + L}) - f
+                found = _solve_zero([cond], self.eps, d.identity)
+                if found.kind == "values" and found.text:
+                    found = self._phase_lattice(f, x, L, cond) or found
+                d.restrict(found, lambda f=f, x=x, L=L, u=u: f"{u} -> {_show(f)} is not periodic in {x} with period "
+                                                             f"{sp.sstr(L)}: the image is not a periodic function")
+
+    def _phase_lattice(self, f, x, L, cond) -> _Set | None:
+        r"""Phases $e^{i \omega(arepsilon) x}$ in $	ilde u$: periodic where $\omega L \in 2\pi\mathbb{Z}$
+        (e.g. the Galilean boost of NLS on a periodic box)."""
+        eps, k = self.eps, sp.Symbol("k", integer=True)
+        omegas = []
+        for atom in f.atoms(sp.exp):
+            arg = sp.expand(atom.args[0])
+            if arg.has(sp.I) and arg.has(eps) and arg.has(x):
+                omega = sp.simplify(sp.diff(arg, x) / sp.I)
+                if omega.free_symbols <= {eps} and not any(_zero(omega - w) or _zero(omega + w) for w in omegas):
+                    omegas.append(omega)
+
+        def member(v) -> bool:
+            return _zero(cond.xreplace({eps: v}))
+
+        for omega in omegas:
+            try:
+                with deadline(5):
+                    branches = sp.solve(omega * L - 2 * sp.pi * k, eps)
+            except (OutOfTime, NotImplementedError, ValueError, TypeError):
+                continue
+            good = [b for b in branches if isinstance(b, sp.Expr) and all(member(b.xreplace({k: j})) for j in (1, 2, -1))]
+            if good:
+                text = " or ".join(f"{eps} = {sp.sstr(b)}" for b in good) + ", k integer"
+                return _Set("described", text=text, member=member)
+        return None
 
     def _lattice(self, A, D) -> _Set:
         eps = self.eps
