@@ -77,6 +77,8 @@ if TYPE_CHECKING:
     from .losses import AbstractVariant as AbstractVariant
     from .losses import CoefficientScale as CoefficientScale
     from .losses import ConservedQuantity as ConservedQuantity
+    from .losses import Augment as Augment
+    from .losses import Equivariant as Equivariant
     from .losses import Degeneracy as Degeneracy
     from .losses import Evolutionary as Evolutionary
     from .losses import InitialBalance as InitialBalance
@@ -113,6 +115,7 @@ if TYPE_CHECKING:
     from .runs import DeepONetNetwork as DeepONetNetwork
     from .runs import MLPNetwork as MLPNetwork
     from .runs import PeriodicMLP as PeriodicMLP
+    from .runs import SymmetrisedNetwork as SymmetrisedNetwork
     from .runs import Assembly as Assembly
     from .runs import Recipe as Recipe
     from .runs import RunSpec as RunSpec

@@ -11,6 +11,7 @@ from ._networks import AbstractNetwork as AbstractNetwork
 from ._networks import DeepONetNetwork as DeepONetNetwork
 from ._networks import MLPNetwork as MLPNetwork
 from ._networks import PeriodicMLP as PeriodicMLP
+from ._networks import SymmetrisedNetwork as SymmetrisedNetwork
 from ._networks import default_network as default_network
 from ._directory import fit as fit
 from ._directory import load_run as load_run
@@ -19,5 +20,5 @@ from ._recipe import RECIPES as RECIPES
 from ._recipe import Recipe as Recipe
 from ._spec import RunSpec as RunSpec
 
-__all__ = ["AbstractNetwork", "DeepONetNetwork", "MLPNetwork", "PeriodicMLP", "default_network", "Assembly", "RECIPES", "Recipe", "References", "RunSpec", "TrainedRun", "assemble", "fit", "load_run",
+__all__ = ["AbstractNetwork", "DeepONetNetwork", "MLPNetwork", "PeriodicMLP", "SymmetrisedNetwork", "default_network", "Assembly", "RECIPES", "Recipe", "References", "RunSpec", "TrainedRun", "assemble", "fit", "load_run",
            "train_run"]
