@@ -118,7 +118,10 @@ def _build_pde(args):
             raise _InputError("--indep is required with --pde, e.g. --indep x,t")
         if not args.dep:
             raise _InputError("--dep is required with --pde, e.g. --dep u")
-        pde = PDE.from_text(args.pde, independent=args.indep, dependent=args.dep, parameters=params)
+        # a name given to --classify may be an arbitrary function: u_t = u_xx + f(u) --classify f
+        functions = [n.strip() for n in (getattr(args, "classify", None) or "").split(",") if n.strip()]
+        pde = PDE.from_text(args.pde, independent=args.indep, dependent=args.dep, parameters=params,
+                            functions=functions)
     used = {s for e in pde.equations for s in e.free_symbols}
     unused = sorted(s.name for s in pde.parameters if s not in used)
     if unused:

@@ -120,7 +120,9 @@ def _bits(value: sp.Expr) -> int:
 
 
 class _Parser:
-    def __init__(self, text: str, jet: JetSpace | None, where: str, allow_equals: bool):
+    def __init__(self, text: str, jet: JetSpace | None, where: str, allow_equals: bool,
+                 functions: dict | None = None):
+        self.functions = functions or {}
         self.text = text
         self.jet = jet
         self.where = where
@@ -290,6 +292,8 @@ class _Parser:
             if len(args) != 1:
                 raise PDEInputError(f"{self.where}: {name}() takes one argument, got {len(args)}")
             return KNOWN_FUNCTIONS[name](args[0])
+        if name in self.functions:
+            return self.functions[name](*args)
         jet = self.jet
         if jet is not None and name in {u.name for u in jet.dependent}:
             # u(x, t) written out: allowed when the arguments are exactly the independent variables.
@@ -347,10 +351,12 @@ class _Parser:
 
 
 def parse_expression(text: str, jet: JetSpace | None = None, *, where: str = "expression",
-                     allow_equals: bool = True) -> tuple[sp.Expr, set[sp.Symbol]]:
+                     allow_equals: bool = True, functions: dict | None = None) -> tuple[sp.Expr, set[sp.Symbol]]:
     """Parse `text` into a sympy expression (``lhs = rhs`` gives ``lhs - rhs``).
 
-    Returns the expression and the set of parameter symbols found. Never evaluates Python.
+    `functions` maps names of arbitrary functions (``f`` in ``u_t = u_xx + f(u)``) to sympy
+    function classes. Returns the expression and the set of parameter symbols found. Never
+    evaluates Python.
     """
     if not isinstance(text, str):
         raise PDEInputError(f"{where}: expected a string, got {type(text).__name__}")
@@ -358,7 +364,7 @@ def parse_expression(text: str, jet: JetSpace | None = None, *, where: str = "ex
         where = where[:100] + "..." + where[-12:]
     if len(text) > MAX_LENGTH:
         raise PDEInputError(f"{where}: {len(text)} characters; expected at most {MAX_LENGTH}")
-    parser = _Parser(text, jet, where, allow_equals)
+    parser = _Parser(text, jet, where, allow_equals, functions)
     try:
         expr = parser.parse()
     except RecursionError:  # sympy itself recursing on a deep but legal expression

@@ -11,6 +11,31 @@ from ._jet import JetSpace, MultiIndex
 from ._parse import PDEInputError, parse_expression, parse_value
 
 
+class _ArbitraryFunction(sp.Function):
+    """Base of the classes made by `arbitrary_function` (not an undefined function, so the jet
+    space does not read ``f(u)`` as a dependent variable)."""
+
+
+_ARBITRARY: dict[str, type] = {}
+
+
+def arbitrary_function(name: str) -> type:
+    """The sympy function class of the arbitrary function `name` (one class per name)."""
+    cls = _ARBITRARY.get(name)
+    if cls is None:
+        cls = _ARBITRARY[name] = type(name, (_ArbitraryFunction,), {})
+    return cls
+
+
+def _from_functions(jet: JetSpace, e):
+    """`JetSpace.from_functions`, with the arbitrary functions and their derivatives kept."""
+    held = {a: sp.Dummy() for a in e.atoms(sp.Derivative, _ArbitraryFunction)
+            if isinstance(a, _ArbitraryFunction) or isinstance(a.expr, _ArbitraryFunction)}
+    if not held:
+        return jet.from_functions(e)
+    return jet.from_functions(e.xreplace(held)).xreplace({d: a for a, d in held.items()})
+
+
 def _is_derivative_of(alpha: MultiIndex, beta: MultiIndex) -> bool:
     """True if u_alpha is a (proper or improper) derivative of u_beta."""
     return all(a >= b for a, b in zip(alpha, beta))
@@ -34,8 +59,7 @@ class PDE:
             e = sp.sympify(e)
             if isinstance(e, sp.Equality):
                 e = e.lhs - e.rhs
-            e = jet.from_functions(e)
-            eqs.append(e)
+            eqs.append(_from_functions(jet, e))
         self.equations: tuple[sp.Expr, ...] = tuple(eqs)
         self.source = tuple(source) if source is not None else tuple(sp.sstr(e) for e in eqs)
         known = set(jet.independent) | set(jet.dependent)
@@ -63,18 +87,31 @@ class PDE:
     # -- construction --------------------------------------------------------------
     @classmethod
     def from_text(cls, equations: str | Sequence[str], *, independent: str | Sequence,
-                  dependent: str | Sequence, parameters: Mapping | None = None) -> "PDE":
-        """Parse equations such as ``"u_t = nu*u_xx - u*u_x"`` (no eval)."""
+                  dependent: str | Sequence, parameters: Mapping | None = None,
+                  functions: Sequence[str] = ()) -> "PDE":
+        """Parse equations such as ``"u_t = nu*u_xx - u*u_x"`` (no eval); `functions` names
+        arbitrary functions such as ``f`` in ``"u_t = u_xx + f(u)"`` (see `arbitrary_function`)."""
         if isinstance(equations, str):
             equations = [equations]
         if not equations:
             raise PDEInputError("no equation given; expected at least one, e.g. 'u_t = u_xx'")
         jet = JetSpace(independent, dependent)
+        taken = {s.name for s in jet.independent + jet.dependent}
+        for name in functions:
+            if not name.isidentifier() or name in taken:
+                raise PDEInputError(f"arbitrary function {name!r}: expected a new name, not a variable")
+        funcs = {name: arbitrary_function(name) for name in functions}
         exprs = []
         for k, text in enumerate(equations, 1):
-            expr, _ = parse_expression(text, jet, where=f"equation {k} ({text.strip()!r})")
+            expr, _ = parse_expression(text, jet, where=f"equation {k} ({text.strip()!r})", functions=funcs)
             exprs.append(expr)
         return cls(exprs, jet, parameters, source=[t.strip() for t in equations])
+
+    @property
+    def functions(self) -> tuple:
+        """The arbitrary functions applied in the equations (``f(u)``), in name order."""
+        found = {a for e in self.equations for a in e.atoms(sp.Function) if isinstance(a, _ArbitraryFunction)}
+        return tuple(sorted(found, key=default_sort_key))
 
     @classmethod
     def from_sympy(cls, equations, *, independent: Sequence, dependent: Sequence,

@@ -95,7 +95,7 @@ class Classification:
     def to_json(self) -> dict:
         return {
             "pde": [json_str(e) for e in self.pde.equations],
-            "parameters": [p.name for p in self.parameters],
+            "parameters": [_name(p) for p in self.parameters],
             "cases": [c.to_json() for c in self.cases],
             "checked": [json_str(c) for c in self.checked],
             "undecided": [[json_str(c) for c in conds] for conds in self.undecided],
@@ -103,7 +103,7 @@ class Classification:
 
     def __str__(self) -> str:
         lines = [f"Group classification of  {'; '.join(self.pde.source)}  with respect to "
-                 f"{', '.join(p.name for p in self.parameters)}"]
+                 f"{', '.join(_name(p) for p in self.parameters)}"]
         for case in self.cases:
             cond = "generic" if case.generic else ", ".join(f"{sp.sstr(c.lhs)} = {sp.sstr(c.rhs)}" for c in case.conditions)
             extra = f" + {' + '.join(case.extras())}" if case.extras() else ""
@@ -117,6 +117,10 @@ class Classification:
         for conds in self.undecided:
             lines.append("Not decided (time): " + ", ".join(f"{sp.sstr(c.lhs)} = {sp.sstr(c.rhs)}" for c in conds))
         return "\n".join(lines)
+
+
+def _name(p) -> str:
+    return p.name if isinstance(p, sp.Symbol) else sp.sstr(p)
 
 
 def _candidates(pde: PDE, algebra: SymmetryAlgebra, params: Sequence[sp.Symbol]) -> list[sp.Expr]:
@@ -156,14 +160,48 @@ def _candidates(pde: PDE, algebra: SymmetryAlgebra, params: Sequence[sp.Symbol])
 
 
 def _with(pde: PDE, conditions: Sequence[sp.Expr]) -> PDE:
-    values = {s: v for s, v in pde.parameters.items()}
+    """`pde` under `conditions`, substituted in order (a function's form, then its parameters)."""
+    eqs = [e.xreplace({s: v for s, v in pde.parameters.items() if v is not None}) for e in pde.equations]
     for c in conditions:
-        values[c.lhs] = c.rhs
-    reps = {s: v for s, v in values.items() if v is not None}
-    eqs = [sp.expand(e.xreplace(reps)) for e in pde.equations]
-    rest = {s.name: None for s in pde.parameters if s not in reps}
+        # (f(u) -> u^n turns Derivative(f(u), u) into Derivative(u^n, u): evaluate it)
+        eqs = [e.xreplace({c.lhs: c.rhs}).doit(deep=True) if e.has(sp.Derivative) else e.xreplace({c.lhs: c.rhs})
+               for e in eqs]
+    eqs = [sp.expand(e) for e in eqs]
+    fixed = {c.lhs for c in conditions}
+    rest = {s.name: None for s, v in pde.parameters.items() if v is None and s not in fixed}
     return PDE(eqs, pde.jet, {k: v for k, v in rest.items() if any(e.has(sp.Symbol(k)) for e in eqs)},
                source=pde.source)
+
+
+def _fresh(pde: PDE, name: str) -> sp.Symbol:
+    used = {s.name for e in pde.equations for s in e.free_symbols}
+    while name in used:
+        name += "_"
+    return sp.Symbol(name)
+
+
+def function_forms(pde: PDE, f) -> list[sp.Expr]:
+    r"""Classical forms of an arbitrary function $f(z)$ of one argument, up to the equivalence
+    $z \to \alpha z + \beta$: $a z$, $k e^z$, $k z^n$, $k z \log z$ (the rows of
+    Ovsiannikov's table for $u_t = (f(u) u_x)_x$ and Dorodnitsyn's for $u_t = u_{xx} + f(u)$)."""
+    if len(f.args) != 1:
+        raise PDEInputError(f"--classify {f.func.__name__}: only functions of one argument have a table, got {f}")
+    z = f.args[0]
+    a, k, n = (_fresh(pde, name) for name in ("a", "k", "n"))
+    return [sp.Eq(f, a * z), sp.Eq(f, k * sp.exp(z)), sp.Eq(f, k * z**n), sp.Eq(f, k * z * sp.log(z))]
+
+
+def _with_form(conditions):
+    """The function's form under the later conditions (on its parameters)."""
+    out = conditions[0].rhs
+    for c in conditions[1:]:
+        out = out.xreplace({c.lhs: c.rhs})
+    return out
+
+
+def _linear_in(expr, z) -> bool:
+    """True if `expr` is c z (an instance of the linear row a z)."""
+    return expr.is_polynomial(z) and sp.degree(expr, z) <= 1 and expr.subs(z, 0) == 0
 
 
 def _grows(case: SymmetryAlgebra, base: SymmetryAlgebra) -> bool:
@@ -210,12 +248,16 @@ def classify(pde: PDE, parameters: Sequence[str | sp.Symbol], *, max_cases: int 
         raise PDEInputError("--classify: name at least one parameter")
     params = []
     known = {s.name: s for s in pde.parameters}
+    funcs = {f.func.__name__: f for f in pde.functions}
     for p in parameters:
         name = p if isinstance(p, str) else p.name
+        if name in funcs:
+            params.append(funcs[name])
+            continue
         if name not in known:
             raise PDEInputError(
                 f"--classify {name}: {name!r} is not a parameter of the equation (its parameters: "
-                f"{', '.join(sorted(known)) or 'none'})"
+                f"{', '.join(sorted(known | funcs)) or 'none'})"
             )
         if pde.parameters[known[name]] is not None:
             raise PDEInputError(f"--classify {name}: {name} was given a value; classify it symbolic")
@@ -227,8 +269,8 @@ def classify(pde: PDE, parameters: Sequence[str | sp.Symbol], *, max_cases: int 
     checked: list[sp.Expr] = []
     undecided: list[tuple] = []
 
-    def explore(conds: tuple, alg: SymmetryAlgebra, work: PDE, free: list) -> None:
-        for cond in _candidates(work, alg, free):
+    def explore(conds: tuple, alg: SymmetryAlgebra, work: PDE, free: list, given: Sequence = ()) -> None:
+        for cond in list(given) or _candidates(work, alg, free):
             if len(cases) >= max_cases:
                 return
             full = conds + (cond,)
@@ -261,7 +303,25 @@ def classify(pde: PDE, parameters: Sequence[str | sp.Symbol], *, max_cases: int 
             if rest:
                 explore(full, case_alg, sub, rest)
 
-    explore((), generic, pde, params)
+    functions = [p for p in params if not isinstance(p, sp.Symbol)]
+    if len(functions) > 1 or (functions and len(params) > 1):
+        raise PDEInputError("--classify: one arbitrary function at a time, without parameters")
+    if functions:
+        f = functions[0]
+        forms = function_forms(pde, f)
+        for form in forms:
+            before = len(cases)
+            explore((), generic, pde, [], [form])
+            if len(cases) > before:
+                new = [s for s in form.rhs.free_symbols if s not in pde.parameters and s not in f.args]
+                explore((form,), cases[before].algebra, _with(pde, (form,)), new)
+        linear = forms[0].rhs if any(c.conditions == (forms[0],) for c in cases) else None
+        z = f.args[0]
+        # a special value that makes f = c z is the linear row again
+        cases = [c for c in cases if len(c.conditions) == 1 or linear is None
+                 or not _linear_in(_with_form(c.conditions), z)]
+    else:
+        explore((), generic, pde, params)
     cases = [c for c in cases if not any(_covers(o, c) for o in cases if o is not c)]
     cases.sort(key=lambda c: (-c.dimension, -len(c.extras()), [default_sort_key(x) for x in c.conditions]))
     cases.append(ClassificationCase((), generic, generic=True))

@@ -759,11 +759,12 @@ class _Solver:
         out = []
         for e in self.pde.equations:
             syms = [jet.jet(a, al) for a, al in jet.jet_variables(e)]
-            scaled = e.xreplace({s: lam * s for s in syms})
             try:
+                # (a derivative of an arbitrary function f(u) cannot take u -> lam*u: not linear)
+                scaled = e.xreplace({s: lam * s for s in syms})
                 if sp.degree(sp.expand(scaled), lam) > 1:
                     return None
-            except sp.PolynomialError:
+            except (sp.PolynomialError, ValueError):
                 return None
             hom = sp.expand(scaled).coeff(lam, 1)
             if sp.expand(scaled - lam * hom).has(*syms):
