@@ -209,3 +209,17 @@ def test_ic_conditioned_rows_report_training_and_out_of_distribution_errors(tmp_
     assert "| on training ICs | out of distribution (moved test ICs) |" in rep.text
     assert "| 1 ± 0.1 | 1 ± 0 | 1.00x |" in rep.text
     assert float(_csv(rep.csv)[0]["ood_mean"]) == pytest.approx(1.0)
+
+
+def test_significance_of_raw_per_seed_errors():
+    """The statistic for studies with their own tables: NaN is a diverged run, ranked worst."""
+    from liepinn.experiments import Test, significance
+
+    good, bad = [1e-2 * (1 + 0.05 * s) for s in range(5)], [1e-3, 1.1e-3, 1.2e-3, NAN, NAN]
+    test, p, lower = significance(bad, good)
+    assert test is Test.MANN_WHITNEY and p > 0.05 and lower == pytest.approx(0.6)
+    test, p, lower = significance([e / 10 for e in good], good)
+    assert test is Test.WELCH and p < 0.01 and lower == 1.0
+    assert math.isnan(significance([1.0, 2.0], [3.0, 4.0])[1])  # too few seeds
+    with pytest.raises(ValueError, match="at least one run per arm"):
+        significance([], good)

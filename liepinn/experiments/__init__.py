@@ -16,6 +16,7 @@ from ._report import (
     Test as Test,
     WallMatch as WallMatch,
     compare_arms as compare_arms,
+    significance as significance,
     summarise as summarise,
     wall_matches as wall_matches,
     write_report as write_report,
@@ -55,5 +56,5 @@ __all__ = [
     "SweepFailed", "store_status", "MATCH_MODES", "Report", "ResultStore", "Row", "RunConfig", "RunRecord",
     "Runner", "SYMMETRY_VARIANTS", "Sweep", "SweepOutcome", "VARIANTS", "atomic_write_json",
     "TrainRunner", "compare_arms", "enable_compilation_cache", "group_configs", "register_problem",
-    "run_sweep", "summarise", "sweep_defaults", "write_report", "Test", "WallMatch", "wall_matches",
+    "run_sweep", "summarise", "sweep_defaults", "write_report", "Test", "WallMatch", "significance", "wall_matches",
 ]

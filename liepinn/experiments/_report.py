@@ -234,6 +234,34 @@ def wall_matches(rows: Sequence[Row]) -> list[WallMatch]:
     return out
 
 
+def significance(arm: Sequence[float], baseline: Sequence[float]) -> tuple[Test, float, float]:
+    """(test, two-sided p-value, P(an arm run's error < a baseline run's)) of two arms' per-seed
+    errors, a non-finite error being a diverged run, ranked worst: Welch's t-test on log10
+    errors when neither arm has one, else the Mann-Whitney U test with diverged runs as +inf.
+    The p-value is nan below `MIN_SEEDS` runs in either arm. The statistic of `compare_arms`,
+    for studies that keep their own tables."""
+    def split(errors):
+        e = np.asarray(errors, float)
+        fin = e[np.isfinite(e)]
+        return list(np.log10(fin[fin > 0])), int(e.size - fin.size)
+
+    (a, fa), (b, fb) = split(arm), split(baseline)
+    if not (a or fa) or not (b or fb):
+        raise ValueError(f"significance needs at least one run per arm, got {len(arm)} and {len(baseline)}")
+    return _significance(a, fa, b, fb)
+
+
+def _significance(a: Sequence[float], fa: int, b: Sequence[float], fb: int) -> tuple[Test, float, float]:
+    """`significance` on finite log10 errors `a`, `b` and the counts `fa`, `fb` of diverged runs."""
+    # every run takes part: a diverged one as the worst error (+inf)
+    a_all, b_all = list(a) + [math.inf] * fa, list(b) + [math.inf] * fb
+    test = Test.MANN_WHITNEY if fa or fb else Test.WELCH
+    p_mw, lower = _mann_whitney(a_all, b_all)
+    if min(len(a_all), len(b_all)) < MIN_SEEDS:
+        return test, math.nan, lower
+    return test, (p_mw if test is Test.MANN_WHITNEY else _welch(a, b)), lower
+
+
 def _mann_whitney(a: Sequence[float], b: Sequence[float]) -> tuple[float, float]:
     """(two-sided p-value, P(a < b) + P(a = b)/2) of the Mann-Whitney U test; +inf allowed."""
     from scipy import stats
@@ -265,15 +293,9 @@ def compare_arms(rows: Sequence[Row], *, alpha: float = 0.05) -> list[Comparison
                 if arm is base or arm.variant == Residual.name or (arm.variant == MATCHED and base.variant == MATCHED):
                     continue
                 a, b = arm.log10_rel_l2, base.log10_rel_l2
-                # every run takes part: a diverged one as the worst error (+inf)
-                a_all = list(a) + [math.inf] * arm.non_finite
-                b_all = list(b) + [math.inf] * base.non_finite
-                if not a_all or not b_all:
+                if not (a or arm.non_finite) or not (b or base.non_finite):
                     continue
-                test = Test.MANN_WHITNEY if arm.non_finite or base.non_finite else Test.WELCH
-                few = min(len(a_all), len(b_all)) < MIN_SEEDS
-                p_mw, lower = _mann_whitney(a_all, b_all)
-                p = math.nan if few else (p_mw if test is Test.MANN_WHITNEY else _welch(a, b))
+                test, p, lower = _significance(a, arm.non_finite, b, base.non_finite)
                 ratio = 10 ** (float(np.mean(a)) - float(np.mean(b))) if a and b else math.nan
                 overlap = None
                 if len(a) > 1 and len(b) > 1:
@@ -282,7 +304,8 @@ def compare_arms(rows: Sequence[Row], *, alpha: float = 0.05) -> list[Comparison
                     overlap = not (hi_a < lo_b or hi_b < lo_a)
                 out.append(Comparison(problem, n_ics, samples, arm.label, base.label, ratio, p,
                                       bool(math.isfinite(p) and p < alpha), overlap,
-                                      (len(a_all), len(b_all)), (arm.non_finite, base.non_finite), test, lower))
+                                      (len(a) + arm.non_finite, len(b) + base.non_finite),
+                                      (arm.non_finite, base.non_finite), test, lower))
     return out
 
 
