@@ -301,10 +301,10 @@ def _solve_zero(exprs: Iterable, eps: sp.Symbol | None, identity: Sequence) -> _
     rng = random.Random(5)
     point = {s: sp.Rational(rng.randint(505, 1513), 1009) for s in first.free_symbols - {eps}}
     equation = _as_equation(first.xreplace(point))
+    note = "" if _roots_complete(equation, eps) else _MAYBE_MORE
     try:
-        with deadline(5):
+        with deadline(1 if note else 5):  # an oscillating equation: sympy.solve rarely succeeds
             sols = sp.solve(equation, eps)
-        note = "" if _roots_complete(equation, eps) else _MAYBE_MORE
     except (OutOfTime, NotImplementedError, ValueError, TypeError):
         sols, note = [], _MAYBE_MORE
     if note:  # oscillating in eps: also the multiples of pi/4 in [0, 2 pi) (rotations, reflections)
