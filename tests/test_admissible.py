@@ -254,6 +254,7 @@ def test_rotations_of_a_centred_square_by_quarter_turns():
                                                HEAT.jet, (e,)))
     assert isinstance(turn.status, AdmissibleFor)
     assert all(v in turn.status.values for v in ("pi/2", "pi", "3*pi/2"))
+    assert "at e = pi/2: maps the initial condition to itself: the solution is invariant" in turn.effects
 
 
 def test_nls_boost_needs_phases_that_fit_the_period():

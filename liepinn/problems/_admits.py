@@ -496,7 +496,15 @@ class _Admit:
             else:
                 status = AdmissibleFor(_describe(d.set, self.eps))
             self._window(tau, t0, t1)
-            self._initial(t0)
+            if d.set.kind == "values":  # finitely many elements: the initial data under each
+                for v in d.set.values:
+                    if any(_zero(v - w) for w in d.identity):
+                        continue
+                    one = _Admit(p, g.at({self.eps: v}))
+                    one._initial(t0)
+                    self.effects += [f"at {self.eps} = {sp.sstr(v)}: {f}" for f in one.effects]
+            else:
+                self._initial(t0)
         return Admission(name, g, status, tuple(d.reasons), tuple(self.effects), generator)
 
     def _forward(self, tau, t0):
