@@ -223,7 +223,8 @@ def orbit_from_json(d) -> AbstractOrbit:
 
 
 def default_orbits(problem) -> tuple[AbstractOrbit, ...]:
-    r"""The orbits that map `problem`'s IC family into ICs of the same problem: on a periodic
+    r"""The orbits that map `problem`'s IC family into ICs of the same problem (each kept only
+    if `liepinn.problems.admissible` admits it for every parameter value): on a periodic
     domain, x-translations over the full period and (where a symmetry of the PDE) the Galilean
     boost over $[-1, 1]$; for linear PDEs, $u \to \lambda u$, $\lambda \in [0.5, 3]$, and
     $u \to u + c$, $c \in [-1, 1]$. Each candidate is kept only if it leaves the PDE invariant."""
@@ -231,11 +232,53 @@ def default_orbits(problem) -> tuple[AbstractOrbit, ...]:
     if problem.periodic:
         cands += [Translation(problem.space[0]), Boost()]
     cands += [Scaling(), Shift()]
-    return tuple(o for o in cands if _is_symmetry(o, problem))
+    report = _report(problem)
+    return tuple(o for o in cands if _is_symmetry(o, problem) and _admitted(o, problem, report))
 
 
 def _is_symmetry(orbit: AbstractOrbit, problem) -> bool:
     return orbit.transformation(problem).is_symmetry(problem.pde_values())
+
+
+_REPORTS: dict[str, Any] = {}
+
+
+def _report(problem):
+    """`liepinn.problems.admissible(problem)` (cached by fingerprint), None if it fails."""
+    from ..problems import admissible, fingerprint
+
+    key = fingerprint(problem)
+    if key not in _REPORTS:
+        try:
+            _REPORTS[key] = admissible(problem)
+        except Exception:  # noqa: BLE001 - the PDE-symmetry check above still applies
+            _REPORTS[key] = None
+    return _REPORTS[key]
+
+
+def _admitted(orbit: AbstractOrbit, problem, report) -> bool:
+    r"""Whether the admissibility report admits `orbit` for every $\varepsilon$: an entry with the
+    same images (its parameter renamed to eps); `Shift` by the superposition entry on a
+    periodic domain (constants solve the problem's boundary conditions there). No report: the
+    orbit is kept (its PDE invariance is checked anyway)."""
+    import sympy as sp
+
+    if report is None:
+        return True
+    if isinstance(orbit, Shift):
+        return problem.periodic and any(e.name == "superposition" and e.admissible for e in report)
+    mine = orbit.transformation(problem)
+    eps = sp.Symbol("eps")
+    for e in report:
+        ft = e.transformation
+        if ft is None or not e.admissible or type(e.status).__name__ != "Admissible":
+            continue
+        if len(ft.parameters) != len(mine.parameters):
+            continue
+        ren = {p: eps for p in ft.parameters}
+        if all(sp.simplify(ft.images[z].xreplace(ren) - mine.images[z]) == 0 for z in mine.variables):
+            return True
+    return False
 
 
 def orbit_actions(problem, orbits: Sequence[AbstractOrbit]):
