@@ -258,6 +258,7 @@ class _Set:
     values: tuple = ()
     text: str = ""
     member: Callable | None = None
+    branch: sp.Expr | None = None  # described sets: eps = branch(k), k a positive integer
 
     def intersect(self, other: _Set) -> _Set:
         if self.kind == "all":
@@ -503,6 +504,10 @@ class _Admit:
                     one = _Admit(p, g.at({self.eps: v}))
                     one._initial(t0)
                     self.effects += [f"at {self.eps} = {sp.sstr(v)}: {f}" for f in one.effects]
+            elif d.set.kind == "described" and d.set.branch is not None:
+                one = _Admit(p, g.at({self.eps: d.set.branch}))
+                one._initial(t0)
+                self.effects += [f"at {self.eps} = {sp.sstr(d.set.branch)}: {f}" for f in one.effects]
             else:
                 self._initial(t0)
         return Admission(name, g, status, tuple(d.reasons), tuple(self.effects), generator)
@@ -619,6 +624,10 @@ class _Admit:
             if branches:
                 ks = "k = +-1, +-2, ..." if all(real_at(s, (-1, -2)) for s in branches) else "k = 1, 2, 3, ..."
                 text = " or ".join(f"{eps} = {sp.sstr(sp.expand_log(s, force=True))}" for s in branches) + f", {ks}"
+                if len(branches) == 1 and ks.startswith("k = 1"):
+                    positive = sp.Symbol("k", integer=True, positive=True)
+                    return _Set("described", text=text, member=member,
+                                branch=sp.expand_log(branches[0], force=True).xreplace({k: positive}))
         return _Set("described", text=text, member=member)
 
     def _box(self):
