@@ -11,14 +11,21 @@ Symbolic layer: sympy only, never JAX.
 
 from __future__ import annotations
 
-import random
 import types
 from collections.abc import Mapping, Sequence
 
 import sympy as sp
 
 from ..symbolic._jet import JetSpace, _compositions
-from ._generator import FAILED, NUMERIC, SYMBOLIC, Verification, _numeric_zero, _simplify_zero
+from ._generator import (
+    FAILED,
+    NUMERIC,
+    SYMBOLIC,
+    Verification,
+    _simplify_zero,
+    _vanishes_near_identity as _vanishes,
+    _zero_near_identity,
+)
 
 
 class TransformationError(ValueError):
@@ -238,7 +245,7 @@ class FiniteTransformation:
             residuals[k] = r
             if r == 0:
                 continue
-            if numeric and _zero_at_points(r, self.parameters, points, seed):
+            if numeric and _zero_near_identity(r, self.parameters, points, seed):
                 method = NUMERIC
                 continue
             return Verification(FAILED, residuals)
@@ -266,22 +273,6 @@ class FiniteTransformation:
     def to_dict(self) -> dict:
         return {"label": self.label, "parameters": [str(p) for p in self.parameters],
                 "images": {str(z): sp.sstr(e) for z, e in self._images.items()}}
-
-
-def _zero_at_points(r: sp.Expr, parameters: Sequence[sp.Symbol], points: int = 4, seed: int = 0) -> bool:
-    """Zero at random points, the group parameters small (in [-1/10, 1/10]) so that the
-    transformation stays near the identity, where its real branch is the right one."""
-    rng = random.Random(seed + 1)
-    for _ in range(points):
-        small = {p: sp.Rational(rng.randint(-100, 100), 1009) for p in parameters}
-        if not _numeric_zero(r.xreplace(small), 1, rng.randint(0, 10**6)):
-            return False
-    return True
-
-
-def _vanishes(r: sp.Expr, parameters: Sequence[sp.Symbol]) -> bool:
-    r = _simplify_zero(r)
-    return r == 0 or _zero_at_points(r, parameters)
 
 
 def one_parameter_subgroup(generator, eps="epsilon", label: str = "", *, strict: bool = False,
