@@ -62,6 +62,7 @@ def test_burgers_sines(burgers_sines):
     scaling = _find(r, x="x*exp(e)", t="t*exp(2*e)", u="u*exp(-e)")
     assert isinstance(scaling.status, AdmissibleFor) and "-log(k)" in scaling.status.values
     assert any("stretches the time window by a factor exp(2*eps" in f for f in scaling.effects)
+    assert any("scales the amplitudes by k; multiplies the wavenumbers [1, 2, 3] by k" in f for f in scaling.effects)
     projective = _find(r, x="x/(1 - e*t)", t="t/(1 - e*t)", u="u + e*(x - t*u)")
     assert isinstance(projective.status, NotAdmissible) and projective.reasons
     odd = _find(r, x="-x", u="-u")
