@@ -1,6 +1,6 @@
 """A 2-D run without an exact solution is evaluated against the 2-D diffrax reference: a few
 steps through `liepinn.fit` (fast), and the acceptance run of `liepinn train allen_cahn2d`
-(slow)."""
+(slow); `liepinn reference` on a 2-D problem."""
 
 import numpy as np
 import pytest
@@ -48,3 +48,18 @@ def test_allen_cahn2d_trains_against_the_2d_reference(tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["reference"]["kind"] == "diffrax"
     assert metrics["rel_l2"] < 5e-3, metrics["rel_l2"]
+
+
+def test_the_reference_command_in_2d(tmp_path, capsys):
+    from liepinn.cli import main
+    from liepinn.reference import Reference
+
+    out = tmp_path / "ac2d.npz"
+    assert main(["reference", "allen_cahn2d", "--nx", "8", "--nt", "3", "--resolution", "32", "--no-progress",
+                 "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "tensor n=32" in printed and "[8 x 8 x 3]" in printed
+    ref = Reference.load(out)
+    assert ref.dim == 2 and ref["u"].shape == (8, 8, 3) and ref.settings["discretisation"]["kind"] == "tensor"
+    assert main(["reference", "allen_cahn2d", "--solver", "kencarp5", "--resolution", "32", "--out", str(out)]) == 2
+    assert "one-dimensional" in capsys.readouterr().err
