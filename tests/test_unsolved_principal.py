@@ -90,3 +90,20 @@ def test_clear_errors(eqs, dep, fragment):
     pde = PDE.from_text(eqs, independent="x,y", dependent=dep)
     with pytest.raises(PDEInputError, match=fragment):
         pde.solved_form()
+
+
+def test_eikonal_rotation_invariant_solutions():
+    """Reduction by the rotation y d_x - x d_y: u = C +- sqrt(x^2 + y^2), each verified."""
+    red = liepinn.reduce(_eikonal(), "y*D_x - x*D_y")
+    x, y, u = sp.symbols("x y u")
+    xp, yp = sp.symbols("x y", positive=True)
+    r = sp.sqrt(xp**2 + yp**2)
+    assert len(red.solutions) == 2
+    signs = set()
+    for sol in red.solutions:
+        assert sol.verification == "symbolic"
+        (c,) = sol.constants
+        rest = sp.simplify((sol.values[u] - c).xreplace({x: xp, y: yp}) / r)
+        assert rest in (1, -1)
+        signs.add(rest)
+    assert signs == {1, -1}
