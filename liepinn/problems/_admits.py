@@ -656,7 +656,7 @@ class _Admit:
             d.restrict(hit, lambda x=x, c=c, where=where: f"maps the face {x} = {sp.sstr(c)} off the box "
                        f"({where()}): the domain leaves the box")
             if isinstance(bc, Dirichlet):
-                on_data = {**{u: data.get(u, 0) for u in self.deps}}
+                on_data = {u: data.get(u, sp.S.Zero) for u in self.deps}
                 moved = {z: img[z] for z in xs + [self.t]}
                 conds = [(img[u].xreplace(on_data) - data.get(u, sp.S.Zero).xreplace(moved)).xreplace(on)
                          for u in self.deps]
