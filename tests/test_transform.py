@@ -300,3 +300,22 @@ def test_subgroups_report_and_fixed_parameters():
     assert _after(h, h.inverse()).is_identity()
     with pytest.raises(ValueError, match="not among the parameters"):
         h.at({"eps_9": 1})
+
+
+CATALOGUE = ["allen_cahn", "allen_cahn2d", "black_scholes", "fisher_kpp", "heat2d", "kdv", "mkdv", "nls",
+             "nonlinear_diffusion", "ode_u_xx", "potential_burgers", "sine_gordon"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", CATALOGUE)
+def test_catalogue_subgroups_are_found_and_are_symmetries(name):
+    """Every basis generator of the catalogue's equations has a closed-form flow (dsolve block by
+    block) that maps solutions to solutions and inverts."""
+    import importlib
+
+    pde = importlib.import_module(f"pdes.{name}").pde
+    subs = transformations(symmetries(pde))
+    assert subs.failures == (None,) * len(subs), subs.failures
+    for g in subs:
+        assert g.verify(pde), g
+        assert _after(g, g.inverse()).is_identity(), g
