@@ -61,6 +61,8 @@ def test_burgers_sines(burgers_sines):
     assert any("moves the zero-mean family to mean" in f for f in boost.effects)
     scaling = _find(r, x="x*exp(e)", t="t*exp(2*e)", u="u*exp(-e)")
     assert isinstance(scaling.status, AdmissibleFor) and "-log(k)" in scaling.status.values
+    k = sp.Symbol("k", integer=True, positive=True)
+    assert scaling.status.lattice == -sp.log(k) and scaling.status.points == ()
     assert any("stretches the time window by a factor exp(2*eps" in f for f in scaling.effects)
     assert any("scales the amplitudes by k; multiplies the wavenumbers [1, 2, 3] by k" in f for f in scaling.effects)
     projective = _find(r, x="x/(1 - e*t)", t="t/(1 - e*t)", u="u + e*(x - t*u)")
@@ -256,6 +258,7 @@ def test_rotations_of_a_centred_square_by_quarter_turns():
     assert isinstance(turn.status, AdmissibleFor)
     assert all(v in turn.status.values for v in ("pi/2", "pi", "3*pi/2"))
     assert "at e = pi/2: maps the initial condition to itself: the solution is invariant" in turn.effects
+    assert sp.pi / 2 in turn.status.points and turn.status.lattice is None
 
 
 def test_nls_boost_needs_phases_that_fit_the_period():

@@ -77,9 +77,16 @@ class Admissible(AbstractStatus):
 
 @dataclasses.dataclass(frozen=True)
 class AdmissibleFor(AbstractStatus):
-    r"""A discrete set of parameters, e.g. $\varepsilon = -\log k$, $k = 1, 2, \dots$."""
+    r"""A discrete set of parameters, e.g. $\varepsilon = -\log k$, $k = 1, 2, \dots$.
+
+    `values`: the set in words. `points`: its elements when finitely many (identity included);
+    `lattice`: $\varepsilon(k)$ for $k = 1, 2, \dots$ (a positive integer Symbol ``k``) when
+    it is one such family; both empty when only described.
+    """
 
     values: str
+    points: tuple = ()
+    lattice: sp.Expr | None = None
     kind = "discrete"
     admissible = True
 
@@ -87,7 +94,8 @@ class AdmissibleFor(AbstractStatus):
         return f"only {self.values}"
 
     def to_dict(self):
-        return {**super().to_dict(), "values": self.values}
+        return {**super().to_dict(), "values": self.values, "points": [sp.sstr(v) for v in self.points],
+                "lattice": None if self.lattice is None else sp.sstr(self.lattice)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -495,7 +503,7 @@ class _Admit:
             if d.set.kind == "all":
                 status = Admissible()
             else:
-                status = AdmissibleFor(_describe(d.set, self.eps))
+                status = AdmissibleFor(_describe(d.set, self.eps), points=d.set.values, lattice=d.set.branch)
             self._window(tau, t0, t1)
             if d.set.kind == "values":  # finitely many elements: the initial data under each
                 for v in d.set.values:
