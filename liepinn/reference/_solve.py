@@ -127,11 +127,6 @@ def _choose(spec: _Spec, discretisation: AbstractDiscretisation | None):
         return discretisation, parity
     if discretisation is None and parity is not None:
         return Fourier(), parity
-    if spec.d > 1 and isinstance(bc, Neumann):
-        raise ValueError(
-            f"problem {spec.problem.name!r}: references in {spec.d} space dimensions take Neumann data "
-            "through a cosine series only, which needs zero data and an equation covariant under "
-            "reflection about every face; Chebyshev with Neumann data is one-dimensional for now")
     return discretisation or Chebyshev(), None
 
 
@@ -443,8 +438,8 @@ def solve_reference(
     controller.
 
     In d >= 2 space dimensions the grid is a tensor product of one such grid per axis (the
-    same resolution on each; Chebyshev with Dirichlet data only, Neumann data through the
-    cosine series) and mixed derivatives $\partial_x^i \partial_y^j u$ are products of the
+    same resolution on each; Chebyshev Neumann data are imposed line by line, one axis after
+    the other) and mixed derivatives $\partial_x^i \partial_y^j u$ are products of the
     per-axis operators; the output is the tensor grid of `x_eval` (one axis per space
     variable), and the IMEX solvers are not available.
 

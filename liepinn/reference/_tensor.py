@@ -40,8 +40,9 @@ def _slab(d: int, axis: int, sl) -> tuple:
 class TensorGrid:
     r"""A tensor product of 1-D grids, one per space axis (the same resolution n on each).
 
-    `boundary(t) -> (q, N_1, ..., N_d)`: the Dirichlet data at every node (only the faces are
-    read), needed when an axis is Chebyshev; None for a grid that only interpolates.
+    `boundary(t) -> (q, N_1, ..., N_d)`: the Dirichlet data, or the Neumann data (the
+    derivative along $+x_k$ on the faces of $x_k$), at every node (only the faces are read),
+    needed when an axis is Chebyshev; None for a grid that only interpolates.
     """
 
     def __init__(self, axes: Sequence, boundary: Callable | None = None):
@@ -67,11 +68,32 @@ class TensorGrid:
         """Values at every node (q, N_1, ..., N_d) from the state (JAX)."""
         import jax.numpy as jnp
 
+        if self.chebyshev and self.axes[0].kind == "neumann":
+            return self._neumann_full(y, jnp.asarray(self.boundary(t), y.dtype))
         if self.chebyshev:
             base = jnp.asarray(self.boundary(t), y.dtype)
         else:  # Fourier: odd reflections vanish at the ends, other axes keep every node
             base = jnp.zeros((y.shape[0],) + self.full_shape, y.dtype)
         return base.at[(slice(None),) + self._block].set(y)
+
+    def _neumann_full(self, y, g):
+        r"""Face values from $D_k[0] u = g$, $D_k[N] u = g$ along every line of each axis k in
+        turn (two unknowns per line, as in 1-D); a later axis's lines see the faces of the
+        earlier ones, so an edge or corner value satisfies the condition of the last axis."""
+        import jax.numpy as jnp
+
+        v = jnp.zeros((y.shape[0],) + self.full_shape, y.dtype).at[(slice(None),) + self._block].set(y)
+        for k, grid in enumerate(self.axes):
+            D = grid.D
+            A = np.array([[D[0, 0], D[0, -1]], [D[-1, 0], D[-1, -1]]])
+            inner = v[_slab(self.d, k, slice(1, -1))]
+            rest = [jnp.tensordot(inner, jnp.asarray(D[row, 1:-1]), axes=([k + 1], [0])) for row in (0, -1)]
+            rhs = [jnp.take(g, i, axis=k + 1) - r for i, r in zip((0, -1), rest)]
+            inv = np.linalg.inv(A)
+            lo = inv[0, 0] * rhs[0] + inv[0, 1] * rhs[1]
+            hi = inv[1, 0] * rhs[0] + inv[1, 1] * rhs[1]
+            v = v.at[_slab(self.d, k, 0)].set(lo).at[_slab(self.d, k, -1)].set(hi)
+        return v
 
     def _restrict(self, v):
         return v[(slice(None),) + self._block]
