@@ -212,7 +212,7 @@ class FiniteTransformation:
                 f"{self!r} does not map graphs to graphs: the total Jacobian det(D_j x~^i) vanishes")
         Minv = (M.adjugate() / det).applyfunc(sp.cancel)
         out: dict[sp.Symbol, sp.Expr] = {x: self._images[x] for x in jet.independent}
-        for a, u in enumerate(jet.dependent):
+        for u in jet.dependent:
             out[u] = self._images[u]
         for k in range(1, order + 1):
             for alpha in _compositions(k, p):
