@@ -98,16 +98,17 @@ NAN = math.nan
 def test_diverged_seeds_are_failures_not_dropped(tmp_path):
     """The arm's finite runs are 10x better, but 2 of its 5 seeds diverged. Dropping them (the
     old report) gave a Welch 'significantly better'; counted as worst, the ranks say no."""
-    from liepinn.experiments._report import Test
+    from liepinn.experiments._report import SignificanceTest
 
     recs = (_arm("residual", [1e-2 * (1 + 0.05 * s) for s in range(5)])
             + _arm("evolutionary", [1e-3, 1.1e-3, 1.2e-3, NAN, NAN]))
     rep = write_report(recs, tmp_path, plots=False)
     row = next(r for r in rep.rows if r.variant == "evolutionary")
     assert row.non_finite == 2 and row.seeds == 5 and row.diverged == "2/5 diverged"
-    assert row.rel_l2_mean == pytest.approx(1.1e-3) and row.rel_l2_median == 1.2e-3  # the 3rd of 5, diverged ones last
+    assert row.rel_l2_mean == pytest.approx(1.1e-3)
+    assert row.rel_l2_median == 1.2e-3  # the 3rd of 5, the diverged ones last
     (c,) = rep.comparisons
-    assert c.test is Test.MANN_WHITNEY and c.failures == (2, 0) and c.seeds == (5, 5)
+    assert c.test is SignificanceTest.MANN_WHITNEY and c.failures == (2, 0) and c.seeds == (5, 5)
     assert not c.significant and c.prob_lower == pytest.approx(0.6) and c.fails_more
     assert "| 100 | evolutionary | 5 | 2/5 |" in rep.text and "| 100 | residual | 5 | 0/5 |" in rep.text
     assert "evolutionary at n=100: 2/5 diverged" in rep.text and "| 2/5, 0/5 |" in rep.text
@@ -139,11 +140,12 @@ def test_significantly_better_but_diverged_more_often_says_so(tmp_path):
 
 
 def test_no_failures_keep_the_welch_test():
-    from liepinn.experiments._report import Test, compare_arms, summarise
+    from liepinn.experiments._report import SignificanceTest, compare_arms, summarise
 
-    recs = _arm("residual", [1e-2 * (1 + 0.05 * s) for s in range(3)]) + _arm("evolutionary", [1e-3 * (1 + 0.05 * s) for s in range(3)])
+    spread = [1 + 0.05 * s for s in range(3)]
+    recs = _arm("residual", [1e-2 * x for x in spread]) + _arm("evolutionary", [1e-3 * x for x in spread])
     (c,) = compare_arms(summarise(recs))
-    assert c.test is Test.WELCH and c.failures == (0, 0) and c.significant and c.better
+    assert c.test is SignificanceTest.WELCH and c.failures == (0, 0) and c.significant and c.better
 
 
 def test_wall_time_beside_error_and_how_close_the_compute_match_came(tmp_path):
@@ -213,13 +215,13 @@ def test_ic_conditioned_rows_report_training_and_out_of_distribution_errors(tmp_
 
 def test_significance_of_raw_per_seed_errors():
     """The statistic for studies with their own tables: NaN is a diverged run, ranked worst."""
-    from liepinn.experiments import Test, significance
+    from liepinn.experiments import SignificanceTest, significance
 
     good, bad = [1e-2 * (1 + 0.05 * s) for s in range(5)], [1e-3, 1.1e-3, 1.2e-3, NAN, NAN]
     test, p, lower = significance(bad, good)
-    assert test is Test.MANN_WHITNEY and p > 0.05 and lower == pytest.approx(0.6)
+    assert test is SignificanceTest.MANN_WHITNEY and p > 0.05 and lower == pytest.approx(0.6)
     test, p, lower = significance([e / 10 for e in good], good)
-    assert test is Test.WELCH and p < 0.01 and lower == 1.0
+    assert test is SignificanceTest.WELCH and p < 0.01 and lower == 1.0
     assert math.isnan(significance([1.0, 2.0], [3.0, 4.0])[1])  # too few seeds
     with pytest.raises(ValueError, match="at least one run per arm"):
         significance([], good)

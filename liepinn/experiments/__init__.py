@@ -13,7 +13,7 @@ from ._report import (
     Comparison as Comparison,
     Report as Report,
     Row as Row,
-    Test as Test,
+    SignificanceTest as SignificanceTest,
     WallMatch as WallMatch,
     compare_arms as compare_arms,
     significance as significance,
@@ -56,5 +56,5 @@ __all__ = [
     "SweepFailed", "store_status", "MATCH_MODES", "Report", "ResultStore", "Row", "RunConfig", "RunRecord",
     "Runner", "SYMMETRY_VARIANTS", "Sweep", "SweepOutcome", "VARIANTS", "atomic_write_json",
     "TrainRunner", "compare_arms", "enable_compilation_cache", "group_configs", "register_problem",
-    "run_sweep", "summarise", "sweep_defaults", "write_report", "Test", "WallMatch", "significance", "wall_matches",
+    "run_sweep", "summarise", "sweep_defaults", "write_report", "SignificanceTest", "WallMatch", "significance", "wall_matches",
 ]

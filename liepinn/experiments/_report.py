@@ -14,10 +14,10 @@ value without "± 0" and no interval comparison.
 A diverged run (non-finite error) is a failure, never dropped: every table shows "k/n
 diverged" per arm; means and std are over the finite runs (and say so), the median counts a
 diverged run as +inf, and when either arm of a comparison has a diverged run the test is the
-Mann-Whitney U test (`Test.MANN_WHITNEY`) on log10 errors with each diverged run ranked worst
-(+inf), so an arm cannot look better by diverging on its bad seeds. The direction of a
-verdict then comes from the ranks, and an arm called better that diverged more often is
-said to have done so.
+Mann-Whitney U test (`SignificanceTest.MANN_WHITNEY`) on log10 errors with each diverged run
+ranked worst (+inf), so an arm cannot look better by diverging on its bad seeds. The
+direction of a verdict then comes from the ranks, and an arm called better that diverged
+more often is said to have done so. `significance` applies the same to raw per-seed errors.
 
 Every arm's measured wall time per run stands beside its error, with its ratio to the plain
 arm's; the compute-matched arm (matched by a recorded cost, not a clock) gets a line saying
@@ -27,11 +27,11 @@ how close the match came: its wall time over that of the arm it matches.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import enum
 import math
 import os
 from collections.abc import Iterable, Sequence
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,7 +85,7 @@ class Row:
         return f"{self.non_finite}/{self.seeds} diverged" if self.non_finite else ""
 
 
-class Test(enum.StrEnum):
+class SignificanceTest(enum.StrEnum):
     """The significance test of a comparison (stored as its string value)."""
 
     WELCH = "welch"  # Welch's t-test on log10 errors: no diverged run in either arm
@@ -107,7 +107,7 @@ class Comparison:
     intervals_overlap: bool | None  # mean +- std intervals of rel L2 overlap; None: an arm has 1 seed
     seeds: tuple[int, int] = (0, 0)  # runs of (arm, baseline), diverged ones included
     failures: tuple[int, int] = (0, 0)  # diverged runs of (arm, baseline)
-    test: Test = Test.WELCH
+    test: SignificanceTest = SignificanceTest.WELCH
     prob_lower: float = math.nan  # P(an arm run's error < a baseline run's), ties half, diverged = +inf
 
     @property
@@ -119,7 +119,7 @@ class Comparison:
     def better(self) -> bool:
         """The arm's errors are lower: by the geometric mean (Welch), by the ranks with diverged
         runs as worst (Mann-Whitney)."""
-        if self.test is Test.MANN_WHITNEY:
+        if self.test is SignificanceTest.MANN_WHITNEY:
             return self.prob_lower > 0.5
         return self.ratio < 1
 
@@ -234,7 +234,7 @@ def wall_matches(rows: Sequence[Row]) -> list[WallMatch]:
     return out
 
 
-def significance(arm: Sequence[float], baseline: Sequence[float]) -> tuple[Test, float, float]:
+def significance(arm: Sequence[float], baseline: Sequence[float]) -> tuple[SignificanceTest, float, float]:
     """(test, two-sided p-value, P(an arm run's error < a baseline run's)) of two arms' per-seed
     errors, a non-finite error being a diverged run, ranked worst: Welch's t-test on log10
     errors when neither arm has one, else the Mann-Whitney U test with diverged runs as +inf.
@@ -251,15 +251,15 @@ def significance(arm: Sequence[float], baseline: Sequence[float]) -> tuple[Test,
     return _significance(a, fa, b, fb)
 
 
-def _significance(a: Sequence[float], fa: int, b: Sequence[float], fb: int) -> tuple[Test, float, float]:
+def _significance(a: Sequence[float], fa: int, b: Sequence[float], fb: int) -> tuple[SignificanceTest, float, float]:
     """`significance` on finite log10 errors `a`, `b` and the counts `fa`, `fb` of diverged runs."""
     # every run takes part: a diverged one as the worst error (+inf)
     a_all, b_all = list(a) + [math.inf] * fa, list(b) + [math.inf] * fb
-    test = Test.MANN_WHITNEY if fa or fb else Test.WELCH
+    test = SignificanceTest.MANN_WHITNEY if fa or fb else SignificanceTest.WELCH
     p_mw, lower = _mann_whitney(a_all, b_all)
     if min(len(a_all), len(b_all)) < MIN_SEEDS:
         return test, math.nan, lower
-    return test, (p_mw if test is Test.MANN_WHITNEY else _welch(a, b)), lower
+    return test, (p_mw if test is SignificanceTest.MANN_WHITNEY else _welch(a, b)), lower
 
 
 def _mann_whitney(a: Sequence[float], b: Sequence[float]) -> tuple[float, float]:
@@ -404,7 +404,7 @@ def markdown_report(rows: Sequence[Row], comparisons: Sequence[Comparison], *,
                 ratio = f"{c.ratio:.3g}" if math.isfinite(c.ratio) else "n/a"
                 intervals = ("n/a (one run)" if c.intervals_overlap is None
                              else "overlap" if c.intervals_overlap else "disjoint")
-                test = "Welch" if c.test is Test.WELCH else "Mann-Whitney"
+                test = "Welch" if c.test is SignificanceTest.WELCH else "Mann-Whitney"
                 lines.append(f"| {c.samples} | {c.arm} | {c.baseline} | {c.failures[0]}/{c.seeds[0]}, "
                              f"{c.failures[1]}/{c.seeds[1]} | {ratio} | {test} | {p} | {verdict} | {intervals} |")
             lines.append("")
@@ -429,7 +429,7 @@ def _statement(comps: Sequence[Comparison]) -> list[str]:
     for c in sig:
         word = "lower" if c.better else "higher"
         ratio = f"x{c.ratio:.3g}, " if math.isfinite(c.ratio) else ""
-        if c.test is Test.WELCH:
+        if c.test is SignificanceTest.WELCH:
             out.append(f"- n={c.samples}: {c.arm} has {word} error than {c.baseline} ({ratio}p={c.p_value:.2g})")
             continue
         caveat = (f"; note: {c.arm} diverged more often" if c.better and c.fails_more else "")
