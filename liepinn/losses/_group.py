@@ -95,7 +95,7 @@ class Translation(AbstractOrbit):
     r"""$x \to x + \varepsilon$; default range: the full period $[0, L)$ of a periodic domain."""
 
     variable: str = "x"
-    range: tuple[float, float] | None = None
+    range: Sequence[float] | None = None
     name: ClassVar[str] = "translation"
 
     def __post_init__(self):
@@ -126,7 +126,7 @@ class Boost(AbstractOrbit):
     r"""Galilean boost $x \to x + \varepsilon t$, $u \to u + \varepsilon$ (a symmetry of Burgers);
     on a periodic domain it moves a zero-mean IC to mean $\varepsilon$. Default range: $[-1, 1]$."""
 
-    range: tuple[float, float] | None = (-1.0, 1.0)
+    range: Sequence[float] | None = (-1.0, 1.0)
     name: ClassVar[str] = "boost"
 
     def __post_init__(self):
@@ -145,7 +145,7 @@ class Boost(AbstractOrbit):
 class Scaling(AbstractOrbit):
     r"""$u \to \varepsilon u$ (linear PDEs). Default range: $[0.5, 3]$."""
 
-    range: tuple[float, float] | None = (0.5, 3.0)
+    range: Sequence[float] | None = (0.5, 3.0)
     name: ClassVar[str] = "scaling"
 
     def __post_init__(self):
@@ -164,7 +164,7 @@ class Scaling(AbstractOrbit):
 class Shift(AbstractOrbit):
     r"""$u \to u + \varepsilon$ (superposition with a constant solution). Default range: $[-1, 1]$."""
 
-    range: tuple[float, float] | None = (-1.0, 1.0)
+    range: Sequence[float] | None = (-1.0, 1.0)
     name: ClassVar[str] = "shift"
 
     def __post_init__(self):
@@ -356,7 +356,7 @@ class Augment(AbstractGroupVariant):
     uniform in its range, drawn once per run); the residual and IC losses apply to them as to
     the originals. `orbits=None`: `default_orbits(problem)`."""
 
-    orbits: tuple[AbstractOrbit, ...] | None = None
+    orbits: Sequence[AbstractOrbit | Mapping | str] | AbstractOrbit | None = None
     copies: int = 1
     name: ClassVar[str] = "augment"
 
@@ -377,7 +377,7 @@ class Equivariant(AbstractGroupVariant):
     stop-gradient the term could also pull the anchored prediction towards the unanchored one,
     or shrink both towards a trivially consistent pair."""
 
-    orbits: tuple[AbstractOrbit, ...] | None = None
+    orbits: Sequence[AbstractOrbit | Mapping | str] | AbstractOrbit | None = None
     copies: int = 1
     weight: float = 1.0
     name: ClassVar[str] = "equivariant"
