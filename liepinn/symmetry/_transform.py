@@ -23,6 +23,7 @@ from ._generator import (
     SYMBOLIC,
     Verification,
     _simplify_zero,
+    _tidy,
     _vanishes_near_identity as _vanishes,
     _zero_near_identity,
 )
@@ -165,7 +166,7 @@ class FiniteTransformation:
         if self.parameters and len(self.factors) == 1:
             cand = {z: e.xreplace({p: -p for p in self.parameters}) for z, e in self._images.items()}
             if self._inverts(cand):
-                return FiniteTransformation(cand, self.jet, self.parameters, label)
+                return FiniteTransformation({z: _tidy(e) for z, e in cand.items()}, self.jet, self.parameters, label)
             tried.append("negated parameters")
         if len(self.factors) > 1:
             inv = self.factors[0].inverse()
@@ -313,9 +314,10 @@ class Subgroups:
 
     `subgroups[k]` is a `FiniteTransformation` in the parameter ``eps_{k+1}`` or None, and then
     `failures[k]` says why no closed form was found. `general()` is the product
-    $\exp(\varepsilon_r v_r) \cdots \exp(\varepsilon_1 v_1)$ of those found ($v_1$ applied first,
-    parameters in the order ``eps_1, ..., eps_r``), a general element of the connected group
-    near the identity.
+    $\exp(\varepsilon_1 v_1) \cdots \exp(\varepsilon_r v_r)$ of those found ($v_r$ applied first:
+    the images stay smallest when the most nonlinear flows, listed last, are substituted into
+    the simpler ones), a general element of the connected group near the identity; its
+    parameters are in the order ``eps_1, ..., eps_r``.
     """
 
     __slots__ = ("algebra", "subgroups", "failures")
@@ -342,7 +344,9 @@ class Subgroups:
         if not found:
             raise TransformationError("no one-parameter subgroup has a closed form: "
                                       + "; ".join(f for f in self.failures if f))
-        return compose(*reversed(found))
+        g = compose(*found)
+        return FiniteTransformation(g.images, g.jet, [p for f in found for p in f.parameters], g.label,
+                                    factors=g.factors)
 
     def __repr__(self) -> str:
         lines = [f"v{k + 1} = {v}: " + (str(g) if g is not None else f"no closed form ({why})")
