@@ -54,16 +54,21 @@ def stored(path) -> dict[str, float]:
 
 _WORKER = textwrap.dedent(
     """
-    import sys
+    import os, sys, time
     from liepinn.experiments import Sweep, run_sweep
     {fake}
+    print("ready", flush=True)
+    while not os.path.exists(sys.argv[1] + ".go"):  # the test starts the workers together
+        time.sleep(0.01)
     run_sweep({sweep}, sys.argv[1], progress=print, lease=float(sys.argv[3]), poll=0.05,
               runner=lambda cs: fake_runner(cs, delay=float(sys.argv[2]), log=sys.argv[1] + "/trained.log"))
     """
 )
 
 
-def _worker(tmp_path, out, delay, lease=30.0):
+def _worker(tmp_path, out, delay, lease=30.0, go=True):
+    if go:
+        Path(f"{out}.go").touch()
     script = tmp_path / "worker.py"
     script.write_text(_WORKER.format(fake=FAKE, sweep=SWEEP))
     env = dict(os.environ, PYTHONPATH=str(ROOT), JAX_PLATFORMS="cpu")
@@ -137,7 +142,9 @@ def test_two_sweeps_at_once_store_every_run_once(tmp_path):
     """Acceptance: two processes on one store; every run stored exactly once, trained once,
     with the numbers of one process."""
     out = tmp_path / "shared"
-    procs = [_worker(tmp_path, out, 0.3) for _ in range(2)]
+    procs = [_worker(tmp_path, out, 0.3, go=False) for _ in range(2)]
+    assert [p.stdout.readline().strip() for p in procs] == ["ready", "ready"]
+    Path(f"{out}.go").touch()
     logs = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), logs
     trained = _trained(out)

@@ -162,8 +162,9 @@ def run(args) -> int:
 
     from ..experiments._report import write_report
     from ..experiments._store import ResultStore
-    from ..experiments._sweep import run_sweep
+    from ..experiments._sweep import SweepFailed, run_sweep
 
+    failed = None
     if args.status is not None:
         from ..experiments._status import store_status
 
@@ -189,8 +190,14 @@ def run(args) -> int:
             from ..experiments._sweep import enable_compilation_cache
 
             enable_compilation_cache(cache)
-        records = run_sweep(sweep, args.out, max_vmap=args.max_vmap, progress=say, executor=executor,
-                            lease=args.lease, compilation_cache=cache).records
+        try:
+            records = run_sweep(sweep, args.out, max_vmap=args.max_vmap, progress=say, executor=executor,
+                                lease=args.lease, compilation_cache=cache).records
+        except SweepFailed as e:  # the report of what is stored is still written
+            import sys
+
+            print(f"liepinn compare: error: {e}", file=sys.stderr)
+            failed, records = e, e.outcome.records
     n_expected = len(sweep.expand())
     notes = [f"Sweep of `liepinn compare {args.problem}`: {len(records)} of {n_expected} runs stored in "
              f"`{Path(args.out)}`; arms share learning rate, steps, network and points (the "
@@ -200,4 +207,4 @@ def run(args) -> int:
     if not args.quiet:
         print()
         print(rep.text)
-    return 0
+    return 0 if failed is None else 1
