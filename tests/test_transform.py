@@ -270,6 +270,10 @@ def test_compiled_action_errors():
     action = lower_transformation(g)  # parameters default: the images' other symbols, by name
     assert action.parameters == ("mu",)
     y = jnp.zeros((3, 2))
+    # float32 by default: values keep the points' dtype; f may return (N,) for one variable
+    boost = lower_transformation(subgroups("heat")[3], ["mu"])
+    out = act_on_values(boost, lambda p: p[:, 0] ** 2, jnp.array([0.5]), y + 1.0, jnp.ones(1))
+    assert out.shape == (3, 1) and out.dtype == jnp.float32
     with pytest.raises(ValueError, match="eps must have shape"):
         action(jnp.zeros(2), y, jnp.zeros((3, 1)), jnp.ones(1))
     with pytest.raises(ValueError, match="parameter values needed"):
