@@ -133,6 +133,9 @@ def test_every_subgroup_is_a_symmetry(name):
         check = g.verify(pde)
         assert check.method == "symbolic", (g, check.residuals)
     assert subgroups(name).general().is_symmetry(pde)
+    # with parameter values: substituted in the images as well
+    fixed = type(pde)(pde.equations, pde.jet, {str(next(iter(pde.parameters))): "1/10"})
+    assert all(g.is_symmetry(fixed) for g in subgroups(name))
 
 
 def test_a_non_symmetry_fails_the_check():

@@ -229,6 +229,7 @@ class FiniteTransformation:
         r"""Check that $g$ maps solutions to solutions: $\Delta_k(\mathrm{pr}\,g(z^{(n)}))$ vanishes
         on $\Delta = 0$ for every k.
 
+        Parameters with values in `pde` are substituted in the equations and in the images.
         Each transformed equation is reduced with the principal derivatives of the system
         (`PDE.reduce`) and tested for zero symbolically; if inconclusive and `numeric`, at
         `points` random points with small group parameters (``"numeric"``, as in
@@ -236,9 +237,12 @@ class FiniteTransformation:
         """
         if pde.jet.independent != self.jet.independent or pde.jet.dependent != self.jet.dependent:
             raise ValueError(f"transformation acts on {self.jet}, the PDE lives on {pde.jet}")
-        if any(v is not None for v in pde.parameters.values()):
-            pde = pde.substitute_parameters()
         table = self.prolong(pde.order)
+        values = {s: v for s, v in pde.parameters.items() if v is not None}
+        if values:
+            # the PDE's parameter values hold in the images too (heat's flows involve mu)
+            pde = pde.substitute_parameters()
+            table = {k: e.xreplace(values) for k, e in table.items()}
         residuals = [pde.reduce(eq.xreplace(table)) for eq in pde.equations]
         method = SYMBOLIC
         for k, r in enumerate(residuals):
