@@ -61,7 +61,7 @@ def test_a_diverged_seed_leaves_the_healthy_seeds_numbers_bit_for_bit(tmp_path, 
     _poison(monkeypatch, 1)
     hit = _runner.TrainRunner()(configs)
     assert hit[1]["diverged"] is True and math.isnan(hit[1]["rel_l2"]) and not hit[1]["converged"]
-    assert "non-finite" in hit[1]["error"] and "seed 1" in hit[1]["error"]
+    assert "non-finite" in hit[1]["error"] and "[lane 1 of the vmapped group: seed 1]" in hit[1]["error"]
     for s in (0, 2):
         assert hit[s]["stand_in_seeds"] == [1] and "stand_in_seeds" not in clean[s]
         for k in _SAME:
@@ -77,7 +77,7 @@ def test_a_diverged_seed_leaves_the_healthy_seeds_numbers_bit_for_bit(tmp_path, 
 
 def test_a_group_whose_every_seed_diverges_stores_failures(monkeypatch):
     """One seed, diverged: a stored failure (before, a group of one re-raised the error)."""
-    _poison(monkeypatch, 0)
-    (out,) = _runner.TrainRunner()(_tiny_heat(seeds=1).expand())
-    assert out["diverged"] is True and math.isnan(out["rel_l2"]) and "seed 0" in out["error"]
+    _poison(monkeypatch, 4)
+    (out,) = _runner.TrainRunner()(_tiny_heat(seeds=(4,)).expand())
+    assert out["diverged"] is True and math.isnan(out["rel_l2"]) and "lane 0 of the vmapped group: seed 4" in out["error"]
 

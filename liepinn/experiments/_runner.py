@@ -133,7 +133,8 @@ class TrainRunner:
                 break
             except NonFiniteLossError as e:
                 lane = 0 if e.seed is None else int(e.seed)
-                diverged[healthy[0] if lane in diverged else lane] = str(e)
+                k = healthy[0] if lane in diverged else lane  # a stand-in fails with its original
+                diverged[k] = f"{e} [lane {lane} of the vmapped group: seed {configs[k].seed}]"
         out = []
         for k, c in enumerate(configs):
             if k in diverged:
