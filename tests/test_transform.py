@@ -326,3 +326,15 @@ def test_catalogue_subgroups_are_found_and_are_symmetries(name):
     for g in subs:
         assert g.verify(pde), g
         assert _after(g, g.inverse()).is_identity(), g
+
+
+def test_strings_are_parsed_never_evaluated():
+    from liepinn import PDEInputError
+
+    g = FiniteTransformation({"x": "x + eps*t", "u": "-u*exp(eps)"}, heat.jet, ["eps"])
+    assert g.images[x] == x + sp.Symbol("eps") * t
+    assert act(g.at({"eps": "1/2"}), "sin(x)") == -sp.exp(sp.Rational(1, 2)) * sp.sin(x - t / 2)
+    with pytest.raises(PDEInputError, match="image of x"):
+        FiniteTransformation({"x": "__import__('os')"}, heat.jet)
+    with pytest.raises(TypeError, match="image of x: expected a sympy expression"):
+        FiniteTransformation({"x": object()}, heat.jet)

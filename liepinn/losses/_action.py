@@ -18,6 +18,7 @@ from jaxtyping import Array, Float
 from sympy.core.sorting import default_sort_key
 
 from ._lower import Lowered, lower
+from ..symbolic import parse_value
 from ..symmetry._transform import FiniteTransformation, TransformationError
 
 
@@ -118,7 +119,9 @@ def lower_transformation(
     if not isinstance(ft, FiniteTransformation):
         raise TypeError(f"expected a FiniteTransformation, got {type(ft).__name__}")
     jet = ft.jet
-    reps = {(sp.Symbol(k) if isinstance(k, str) else k): sp.sympify(v) for k, v in (values or {}).items()}
+    reps = {(sp.Symbol(k) if isinstance(k, str) else k): (parse_value(v, where=f"value of {k}") if isinstance(v, str)
+                                                           else sp.sympify(v, strict=True))
+            for k, v in (values or {}).items()}
     images = [ft.images[z].xreplace(reps) for z in ft.variables]
     group = tuple(ft.parameters)
     if parameters is None:

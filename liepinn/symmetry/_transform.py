@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 import sympy as sp
 
 from ..symbolic._jet import JetSpace, _compositions
+from ..symbolic._parse import parse_expression
 from ._generator import (
     FAILED,
     NUMERIC,
@@ -32,6 +33,17 @@ from ._generator import (
 class TransformationError(ValueError):
     """A finite transformation cannot do what was asked (no closed-form inverse, a graph that
     cannot be parametrised, ...); the message says which transformation and why."""
+
+
+def _expr(value, jet: JetSpace | None, where: str) -> sp.Expr:
+    """A sympy expression from an expression, a number or a string (parsed, never evaluated)."""
+    if isinstance(value, str):
+        return parse_expression(value, jet, where=where, allow_equals=False)[0]
+    try:
+        return sp.sympify(value, strict=True)
+    except sp.SympifyError:
+        raise TypeError(f"{where}: expected a sympy expression, a number or a string, "
+                        f"got {type(value).__name__}") from None
 
 
 def _variables(jet: JetSpace) -> tuple[sp.Symbol, ...]:
@@ -66,7 +78,7 @@ class FiniteTransformation:
             if z is None:
                 raise ValueError(f"{key!r} is not a variable of the jet space "
                                  f"(variables: {', '.join(by_name)})")
-            out[z] = sp.sympify(value)
+            out[z] = _expr(value, jet, f"image of {z}")
         self.jet = jet
         self._images = types.MappingProxyType(out)
         self.parameters = tuple(sp.Symbol(p) if isinstance(p, str) else p for p in parameters)
@@ -89,7 +101,7 @@ class FiniteTransformation:
 
     def image(self, expr) -> sp.Expr:
         r"""$f(\tilde z)$: `expr` with every variable replaced by its image."""
-        return sp.sympify(expr).xreplace(dict(self._images))
+        return _expr(expr, self.jet, "expression").xreplace(dict(self._images))
 
     @property
     def factors(self) -> tuple["FiniteTransformation", ...]:
@@ -127,7 +139,8 @@ class FiniteTransformation:
 
     def at(self, values: Mapping) -> "FiniteTransformation":
         """The transformation with some group parameters fixed to values."""
-        subs = {sp.Symbol(str(k)) if isinstance(k, str) else k: sp.sympify(v) for k, v in values.items()}
+        subs = {sp.Symbol(str(k)) if isinstance(k, str) else k: _expr(v, None, f"value of {k}")
+                for k, v in values.items()}
         unknown = [k for k in subs if k not in self.parameters]
         if unknown:
             raise ValueError(f"{', '.join(map(str, unknown))} not among the parameters "
@@ -404,7 +417,7 @@ def act(transformation: FiniteTransformation, solution):
         u = by_name.get(str(key))
         if u is None:
             raise ValueError(f"{key!r} is not a dependent variable (dependent: {', '.join(by_name)})")
-        f[u] = sp.sympify(value)
+        f[u] = _expr(value, jet, f"solution for {u}")
     missing = [u.name for u in jet.dependent if u not in f]
     if missing:
         raise ValueError(f"no expression given for {', '.join(missing)}")
