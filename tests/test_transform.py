@@ -170,6 +170,11 @@ def test_act_on_a_point_transformation_that_moves_x_with_u():
         act(shear, sp.exp(x) + x**5)
 
 
+def test_act_needs_only_the_points_to_invert():
+    g = FiniteTransformation({"x": x + e, "u": u + u**5 + sp.exp(u)}, heat.jet, [e])
+    assert sp.expand(act(g, x) - (x - e + (x - e)**5 + sp.exp(x - e))) == 0
+
+
 def test_act_errors():
     g = subgroups("heat")[0]
     with pytest.raises(ValueError, match="not a dependent variable"):

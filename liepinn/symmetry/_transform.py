@@ -426,10 +426,15 @@ def act(transformation: FiniteTransformation, solution):
         if bad:
             raise ValueError(f"the solution for {u} must be a function of {', '.join(x.name for x in jet.independent)} "
                              f"only, got {sp.sstr(e)} (contains {', '.join(sorted(map(str, bad)))})")
+    x_of_y = None
     if not g.points_depend_on_u:
-        back = g.inverse()
-        x_of_y = {x: back.images[x] for x in jet.independent}
-    else:
+        try:
+            back = g.inverse()
+        except TransformationError:
+            pass  # the u-part may not invert while x~(x) does: solve x~(x) = y below
+        else:
+            x_of_y = {x: back.images[x] for x in jet.independent}
+    if x_of_y is None:
         x_of_y = _solve_graph(g, f)
     on_graph = {**x_of_y, **{u: e.xreplace(x_of_y) for u, e in f.items()}}
     out = {u: g.images[u].xreplace(on_graph) for u in jet.dependent}
@@ -442,7 +447,8 @@ def _solve_graph(g: FiniteTransformation, f: Mapping) -> dict:
     w = {x: sp.Dummy(f"y_{x}") for x in xs}
     eqs = [g.images[x].xreplace(f) - w[x] for x in xs]
     why = (f"{g!r} moves the independent variables depending on u, so g.u needs x~(x, u(x)) = y "
-           "solved for x")
+           "solved for x" if g.points_depend_on_u else
+           f"{g!r} has no closed-form inverse, so g.u needs x~(x) = y solved for x")
     try:
         sols = sp.solve(eqs, xs, dict=True)
     except (NotImplementedError, ValueError, TypeError) as e:
