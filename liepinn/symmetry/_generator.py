@@ -572,6 +572,11 @@ def _simplify_zero(r: sp.Expr) -> sp.Expr:
     t = sp.cancel(sp.together(r))
     if t == 0:
         return t
+    if r.has(sp.exp, sp.sinh, sp.cosh, sp.tanh, sp.coth, sp.sech, sp.csch):
+        # sech(x) in the equation, exp(2x) in a generator: one rational function of exponentials
+        t = sp.cancel(sp.together(r.rewrite(sp.exp)))
+        if t == 0:
+            return t
     for fn in (lambda e: sp.expand(sp.powsimp(sp.powdenest(e, force=True), force=True)),
                lambda e: sp.expand(sp.expand_log(e, force=True)),
                lambda e: sp.expand(e.rewrite(sp.exp)),
