@@ -47,10 +47,25 @@ def test_hermite_is_sl3():
     assert alg.dimension == 8 and set(alg.verification) == {"symbolic"}
 
 
-def test_unsolved_ode_is_named():
-    """u'' + 2 sech^2(x) u = 0: no closed form here, so the families stay, with a warning naming
-    each unsolved determining equation (never a wrong finite dimension)."""
+@pytest.mark.slow
+def test_sech2_potential_is_sl3():
+    """u'' + 2 sech^2(x) u = 0: rational in xi = e^{2x}, solved there (tanh x, x tanh x - 1)."""
     alg = _algebra("u_xx + 2*sech(x)^2*u = 0")
+    assert alg.dimension == 8 and set(alg.verification) == {"symbolic"}
+
+
+def test_sech2_basis():
+    x = sp.Symbol("x")
+    basis = homogeneous_basis([2 * sp.sech(x) ** 2, sp.Integer(0), sp.Integer(1)], x)
+    assert len(basis) == 2 and sp.simplify((basis[0] - sp.tanh(x)).rewrite(sp.exp)) == 0
+
+
+def test_unsolved_ode_is_named():
+    """u'' = (x^3 + 1) u has no Liouvillian solutions: the families stay, with a warning naming
+    each unsolved determining equation (never a wrong finite dimension)."""
+    alg = _algebra("u_xx = (x^3 + 1)*u")
     assert len(alg.infinite) == 2 and len(alg.warnings) == 2
-    for fam, warning in zip(sorted(alg.infinite, key=lambda f: str(f.functions)), sorted(alg.warnings)):
+    assert alg.dimension == 1                       # u d_u, the rest in the families
+    for warning in alg.warnings:
         assert "were left unsolved" in warning and "Derivative(F" in warning
+    assert any("(-x**3 - 1)*F2(x) + Derivative(F2(x), (x, 2)) = 0" in w for w in alg.warnings)

@@ -122,6 +122,10 @@ def homogeneous_basis(a, z, assume=None):
         sq = _symmetric_square(a, z, assume)
         if sq is not None:
             return sq
+    if n == 2:
+        xi_basis = _exponential_substitution(a, z, assume)
+        if xi_basis is not None:
+            return xi_basis
     try:
         return _dsolve_basis(a, z)
     except ODEFailure:
@@ -139,11 +143,51 @@ def homogeneous_basis(a, z, assume=None):
     return basis
 
 
+def _exponential_substitution(a, z, assume):
+    r"""For coefficients rational in $\xi = e^{gz}$ (hyperbolic ones: $\operatorname{sech}^2 z$),
+    the basis of the equation in $\xi$ ($d/dz = g\xi\, d/d\xi$) with $\xi = e^{gz}$; None if the
+    coefficients are not of that kind or its basis is not found."""
+    hyper = (sp.sinh, sp.cosh, sp.tanh, sp.coth, sp.sech, sp.csch)
+    if not any(c.has(sp.exp, *hyper) for c in a):
+        return None
+    a = [normal(c.rewrite(sp.exp)) for c in a]
+    rates = set()
+    for c in a:
+        for e in c.atoms(sp.exp):
+            rate = sp.diff(e.args[0], z)
+            if rate.has(z) or not rate.is_Rational:
+                return None
+            rates.add(rate)
+    g = sp.gcd(list(rates)) if len(rates) > 1 else next(iter(rates))
+    xi = sp.Dummy("xi", positive=True)
+    to_xi = {sp.exp(k * z): xi ** int(k / g) for k in rates}
+    b = [normal(c.xreplace(to_xi)) for c in a]
+    if any(c.has(z) for c in b):
+        return None
+    # y(z) = Y(xi): y' = g xi Y', y'' = g^2 (xi^2 Y'' + xi Y')
+    coeffs = [b[0], g * xi * b[1] + g**2 * xi * b[2], g**2 * xi**2 * b[2]]
+    try:
+        basis = _basis_without_dsolve(coeffs, xi, assume)
+    except ODEFailure:
+        return None
+    out = [_tidy_solution(sp.powsimp(sp.factor(y).xreplace({xi: sp.exp(g * z)})), z) for y in basis]
+    _check_basis(a, out, z)
+    return out
+
+
+def _basis_without_dsolve(a, z, assume):
+    """Second-order basis from the hyperexponential ansatz of the normal form $w'' = r w$."""
+    p, q = normal(a[1] / a[2]), normal(a[0] / a[2])
+    m = sp.exp(-integrate(p / 2, z, assume))
+    w = _reduction_of_order(normal(-(q - sp.diff(p, z) / 2 - p**2 / 4)), z, assume)
+    return [_tidy_solution(sp.powsimp(m * v), z) for v in w]
+
+
 def _reduction_of_order(r, z, assume):
     r"""Basis $w_1$, $w_1\int w_1^{-2}$ of $w'' = r w$ from a hyperexponential solution
     $w_1 = P(z)\,D(z)^{-m} e^{\int S}$ ($P$ polynomial, $D$ the squarefree denominator of $r$, $S$
     the polynomial part of $\pm\sqrt{r}$): Hermite's, Laguerre's and Kummer's equations with
-    terminating series. ODEFailure if there is none of degree <= 12 or the integral fails."""
+    terminating series. ODEFailure if there is none of degree <= 8 or the integral fails."""
     w1 = _hyperexponential_solution(r, z)
     if w1 is None:
         raise ODEFailure(f"no closed-form solution of w'' = ({r})*w found (dsolve, hyperexponential ansatz)")
@@ -169,7 +213,7 @@ def _sqrt_polynomial_part(R, z):
     return sp.Add(*[cj * z**j for j, cj in enumerate(c)])
 
 
-def _hyperexponential_solution(r, z, max_degree: int = 12):
+def _hyperexponential_solution(r, z, max_degree: int = 8):
     num, den = sp.fraction(sp.cancel(sp.together(r)))
     if not (num.is_polynomial(z) and den.is_polynomial(z)):
         return None
@@ -178,12 +222,13 @@ def _hyperexponential_solution(r, z, max_degree: int = 12):
     if S is None:
         return None
     D = sp.sqf_part(den) if den.has(z) else sp.Integer(1)
-    prefactors = [D**-m for m in range(4 if D.has(z) else 1)]
+    powers = [sp.Integer(0)]
     c0 = sp.limit(z**2 * r, z, 0) if den.subs(z, 0) == 0 else sp.Integer(0)
     if c0.is_finite and c0 != 0:
         # a regular singular point at 0: w ~ z^mu with mu (mu - 1) = c0 (Bessel, Laguerre)
         mu = sp.Dummy("mu")
-        prefactors += [z**e for e in sp.solve(mu * (mu - 1) - c0, mu) if not e.is_integer]
+        powers += [e for e in sp.solve(mu * (mu - 1) - c0, mu) if not e.is_integer]
+    prefactors = [z**e * D**-m for e in powers for m in range(4 if D.has(z) else 1)]
     for sign in ([1, -1] if S != 0 else [1]):
         E = sp.exp(sign * integrate(S, z))
         for pre in prefactors:
