@@ -122,15 +122,14 @@ def homogeneous_basis(a, z, assume=None):
         sq = _symmetric_square(a, z, assume)
         if sq is not None:
             return sq
-    if n == 2:
-        xi_basis = _exponential_substitution(a, z, assume)
-        if xi_basis is not None:
-            return xi_basis
     try:
         return _dsolve_basis(a, z)
     except ODEFailure:
         if n != 2:
             raise
+        xi_basis = _exponential_substitution(a, z, assume)
+        if xi_basis is not None:
+            return xi_basis
         if a[1] == 0:
             return _reduction_of_order(-a[0], z, assume)
     # y'' + p y' + q y = 0 through its normal form: y = exp(-int p/2) w, w'' + I w = 0
