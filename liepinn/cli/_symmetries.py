@@ -46,7 +46,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("-v", "--verbose", action="store_true", help="report the solver's steps on stderr")
     p.add_argument("--classify", metavar="PARAMS",
                    help="group classification: the values of these parameters (e.g. m or a,b) at "
-                   "which the algebra grows, each case verified, and the generic case")
+                   "which the algebra grows, each case verified, and the generic case; or the forms "
+                   "of an arbitrary function (f for 'u_t = u_xx + f(u)')")
     p.add_argument("--no-degeneracy", action="store_true",
                    help="leave out the degeneracy column (what each generator gives as a loss term)")
     p.add_argument("--discrete", action="store_true",
