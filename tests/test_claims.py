@@ -250,3 +250,15 @@ def test_compare_status(tmp_path, capsys):
     assert "12 runs planned: 7 stored, 2 claimed, 2 failed, 1 pending" in text
     assert "diverged badly" in text and f"{os.getpid()}" in text
     assert "1 corrupt" in text and f"{corrupt}.json" in text
+
+
+def test_progress_line_counts_and_estimates_time_left():
+    from liepinn.experiments._progress import SweepMeter
+
+    now = [0.0]
+    meter = SweepMeter(20, 4, clock=lambda: now[0])
+    assert str(meter) == "[stored 4/20 | running 0 | failed 0 | left 16 | ETA ?]"
+    now[0] = 60.0
+    meter.update(stored=10, running=4, failed=2)  # 6 runs stored in a minute, 8 left
+    assert meter.left == 8 and meter.eta() == pytest.approx(80.0)
+    assert str(meter) == "[stored 10/20 | running 4 | failed 2 | left 8 | ETA 1m20s]"

@@ -290,6 +290,7 @@ def run_sweep(
                 if full or (held is not None and not held.dead()):
                     waiting.append(b)
                     continue
+                meter.running += len(b)  # claimed when it starts; counted now
                 say(f"{meter} {_describe(b)} ...")
                 in_flight[executor.submit(train_batch, root, b, runner, lease=lease, versions_=vers,
                                           compilation_cache=cache)] = b
