@@ -183,7 +183,10 @@ class PDE:
 
         Preference: the equation is linear in it with a coefficient free of variables,
         highest order, a pure derivative, then a fixed ranking. No other jet variable of the
-        equation may be a derivative of it (the substitution would not terminate).
+        equation may be a derivative of it (the substitution would not terminate). When no
+        such choice exists (Navier-Stokes with pressure, the eikonal equation), the keys of
+        `ranked_form` instead: autoreduced leaders of an orderly ranking, plus the derivatives
+        of an algebraic leader (see `relations`).
         """
         return tuple(self._solve_principal()[0])
 
@@ -200,7 +203,7 @@ class PDE:
             relations: tuple = ()
         except PDEInputError as first:
             try:
-                chosen, rhs, relations = ranked_form(self.jet, self.equations, set(self.parameters))
+                chosen, rhs, relations = ranked_form(self.jet, self.equations)
             except PDEInputError as second:
                 raise PDEInputError(f"{first}; {second}") from None
         self._principal_cache = (chosen, rhs)
@@ -436,7 +439,7 @@ def _rank(key: tuple[int, MultiIndex]) -> tuple:
     return (sum(alpha), -a, alpha)
 
 
-def ranked_form(jet: JetSpace, equations: Sequence, parameters, *, steps: int = 200):
+def ranked_form(jet: JetSpace, equations: Sequence, *, steps: int = 200):
     r"""Solved form by autoreduction with respect to an orderly ranking (`_rank`).
 
     Each equation, reduced by the keys found so far, is solved for its highest-ranked
