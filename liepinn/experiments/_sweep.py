@@ -324,7 +324,7 @@ def run_sweep(
                     say(f"{meter} {_describe(b)}: rel L2 {_fmt_errors(res.errors)} ({res.seconds:.1f} s on "
                         f"{res.worker}){late}")
     refresh()
-    say(f"{meter} sweep done: {trained} runs trained here")
+    say(f"{meter} sweep done: {trained} runs trained by this sweep")
     outcome = SweepOutcome(records=store.records(wanted), trained=trained, skipped=skipped,
                            directory=str(store.root), corrupt=[str(e.path) for e in moved])
     if failed:

@@ -94,6 +94,8 @@ class PointSharding(AbstractSharding):
       too, besides the `Collocation` sets (default: the IC batches of operator training).
 
     A leaf whose point axis the number of point devices does not divide is replicated.
+    Over several hosts: the same call in every process after `jax.distributed.initialize`
+    (module docstring).
     """
 
     devices: tuple | None = eqx.field(static=True, default=None)
