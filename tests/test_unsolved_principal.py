@@ -107,3 +107,14 @@ def test_eikonal_rotation_invariant_solutions():
         assert rest in (1, -1)
         signs.add(rest)
     assert signs == {1, -1}
+
+
+@pytest.mark.parametrize("text, dimension", [
+    ("u_x^3 + u_y^3 = 1", 4),          # translations, one scaling
+    ("u_x^2 = u_y^3", 5),              # translations, two scalings
+    ("u_xx^2 + u_yy^2 = 1", 7),        # + u -> u + a x + b y + c x y, x,y,u -> l x, l y, l^2 u
+])
+def test_other_algebraic_leaders(text, dimension):
+    alg = liepinn.symmetries(PDE.from_text(text, independent="x,y", dependent="u"))
+    assert alg.dimension == dimension and set(alg.verification) == {"symbolic"}
+    assert len(alg.assumptions) >= 1 and str(alg.assumptions[0]) in ("Ne(u_x, 0)", "Ne(u_xx, 0)")

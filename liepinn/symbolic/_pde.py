@@ -224,7 +224,8 @@ class PDE:
     @property
     def assumptions(self) -> tuple:
         r"""Relations assumed on solutions: the separant $\partial P/\partial\ell \ne 0$ of each relation."""
-        return tuple(sp.Ne(sp.factor(sp.diff(P, ell)).as_coeff_Mul()[1], 0) for ell, P in self.relations)
+        return tuple(sp.Ne(sp.Mul(*[b for b, _ in sp.factor_list(sp.diff(P, ell))[1]]), 0)
+                     for ell, P in self.relations)
 
     def _greedy_form(self):
         jet = self.jet
