@@ -69,3 +69,12 @@ def test_cli_classify_function(capsys):
     assert rc == 0 and out["parameters"] == ["f(u)"]
     assert {tuple(c["conditions"]): c["dimension"] for c in out["cases"]}[("Eq(f(u), k*exp(u))",)] == 3
     assert out["cases"][-1]["generic"] and out["cases"][-1]["dimension"] == 2
+
+
+def test_nonlinear_wave_ames():
+    """u_tt = (f(u) u_x)_x (Ames, Lohner & Adams 1981): u^n extends at n = -4 and n = -4/3."""
+    result = classify(_pde("u_tt = (f(u)*u_x)_x"), ["f"])
+    _check(result)
+    got = _table(result)
+    assert got[()] == 3 and got[("k*exp(u)",)] == 4 and got[("k*u**n",)] == 4
+    assert got[("k*u**n", "-4")] == 5 and got[("k*u**n", "-4/3")] == 5

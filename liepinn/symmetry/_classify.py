@@ -183,7 +183,8 @@ def _fresh(pde: PDE, name: str) -> sp.Symbol:
 def function_forms(pde: PDE, f) -> list[sp.Expr]:
     r"""Classical forms of an arbitrary function $f(z)$ of one argument, up to the equivalence
     $z \to \alpha z + \beta$: $a z$, $k e^z$, $k z^n$, $k z \log z$ (the rows of
-    Ovsiannikov's table for $u_t = (f(u) u_x)_x$ and Dorodnitsyn's for $u_t = u_{xx} + f(u)$)."""
+    Ovsiannikov's table for $u_t = (f(u) u_x)_x$ and Dorodnitsyn's for $u_t = u_{xx} + f(u)$).
+    Each case found is verified; for other equations the list may miss forms outside the table."""
     if len(f.args) != 1:
         raise PDEInputError(f"--classify {f.func.__name__}: only functions of one argument have a table, got {f}")
     z = f.args[0]
