@@ -239,6 +239,13 @@ def main(argv=None) -> int:
                       f"train {np.mean(r['train']):.3g}  wall {r['wall_time_s']:.0f} s", flush=True)
     settings = {k: getattr(args, k) for k in ("seeds", "steps", "lbfgs_steps", "points", "width", "depth", "copies",
                                                "test_ics", "eval_nx", "eval_nt", "quick")}
+    if args.report:  # the settings the stored arms were trained with, not this command's defaults
+        stored = [r["spec"] for arms_ in results.values() for a, r in arms_.items() if a == "residual"]
+        if stored:
+            sp_, rc = stored[0], stored[0]["recipe"]
+            settings = {"seeds": len(sp_["seeds"]), "steps": rc.get("steps"), "points": rc.get("n_collocation"),
+                        "width": rc.get("width"), "depth": rc.get("depth"), "test_ics": sp_["n_test_ics"],
+                        "eval_nx": sp_["eval_nx"], "eval_nt": sp_["eval_nt"], "from": "the stored residual arm"}
     with open(out / "results.json", "w") as f:
         json.dump({"settings": settings, "load_average": os.getloadavg(), "results": results}, f, indent=1)
     text = table(results) + "\n\n" + comparisons(results)
