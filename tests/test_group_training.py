@@ -198,3 +198,11 @@ def test_symmetrised_needs_invariant_data():
                       parameters=burgers.parameters)
     with pytest.raises(ValueError, match="initial condition .* not invariant"):
         SymmetrisedNetwork({"x": "-x", "u": "-u"}).check(shifted, Recipe())
+
+
+def test_group_variants_need_a_family_and_round_trip_in_a_spec():
+    spec = RunSpec(problem="burgers", recipe=Recipe(width=8, depth=1, n_collocation=16, steps=1, second_phase=None),
+                   loss=Augment(orbits=(Translation(range=(0, 1)),)), network=SymmetrisedNetwork("x=-x,u=-u"))
+    assert RunSpec.from_json(spec.to_json()) == spec
+    with pytest.raises(ValueError, match="IC-conditioned"):
+        assemble(load_problem("burgers"), spec.replace(network=None))
