@@ -206,3 +206,17 @@ def test_group_variants_need_a_family_and_round_trip_in_a_spec():
     assert RunSpec.from_json(spec.to_json()) == spec
     with pytest.raises(ValueError, match="IC-conditioned"):
         assemble(load_problem("burgers"), spec.replace(network=None))
+
+
+def test_group_variants_in_a_sweep(tmp_path):
+    """augment / equivariant are sweep arms (by name or object); the OOD error is recorded."""
+    from liepinn.experiments import Sweep, run_sweep
+
+    sweep = Sweep(problems=("heat_sines",), samples=(16,), n_ics=(2,), seeds=1,
+                  variants=("residual", "augment", Equivariant(orbits=(Translation(),))), steps=3, lbfgs_steps=0,
+                  width=8, depth=1, n_initial=8, n_boundary=0,
+                  options={"eval_nx": 16, "eval_nt": 5, "n_test_ics": 2, "sensors": 8, "n_basis": 4})
+    out = run_sweep(sweep, tmp_path, progress=None)
+    assert out.trained == 3
+    for r in out.records:
+        assert math.isfinite(r.result["rel_l2"]) and math.isfinite(r.result["rel_l2_fields"]["ood"])
