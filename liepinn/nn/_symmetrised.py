@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import equinox as eqx
+import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from ..losses._action import GroupAction, act_on_values
@@ -37,6 +38,12 @@ class Symmetrised(eqx.Module):
             raise ValueError(f"Symmetrised needs the PDE parameters substituted, got {self.action.parameters}")
 
     def __call__(self, x: Float[Array, "*batch p"], *, key=None) -> Float[Array, "*batch q"]:
+        if x.ndim == 1:  # one point (the derivative strategies vmap over points): the model unbatched
+            back = self.action.inverse()
+            pre = back(None, x[None], jnp.zeros((1, len(self.action.dependent)), x.dtype))[0][0]
+            n_pre = self.model(pre)
+            _, gu = self.action(None, pre[None], n_pre[None])
+            return 0.5 * (self.model(x) + gu[0])
         flat = x.reshape(-1, x.shape[-1])
         u = self.model(flat)
         gu = act_on_values(self.action, self.model, None, flat)
