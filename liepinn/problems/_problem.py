@@ -138,8 +138,17 @@ def _split3(key):
     return list(jax.random.split(key, 3))
 
 
+class _SineFamily(AbstractInitialFamily):
+    """A family given by random coefficients (A, l, phi): members drawn by `sample_coefficients`."""
+
+    def sample(self, key, n: int) -> list[sp.Expr]:
+        """`n` members as sympy expressions; `key` an int seed, numpy Generator or JAX key."""
+        amp, ell, phase = self.sample_coefficients(key, n)
+        return [self.expression(a, l, p) for a, l, p in zip(amp, ell, phase)]
+
+
 @dataclasses.dataclass(frozen=True)
-class SineSeries(AbstractInitialFamily):
+class SineSeries(_SineFamily):
     r"""Sums of sines $u_0(x) = \sum_{j=1}^J A_j \sin(2\pi l_j (x - lo) / L + \varphi_j)$.
 
     $A_j \sim U(a_{lo}, a_{hi})$, $l_j$ uniform over `wavenumbers`, $\varphi_j \sim U(0, 2\pi)$:
@@ -204,11 +213,6 @@ class SineSeries(AbstractInitialFamily):
         arg = 2 * np.pi * ell[..., None] * (x - float(self.lo)) / float(self.length) + phase[..., None]
         return np.sum(amp[..., None] * np.sin(arg), axis=-2)
 
-    def sample(self, key, n: int) -> list[sp.Expr]:
-        """`n` members as sympy expressions; `key` an int seed, numpy Generator or JAX key."""
-        amp, ell, phase = self.sample_coefficients(key, n)
-        return [self.expression(a, l, p) for a, l, p in zip(amp, ell, phase)]
-
     def describe(self) -> dict:
         return {
             "family": "SineSeries", "length": sp.sstr(self.length), "terms": self.terms,
@@ -218,7 +222,7 @@ class SineSeries(AbstractInitialFamily):
 
 
 @dataclasses.dataclass(frozen=True)
-class SineSeriesND(AbstractInitialFamily):
+class SineSeriesND(_SineFamily):
     r"""The d-dimensional `SineSeries`: sums of plane waves on a box,
     $u_0(x) = \sum_{j=1}^J A_j \sin(2\pi \sum_i l_{ji} (x_i - lo_i) / L_i + \varphi_j)$.
 
@@ -302,11 +306,6 @@ class SineSeriesND(AbstractInitialFamily):
         scaled = (x - np.array([float(v) for v in self.lo])) / np.array([float(v) for v in self.lengths])
         arg = 2 * np.pi * ell @ scaled.T + phase[..., None]  # (n, terms, P)
         return np.sum(amp[..., None] * np.sin(arg), axis=-2)
-
-    def sample(self, key, n: int) -> list[sp.Expr]:
-        """`n` members as sympy expressions; `key` an int seed, numpy Generator or JAX key."""
-        amp, ell, phase = self.sample_coefficients(key, n)
-        return [self.expression(a, l, p) for a, l, p in zip(amp, ell, phase)]
 
     def describe(self) -> dict:
         return {
