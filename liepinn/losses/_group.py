@@ -56,6 +56,10 @@ class AbstractOrbit:
         if "name" in cls.__dict__:
             _ORBITS[cls.name] = cls
 
+    def __post_init__(self):
+        if "range" in {f.name for f in dataclasses.fields(self)}:
+            object.__setattr__(self, "range", _check_range(self.name, self.range))
+
     def images(self, problem) -> dict[str, str]:
         """Variable name -> image, in the problem's variables and the group parameter `eps`."""
         raise NotImplementedError
@@ -98,9 +102,6 @@ class Translation(AbstractOrbit):
     range: Sequence[float] | None = None
     name: ClassVar[str] = "translation"
 
-    def __post_init__(self):
-        object.__setattr__(self, "range", _check_range(self.name, self.range))
-
     def images(self, problem):
         if self.variable not in problem.space:
             raise ValueError(f"translation: {self.variable!r} is not a space variable of {problem.name!r} "
@@ -129,9 +130,6 @@ class Boost(AbstractOrbit):
     range: Sequence[float] | None = (-1.0, 1.0)
     name: ClassVar[str] = "boost"
 
-    def __post_init__(self):
-        object.__setattr__(self, "range", _check_range(self.name, self.range))
-
     def images(self, problem):
         x, t, u = problem.space[0], problem.independent[problem.time_index], problem.dependent[0]
         return {x: f"{x} + eps*{t}", u: f"{u} + eps"}
@@ -148,9 +146,6 @@ class Scaling(AbstractOrbit):
     range: Sequence[float] | None = (0.5, 3.0)
     name: ClassVar[str] = "scaling"
 
-    def __post_init__(self):
-        object.__setattr__(self, "range", _check_range(self.name, self.range))
-
     def images(self, problem):
         u = problem.dependent[0]
         return {u: f"eps*{u}"}
@@ -166,9 +161,6 @@ class Shift(AbstractOrbit):
 
     range: Sequence[float] | None = (-1.0, 1.0)
     name: ClassVar[str] = "shift"
-
-    def __post_init__(self):
-        object.__setattr__(self, "range", _check_range(self.name, self.range))
 
     def images(self, problem):
         u = problem.dependent[0]
