@@ -109,14 +109,11 @@ def run_arm(spec, references, n_train_eval: int) -> dict:
 
 
 def _welch(a, b) -> float:
-    """Two-sided Welch p-value on log10 of the errors (as in the other studies); nan when a seed
-    diverged (its error is not a number: the table counts it as a failure instead)."""
-    from scipy import stats
+    """Two-sided p-value of the project's comparison (`liepinn.experiments.significance`):
+    Welch on log10 errors, or Mann-Whitney with a diverged seed ranked worst."""
+    from liepinn.experiments import significance
 
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
-        return math.nan
-    return float(stats.ttest_ind(np.log10(a), np.log10(b), equal_var=False).pvalue)
+    return significance(a, b)[1]
 
 
 def comparisons(results: dict) -> str:
