@@ -8,6 +8,9 @@ import threading
 import time
 
 
+_REPEAT = 0.25  # seconds between repeated alarms once a deadline has passed
+
+
 class OutOfTime(Exception):
     """Raised inside a `deadline` block when its time is up."""
 
@@ -28,16 +31,24 @@ def deadline(seconds: float | None):
         yield
         return
 
+    active = [True]
+
     def handler(signum, frame):
-        raise OutOfTime()
+        if active[0]:
+            raise OutOfTime()
 
     start = time.monotonic()
     old = signal.signal(signal.SIGALRM, handler)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # The alarm repeats: an OutOfTime raised where Python swallows it (a finaliser run by the
+    # garbage collector, a library's broad `except`) is raised again a moment later.
+    signal.setitimer(signal.ITIMER_REAL, seconds, _REPEAT)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+        try:
+            active[0] = False
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
         if outer > 0:
             signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - start), 1e-3))
