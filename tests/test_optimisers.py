@@ -108,6 +108,61 @@ def test_dense_update_satisfies_the_secant_equation_and_stays_positive_definite(
         p = optax.apply_updates(p, u)
 
 
+def _paper_update(H, s, y, member, first):
+    """One inverse-Hessian update of the self-scaled Broyden family written out from Urbán,
+    Stefanou & Pons (2025) and Al-Baali et al. (2014) in NumPy, with b from an explicit
+    inverse, independently of liepinn's code."""
+    n = len(s)
+    sy = s @ y
+    Hy = H @ y
+    yHy = y @ Hy
+    b = s @ np.linalg.solve(H, s) / sy
+    h = yHy / sy
+    a = b * h - 1.0
+    theta, tau = 0.0, 1.0
+    if member == "ssbfgs":
+        tau = min(1.0, 1.0 / b)
+    elif member == "ssbroyden":
+        c = np.sqrt(a / (1.0 + a))
+        rho_m = min(1.0, h * (1.0 - c))
+        theta = max((rho_m - 1.0) / a, min(1.0 / rho_m, (1.0 - b) / b))
+        sigma = 1.0 + a * theta
+        tau0 = min(1.0, 1.0 / b)
+        if theta > 0:
+            tau = tau0 * min(sigma ** (-1.0 / (n - 1)), 1.0 / theta)
+        else:
+            tau = min(tau0 * sigma ** (-1.0 / (n - 1)), sigma)
+    if first:
+        tau = h / (1.0 + a * theta)
+    phi = (1.0 - theta) / (1.0 + a * theta)
+    v = np.sqrt(yHy) * (s / sy - Hy / yHy)
+    return (H - np.outer(Hy, Hy) / yHy + phi * np.outer(v, v)) / tau + np.outer(s, s) / sy
+
+
+@pytest.mark.parametrize("member", ["bfgs", "ssbfgs", "ssbroyden"])
+def test_dense_updates_match_the_papers_formulas(x64, member):
+    # H_0 = gamma_0 I, the initial scaling tau_0 = h_0 / (1 + a_0 theta_0) on the first
+    # update, then tau_k and phi_k as in the papers: the same matrices as the NumPy transcription
+    transform = {"bfgs": scale_by_bfgs(False), "ssbfgs": scale_by_bfgs(True), "ssbroyden": scale_by_ssbroyden()}[member]
+    opt = optax.chain(transform, optax.scale(-1.0), optax.scale_by_zoom_linesearch(20, initial_guess_strategy="one"))
+    f = lambda p: rosenbrock(p) + quadratic(p) + 0.1 * jnp.sum(p["x"][6:] ** 4)
+    p = {"x": jnp.linspace(-0.5, 0.4, 14)}
+    state = opt.init(p)
+    vg = optax.value_and_grad_from_state(f)
+    H = prev = None
+    for k in range(6):
+        v, g = vg(p, state=state)
+        u, state = opt.update(g, state, p, value=v, grad=g, value_fn=f)
+        x, gx = np.asarray(p["x"]), np.asarray(g["x"])
+        if prev is None:
+            H = min(1.0, 1.0 / np.linalg.norm(gx)) * np.eye(14)
+        else:
+            H = _paper_update(H, x - prev[0], gx - prev[1], member, first=k == 1)
+        np.testing.assert_allclose(np.asarray(state[0].inv_hessian), H, rtol=1e-7, atol=1e-10 * np.abs(H).max())
+        prev = (x, gx)
+        p = optax.apply_updates(p, u)
+
+
 # ---------------------------------------------------------------- through the trainer
 
 
@@ -263,3 +318,4 @@ def test_initial_state_is_strongly_typed(phase):
     state = _opt_init(phase.optimiser(), {"w": jnp.ones(3)}, ensemble=False)
     assert not any(x.weak_type for x in jax.tree.leaves(state))
     assert any(x.weak_type for x in jax.tree.leaves(phase.optimiser().init({"w": jnp.ones(3)})))
+

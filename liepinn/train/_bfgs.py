@@ -29,10 +29,13 @@ $h_k = y_k^\top H_k y_k / s_k^\top y_k$ and $a_k = b_k h_k - 1 \ge 0$. The membe
 
   ($\theta_k$ is the Broyden parameter of the direct update of $B_k$: 0 is BFGS, 1 is DFP).
 
-$H_0 = \gamma_0 I$ with $\gamma_0 = \min(1, 1/\|g_0\|)$ for the first step, and
-$H_1 = (s^\top y / y^\top y) I$ before the first update (Nocedal & Wright, eq. 6.20). An
-update is skipped when the curvature condition $s^\top y > \epsilon \|s\|\|y\|$ fails or the
-new matrix is not finite. The transformation outputs the direction $H_k g_k$; chain it with
+$H_0 = \gamma_0 I$ with $\gamma_0 = \min(1, 1/\|g_0\|)$ for the first step. The first update
+uses the initial scaling $\tau_0 = h_0/(1 + a_0\theta_0)$ instead of the formula above
+(Al-Baali & Khalfan 2012; as in the SSBroyden reference implementation of Bioli &
+Abarrategi 2026, which follows Urbán et al.); for the BFGS members ($\theta_0 = 0$) this is
+$H_0 \leftarrow (s^\top y / y^\top H_0 y) H_0$, i.e. Nocedal & Wright's eq. 6.20. An update
+is skipped when the curvature condition $s^\top y > \epsilon \|s\|\|y\|$ fails or the new
+matrix is not finite. The transformation outputs the direction $H_k g_k$; chain it with
 ``scale(-1)`` and a line search, as :func:`bfgs` and :func:`ssbroyden` do with optax's zoom
 line search (strong Wolfe conditions, Nocedal & Wright Alg. 3.5-3.6), like ``optax.lbfgs``.
 
@@ -42,7 +45,9 @@ Phys. (2025), arXiv:2405.04230. E. Kiyani, K. Shukla, J. F. Urbán, J. Darbon,
 G. E. Karniadakis, "Which optimizer works best for physics-informed neural networks and
 Kolmogorov-Arnold networks?", arXiv:2501.16371 (2025). M. Al-Baali, E. Spedicato,
 F. Maggioni, Optim. Methods Softw. 29 (2014) 937-954. S. S. Oren, D. G. Luenberger,
-Management Sci. 20 (1974) 845-862.
+Management Sci. 20 (1974) 845-862. M. Al-Baali, H. Khalfan, Comput. Optim. Appl. 53 (2012)
+437-459 (the initial scaling). I. Bioli, M. Mendibe Abarrategi, "Self-Scaled Broyden Family of
+Quasi-Newton Methods in JAX", arXiv:2603.10599 (2026).
 """
 
 from __future__ import annotations
@@ -71,18 +76,19 @@ class _Member(abc.ABC):
 
     @abc.abstractmethod
     def coefficients(self, b, h, a, n):
-        r"""``(scale, phi)`` with ``scale`` $= 1/\tau_k$; ``phi`` the Python float 1.0 for BFGS
-        members (the $v_k v_k^\top$ term is then left out of the computation)."""
+        r"""``(theta, tau)`` for $k \ge 1$: $\theta_k$ (the Python float 0.0 for the BFGS
+        members, whose $v_k v_k^\top$ correction is then left out of the computation) and
+        $\tau_k$."""
 
 
 class _BFGS(_Member):
     def coefficients(self, b, h, a, n):
-        return 1.0, 1.0
+        return 0.0, 1.0
 
 
 class _SSBFGS(_Member):
     def coefficients(self, b, h, a, n):
-        return jnp.maximum(1.0, b), 1.0
+        return 0.0, jnp.minimum(1.0, 1.0 / b)
 
 
 class _SSBroyden(_Member):
@@ -101,8 +107,7 @@ class _SSBroyden(_Member):
         safe_theta = jnp.where(theta > 0, theta, 1.0)
         tau = jnp.where(theta > 0, tau0 * jnp.minimum(sigma_pow, 1.0 / safe_theta),
                         jnp.minimum(tau0 * sigma_pow, sigma))
-        phi = (1.0 - theta) / (1.0 + a * theta)
-        return 1.0 / tau, phi
+        return theta, tau
 
 
 def _scale_by_broyden(member: _Member, eps: float) -> optax.GradientTransformation:
@@ -132,25 +137,26 @@ def _scale_by_broyden(member: _Member, eps: float) -> optax.GradientTransformati
         ss = jnp.dot(s, s)
         ok = (state.count > 0) & (sy > eps * jnp.sqrt(ss * yy))
         safe_sy = jnp.where(ok, sy, 1.0)
-        # before the first update, start from the scaled identity (sy / yy) I
-        first = state.count == 1
-        gamma1 = safe_sy / jnp.where(yy > 0, yy, 1.0)
-        H = jnp.where(first, gamma1 * eye, state.inv_hessian)
+        H = state.inv_hessian
         Hy = H @ y
         yHy = jnp.dot(y, Hy)
         rho = 1.0 / safe_sy
         # s^T B s, B = H^{-1}: the step was s = -alpha p with p = H g_old, so s^T B s =
-        # (s.p)(s.g_old)/(p.p); after the reset above B = (yy/sy) I
+        # (s.p)(s.g_old)/(p.p) = -alpha s.g_old needs no inverse
         p = state.prev_direction
         pp = jnp.dot(p, p)
-        sBs = jnp.where(first, ss / gamma1, jnp.dot(s, p) * jnp.dot(s, state.prev_grads) / jnp.where(pp > 0, pp, 1.0))
+        sBs = jnp.dot(s, p) * jnp.dot(s, state.prev_grads) / jnp.where(pp > 0, pp, 1.0)
         b = sBs * rho
         h = yHy * rho
         a = jnp.maximum(b * h - 1.0, 0.0)
-        scale, phi = member.coefficients(b, h, a, n)
+        theta, tau = member.coefficients(b, h, a, n)
+        # the first update: the initial scaling tau_0 = h_0 / (1 + a_0 theta_0)
+        tau = jnp.where(state.count == 1, h / (1.0 + a * theta), tau)
+        scale = 1.0 / jnp.where(tau > 0, tau, 1.0)
         core = H - rho * (jnp.outer(s, Hy) + jnp.outer(Hy, s)) + (rho**2 * yHy) * jnp.outer(s, s)
-        if not (isinstance(phi, float) and phi == 1.0):
+        if not (isinstance(theta, float) and theta == 0.0):
             # phi v v^T = v v^T + (phi - 1) v v^T, and H - Hy Hy^T / yHy + v v^T is `core`
+            phi = (1.0 - theta) / (1.0 + a * theta)
             u = s * rho - Hy / jnp.where(yHy > 0, yHy, 1.0)
             core = core + ((phi - 1.0) * yHy) * jnp.outer(u, u)
         H_new = scale * core + rho * jnp.outer(s, s)
