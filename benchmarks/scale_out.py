@@ -1,6 +1,6 @@
 """Throughput of one small sweep with 1, 2 and 4 local workers sharing one results directory.
 
-    python benchmarks/scale_out.py [--workers 1,2,4] [--out /tmp/scale-out]
+    python benchmarks/scale_out.py [--workers 1,2,4] [--out /tmp/scale-out] [--json benchmarks/results/scale_out.json]
 
 Each worker is one `liepinn compare` command on the same DIR (they split the batches by
 claims); the figure is runs stored per minute, and its ratio to one worker. Every worker
@@ -8,11 +8,14 @@ compiles for itself (--no-compilation-cache), as separate machines would. `--pin
 runs on core i mod N only (`taskset`), as one worker per core of a machine would.
 `--sleep S`: the workers train nothing (each batch sleeps S seconds): the cost of sharing out
 the work by claims alone, free of how many cores the machine has.
+`--json FILE`: store the figures under the key "sleep", "train" or "train_pin" of FILE (the
+other keys are kept), for `benchmarks/tables.py`.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -67,14 +70,29 @@ def main() -> None:
     p.add_argument("--out", default="/tmp/liepinn-scale-out")
     p.add_argument("--pin", action="store_true", help="worker i on core i mod N only")
     p.add_argument("--sleep", type=float, default=None, help="fake batches of this many seconds")
+    p.add_argument("--json", type=Path, default=None, help="store the figures in this file (see above)")
     a = p.parse_args()
     base = None
+    load_start = os.getloadavg()[0]
+    rows = []
     print("| workers | runs | wall (s) | runs/min | ratio |\n|---|---|---|---|---|")
     for n in [int(x) for x in a.workers.split(",")]:
         wall, runs = run(n, Path(a.out) / f"w{n}", a.pin, a.sleep)
         rate = 60 * runs / wall
         base = base or rate
+        rows.append({"workers": n, "runs": runs, "wall_s": wall, "runs_per_min": rate, "ratio": rate / base})
         print(f"| {n} | {runs} | {wall:.1f} | {rate:.2f} | {rate / base:.2f} |", flush=True)
+    if a.json:
+        from liepinn.experiments import atomic_write_json
+
+        key = "sleep" if a.sleep is not None else "train_pin" if a.pin else "train"
+        what = (f"--sleep {a.sleep:g}" if a.sleep is not None
+                else "liepinn " + " ".join(ARGS) + (" (--pin)" if a.pin else ""))
+        stored = json.loads(a.json.read_text()) if a.json.exists() else {}
+        stored[key] = {"command": f"benchmarks/scale_out.py {what}".strip(), "workers": rows,
+                       "date": time.strftime("%Y-%m-%d", time.gmtime()), "load_start": load_start,
+                       "cpus": os.cpu_count()}
+        atomic_write_json(a.json, stored)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,451 @@
+"""Regenerate the tables of benchmarks/README.md (and the figures of README.md) from the raw results.
+
+Every generated piece of markdown sits between marker comments, a block
+
+    <!-- table:NAME -->
+    ...
+    <!-- /table -->
+
+or an inline figure `<!-- value:NAME -->4.4e-4<!-- /value -->`. `NAME` is a key of `BLOCKS`
+resp. `VALUES`; each renders from `benchmarks/results/*.json` only. Text outside the markers is
+left alone, so the prose stays hand-written and the numbers cannot drift from their data.
+
+Run:  python benchmarks/tables.py            # rewrite the markdown files in place
+      python benchmarks/tables.py --check    # exit 1 (and print a diff) if they differ from the data
+No JAX, no liepinn import: this is plain json and string formatting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import math
+import os
+import re
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+FILES = (ROOT / "benchmarks" / "README.md", ROOT / "README.md")
+
+BLOCK = re.compile(r"<!-- table:([\w-]+) -->\n(.*?)<!-- /table -->", re.S)
+VALUE = re.compile(r"<!-- value:([\w-]+) -->(.*?)<!-- /value -->", re.S)
+OPENERS = re.compile(r"<!-- (table|value):([\w-]*)")
+
+
+class Results:
+    """The raw result files, loaded on first use."""
+
+    def __init__(self, directory: Path = RESULTS):
+        self.directory = Path(directory)
+        self._cache: dict[str, object] = {}
+
+    def __getitem__(self, name: str):
+        if name not in self._cache:
+            path = self.directory / f"{name}.json"
+            if not path.exists():
+                raise FileNotFoundError(f"{path}: raw result file missing (a marker in the markdown needs it)")
+            self._cache[name] = json.loads(path.read_text())
+        return self._cache[name]
+
+
+# -- number formats ---------------------------------------------------------------------------
+
+def sci(v: float, digits: int = 1) -> str:
+    """1.1e-9 rather than 1.1e-09."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "n/a"
+    mant, exp = f"{v:.{digits}e}".split("e")
+    return f"{mant}e{int(exp)}"
+
+
+def fixed(v: float, digits: int = 2) -> str:
+    return f"{v:.{digits}f}"
+
+
+def minsec(s: float) -> str:
+    m, s = divmod(int(s + 0.5), 60)
+    return f"{m} min {s} s" if m else f"{s} s"
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+# -- blocks -----------------------------------------------------------------------------------
+
+def symmetries(r: Results) -> str:
+    rows = []
+    for e in r["symmetries"]["entries"]:
+        dim = str(e["dimension"])
+        if e["superposition"]:
+            dim += " + superposition"
+        if e["infinite"]:
+            dim += f" + {e['infinite']} infinite famil{'y' if e['infinite'] == 1 else 'ies'}"
+        rows.append([e["name"], dim, e["literature_dimension"], ", ".join(e["verification"]),
+                     fixed(e["solve_s"]), fixed(e["canonical_verify_s"]), fixed(e["total_s"])])
+    return table(["entry", "dim found", "literature", "verified", "solve (s)", "canonical + verify (s)",
+                  "total (s)"], rows)
+
+
+def symmetries_cli(r: Results) -> str:
+    w = r["symmetries"]["cli_wall_s"]
+    return ", ".join(f"{k} {v:.2f} s" for k, v in w.items())
+
+
+def _laws(row: dict) -> str:
+    return f"{row['found']}" + (" +F" if row["families"] else "")
+
+
+def conservation_laws(r: Results) -> str:
+    rows: dict[str, dict[int, dict]] = {}
+    for row in r["conservation"]["rows"]:
+        if row["kind"] == "conservation":
+            rows.setdefault(row["name"], {})[row["order"]] = row
+    out = []
+    for name, by_order in rows.items():
+        top = by_order[max(by_order)]
+        out.append([name, " / ".join(_laws(by_order[k]) for k in sorted(by_order)),
+                    fixed(top["seconds"]), fixed(top["cpu_seconds"])])
+    orders = sorted({k for v in rows.values() for k in v})
+    ks = " / ".join(str(k) for k in orders)
+    return table(["entry", f"laws (k = {ks})", f"wall at k = {orders[-1]} (s)", f"CPU at k = {orders[-1]} (s)"], out)
+
+
+def generalised_symmetries(r: Results) -> str:
+    rows = [[row["name"], row["order"], row["found"], fixed(row["seconds"]), fixed(row["cpu_seconds"])]
+            for row in r["conservation"]["rows"] if row["kind"] == "generalized"]
+    return table(["entry", "k", "found", "wall (s)", "CPU (s)"], rows)
+
+
+STEP_LABELS = {
+    "a": "(a) plain nested grad + vmap",
+    "b": "(b) liepinn residual",
+    "c": "(c) + 5 generators, evolutionary",
+    "d": "(d) + 5 generators, prolonged",
+    "e": "(e) profile: order-2 derivative set",
+    "f": "(f) profile: order-3 derivative set",
+}
+
+
+def step_cost(r: Results) -> str:
+    d = r["step_cost"]
+    rows = []
+    for k, v in d["results"].items():
+        ms = v["all_ms_per_step"]
+        rows.append([STEP_LABELS.get(k, f"({k}) {v['name']}"), f"{v['ms_per_step']:.1f} ({min(ms):.0f}-{max(ms):.0f})"])
+    ratios = []
+    for name, value in d["ratios"].items():
+        s = f"{name} = {value:.2f}"
+        if name in d.get("targets", {}):
+            target = d["targets"][name]
+            s = f"**{s}** (target <= {target:g}: {'met' if value <= target else 'not met'})"
+        ratios.append(s)
+    s = d["setup"]
+    return (table(["variant", "ms / step"], rows) + "\n\n"
+            f"Median of {s['repeats']} repeats, min-max in brackets; jax {d['machine']['jax']}, "
+            f"{d['machine']['cpu_count']} CPUs, strategy `{s['derivative_strategy']}`. "
+            f"Ratios (one run): " + ", ".join(ratios) + ".")
+
+
+def _method(e: dict) -> str:
+    disc = e["discretisation"]
+    parity = {(-1,): "odd ", (1,): "even "}.get(tuple(disc.get("parity") or ()), "")
+    tried = [n for n in e["tried"] if n != e["resolution"]]
+    s = f"{parity}{disc['kind'].capitalize()} n={disc['n']}"
+    if tried:
+        s += f" ({', '.join(map(str, tried))} tried)"
+    return f"{s}, {e['solver']}, {e['steps']} steps"
+
+
+def reference_cli(r: Results) -> str:
+    rows = []
+    for e in r["reference"]["cli"]:
+        exact = e.get("rel_l2_vs_cole_hopf", e.get("rel_l2_vs_exact"))
+        exact_s = "" if exact is None else sci(exact) + (" (Cole-Hopf)" if "rel_l2_vs_cole_hopf" in e else "")
+        cmd = e["command"].split()
+        grid = f"{cmd[cmd.index('--nx') + 1]} x {cmd[cmd.index('--nt') + 1]}"
+        rows.append([e["problem"], grid, _method(e),
+                     sci(e["rel_l2_vs_data"]) if "rel_l2_vs_data" in e else "", exact_s,
+                     sci(e["acceptance"], 0), ", ".join(f"{w:.1f}" for w in e["wall_s"]),
+                     ", ".join(f"{c:.1f}" for c in e["cpu_s"])])
+    return table(["problem", "grid (nx x nt)", "method chosen", "rel. L2 vs data", "vs exact", "acceptance",
+                  f"wall (s), {len(r['reference']['cli'][0]['wall_s'])} runs", "cpu (s)"], rows)
+
+
+def reference_solvers(r: Results) -> str:
+    rows = []
+    for e in r["reference"]["solvers"]:
+        err = e.get("rel_l2_vs_data", e.get("rel_l2_vs_exact"))
+        disc = {"fourier": "Fourier", "chebyshev": "Chebyshev"}.get(e["discretisation"], e["discretisation"])
+        if e["problem"] == "burgers" and e["discretisation"] == "fourier":
+            disc = "odd " + disc
+        rows.append([e["problem"], e["resolution"], f"{disc}, {e['solver']}", e["steps"], sci(err),
+                     f"{e['wall_s']:.3g}" if e["wall_s"] >= 100 else f"{e['wall_s']:.1f}",
+                     f"{e['cpu_s']:.3g}" if e["cpu_s"] >= 100 else f"{e['cpu_s']:.1f}"])
+    return table(["problem", "n", "discretisation, solver", "steps", "rel. L2", "wall (s)", "cpu (s)"], rows)
+
+
+def train_burgers(r: Results) -> str:
+    d = r["train_burgers_cli"]
+    rows = []
+    for run in d.values():
+        whole = run.get("command_wall_s_incl_reference_and_startup")
+        cpu = f" ({run['cpu_time_s']:.0f} s CPU)" if "cpu_time_s" in run else ""
+        rows.append([run["machine"], sci(run["rel_l2"]), f"{run['wall_time_s']:.0f} s{cpu}",
+                     minsec(whole) if whole else "not recorded"])
+    return table(["machine", "rel. L2", "training wall time", "whole command"], rows)
+
+
+def train_burgers_odd(r: Results) -> str:
+    d = r["train_burgers_odd"]
+    b, a = d["session_B"], d["session_A"]
+    lb = b["load_average"]
+
+    def row(session, network, run, load):
+        steps = f"{run['steps_done']} + {run['lbfgs_steps_done']:,}"
+        stop = ", stopped by `max_time`" if run["stopped"] == "max_time" else ", all steps"
+        return [session, network, sci(run["rel_l2"]), f"{run['wall_time_s']:.0f} s ({run['cpu_time_s']:.0f} s){stop}",
+                steps, load]
+
+    la = lambda run: f"{run['load_average_start_end'][0]:.1f} to {run['load_average_start_end'][1]:.1f}"  # noqa: E731
+    rows = [row("B: both commands at the same time", "plain (the recipe)", b["plain"],
+                f"{lb['start']:.1f} at start, {lb['after_5_min']:.1f} after 5 min, {lb['end']:.1f} at end"),
+            row("B", "exactly odd", b["odd"], "same"),
+            row("A: one after the other", "plain", a["plain"], la(a["plain"])),
+            row("A", "exactly odd, first implementation", a["odd_first_implementation"],
+                la(a["odd_first_implementation"]))]
+    return table(["session", "network", "rel. L2", "training wall time (CPU)", "steps (Adam + L-BFGS)",
+                  "load average"], rows)
+
+
+def vmap_seeds(r: Results) -> str:
+    rows = []
+    for name, label in (("vmap_seeds", "2-core machine"), ("vmap_seeds_devices2", "2-core machine, `--devices 2`"),
+                        ("vmap_seeds_h100", "NVIDIA H100")):
+        try:
+            d = r[name]
+        except FileNotFoundError:
+            continue
+        one = (f"{d['vmap_over_one_seed']:.2f}, {d['warm_vmap_over_one_seed']:.2f}" if name != "vmap_seeds_h100"
+               else "see below")
+        rows.append([f"{label}, jax {d['jax']}", one,
+                     f"{d['sequential_over_vmap']:.2f}, {d['warm_sequential_over_vmap']:.2f}"])
+    return table(["machine", "vmap / one seed (cold, warm)", "sequential / vmap (cold, warm)"], rows)
+
+
+def vmap_seeds_h100(r: Results) -> str:
+    d = r["vmap_seeds_h100"]
+    return (f"On the H100 the warm vmapped program takes {d['warm_t_vmap_s']:.2f} s against "
+            f"{d['warm_t_sequential_s']:.2f} s for the {d['seeds']} sequential runs, "
+            f"{d['warm_t_vmap_s'] / (d['warm_t_sequential_s'] / d['seeds']):.1f}x one sequential run "
+            f"({d['warm_t_sequential_s'] / d['seeds']:.2f} s); its measured \"one seed\" time "
+            f"({d['warm_t_one_seed_s']:.1f} s warm) came first and includes the GPU's warm-up, so it is not used.")
+
+
+def compare_resume(r: Results) -> str:
+    d = r["compare_resume"]
+    kills = d["kills_at_stored"]
+    return (f"Measured on the 2-core machine: kills with {', '.join(map(str, kills[:-1]))} and {kills[-1]} of "
+            f"{d['runs']} runs stored; afterwards both stores hold {'the same' if d['same_keys'] else 'DIFFERENT'} "
+            f"{d['runs']} keys, {len(d['temporary_files_left']) or 'no'} temporary files, and "
+            f"{d['runs_with_different_rel_l2']} runs with a different relative L2 error (largest difference "
+            f"{d['max_abs_rel_l2_difference']}). The uninterrupted sweep took {d['uninterrupted_wall_s']:.0f} s.")
+
+
+def rerun_stored(r: Results) -> str:
+    rows = []
+    for e in r["rerun_stored"]:
+        for run in e["runs"]:
+            rows.append([f"{e['liepinn']}", run["arm"], run["samples"], run["seed"], f"{run['stored']:.4g}",
+                         repr(run["now"])])
+    return table(["code", "arm", "samples", "seed", "stored rel. L2", "recomputed rel. L2"], rows)
+
+
+def scale_out(r: Results) -> str:
+    blocks = []
+    for key, what in (("sleep", "Coordination only"), ("train", "Real training"), ("train_pin", "Real training, `--pin`")):
+        d = r["scale_out"].get(key)
+        if not d:
+            continue
+        rows = [[w["workers"], w["runs"], f"{w['wall_s']:.1f}", f"{w['runs_per_min']:.1f}", f"{w['ratio']:.2f}"]
+                for w in d["workers"]]
+        blocks.append(f"{what} (`{d['command']}`; {d['date']}, load average {d['load_start']:.1f} at start):\n\n"
+                      + table(["workers", "runs stored", "wall (s)", "runs/min", "ratio"], rows))
+    return "\n\n".join(blocks)
+
+
+def optimisers(r: Results) -> str:
+    """The table of `benchmarks/optimisers.py --table` (that script owns its layout)."""
+    import importlib.util
+
+    r["optimisers"]  # noqa: B018 (loaded here too, so a missing file is named like the others)
+
+    spec = importlib.util.spec_from_file_location("_liepinn_bench_optimisers", ROOT / "benchmarks" / "optimisers.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # imports jax: the only block that does
+    return module.table(r.directory / "optimisers.json")
+
+
+def accuracy(r: Results) -> str:
+    d = r["accuracy"]
+    rows = []
+    for name in d["order"]:
+        lit = "; ".join(f"{sci(x['rel_l2'], 2)} ({x['key']})" for x in d["literature"].get(name, [])
+                        if x["rel_l2"] is not None) or "none found"
+        run = d["runs"].get(name)
+        if run is None:
+            rows.append([name, "not run", "", "", "", lit])
+            continue
+        steps = f"{run['adam_steps']} + {run['lbfgs_steps']:,}" + (" (cap)" if run["stopped"] == "max_time" else "")
+        rows.append([name, f"**{sci(run['rel_l2'])}**", f"{run['training_wall_s']:.0f} ({run['training_cpu_s']:.0f})",
+                     f"{run['command_wall_s']:.0f} ({run['command_cpu_s']:.0f})", steps, lit])
+    return table(["problem", "rel. L2", "training wall s (CPU s)", "whole command wall s (CPU s)",
+                  "steps (Adam + L-BFGS)", "literature rel. L2"], rows)
+
+
+def accuracy_literature(r: Results) -> str:
+    d = r["accuracy"]
+    rows = [[name, x["key"], sci(x["rel_l2"], 2) if x["rel_l2"] is not None else "none", x["model"],
+             x["hardware"] or "not stated", x["differs"]]
+            for name in d["order"] for x in d["literature"].get(name, [])]
+    sources = sorted({(x["key"], x["source"]) for v in d["literature"].values() for x in v if x["key"] != "none"})
+    return (table(["problem", "source", "rel. L2", "setup", "hardware", "differs from the row above"], rows)
+            + "\n\n" + "; ".join(f"{k}: {s}" for k, s in sources) + ".")
+
+
+def accuracy_commands(r: Results) -> str:
+    d = r["accuracy"]
+    lines = [d["runs"][n]["command"] for n in d["order"] if n in d["runs"]]
+    machines = {json.dumps(d["runs"][n]["machine"], sort_keys=True) for n in d["order"] if n in d["runs"]}
+    m = [json.loads(x) for x in machines]
+    loads = [d["runs"][n]["load_average_after"][1] for n in d["order"] if n in d["runs"]]
+    dates = sorted({d["runs"][n]["date"][:10] for n in d["order"] if n in d["runs"]})
+    where = "; ".join(f"{x['platform']}, {x['cpus']} CPUs ({x['note']}), Python {x['python']}, jax {x['jax']}" for x in m)
+    return ("```\n" + "\n".join(lines) + "\n```\n\n"
+            f"Machine: {where}; {', '.join(dates)}; load average (5 min) after each run "
+            f"{', '.join(f'{x:.1f}' for x in loads)}.")
+
+
+def peers(r: Results) -> str:
+    d = r["peers"]
+    names = list(d["ms_per_step"])
+    rows = []
+    base = d["ms_per_step"]["liepinn"]["median"]
+    for name in names:
+        s = d["ms_per_step"][name]
+        acc = d.get("budget", {}).get(name)
+        rows.append([d["libraries"][name], f"{s['median']:.1f} ({min(s['all']):.1f}-{max(s['all']):.1f})",
+                     f"{base / s['median']:.2f}",
+                     (f"{acc['steps']:,}" if acc else ""), (sci(acc["rel_l2"]) if acc else "")])
+    budget = d.get("budget_s")
+    return (table(["library", "ms / step (min-max)", "liepinn / this", f"steps in {budget:g} s" if budget else "steps",
+                   f"rel. L2 after {budget:g} s" if budget else "rel. L2"], rows) + "\n\n"
+            f"{d['setup']}; {d['repeats']} interleaved repeats of {d['steps_per_repeat']} steps each, median; "
+            f"{d['machine']}.")
+
+
+def _short(source: str) -> str:
+    return source.split(",")[0].split(":")[0] + (" 2019" if "2019" in source else " 2024" if "2024" in source else "")
+
+
+BLOCKS: dict[str, Callable[[Results], str]] = {
+    "symmetries": symmetries, "conservation_laws": conservation_laws,
+    "generalised_symmetries": generalised_symmetries, "step_cost": step_cost, "reference_cli": reference_cli,
+    "reference_solvers": reference_solvers, "train_burgers": train_burgers, "train_burgers_odd": train_burgers_odd,
+    "vmap_seeds": vmap_seeds, "vmap_seeds_h100": vmap_seeds_h100, "compare_resume": compare_resume,
+    "rerun_stored": rerun_stored, "scale_out": scale_out, "optimisers": optimisers, "accuracy": accuracy,
+    "accuracy_literature": accuracy_literature, "accuracy_commands": accuracy_commands, "peers": peers,
+}
+
+
+# -- inline figures ---------------------------------------------------------------------------
+
+def _acc(r: Results, name: str) -> dict:
+    return r["accuracy"]["runs"][name]
+
+
+VALUES: dict[str, Callable[[Results], str]] = {
+    "symmetries_cli": symmetries_cli,
+    "burgers_rel_l2": lambda r: sci(_acc(r, "burgers")["rel_l2"]),
+    "burgers_accuracy_cap": lambda r: _acc(r, "burgers")["command"].split("--max-time ")[1].split()[0] + " s",
+    "burgers_plain_train_s": lambda r: f"{r['train_burgers_odd']['session_B']['plain']['wall_time_s']:.0f} s",
+    "burgers_odd_rel_l2": lambda r: sci(r["train_burgers_odd"]["session_B"]["odd"]["rel_l2"]),
+    "burgers_plain_rel_l2": lambda r: sci(r["train_burgers_odd"]["session_B"]["plain"]["rel_l2"]),
+    "step_cost_b_over_a": lambda r: f"{r['step_cost']['ratios']['b/a']:.2f}",
+}
+
+
+# -- the rewriting ----------------------------------------------------------------------------
+
+def regenerate(text: str, results: Results, *, where: str = "markdown") -> str:
+    """`text` with every marked block and inline figure re-rendered from `results`."""
+    opened = OPENERS.findall(text)
+    closed = {"table": text.count("<!-- /table -->"), "value": text.count("<!-- /value -->")}
+    for kind in ("table", "value"):
+        n = sum(1 for k, _ in opened if k == kind)
+        if n != closed[kind]:
+            raise ValueError(f"{where}: {n} `<!-- {kind}:NAME -->` markers but {closed[kind]} "
+                             f"`<!-- /{kind} -->`: every marker needs its closing comment")
+    for kind, name in opened:
+        known = BLOCKS if kind == "table" else VALUES
+        if name not in known:
+            raise ValueError(f"{where}: unknown {kind} marker {name!r}; known: {', '.join(sorted(known))}")
+
+    def block(m: re.Match) -> str:
+        return f"<!-- table:{m[1]} -->\n{BLOCKS[m[1]](results).strip()}\n<!-- /table -->"
+
+    def value(m: re.Match) -> str:
+        return f"<!-- value:{m[1]} -->{VALUES[m[1]](results)}<!-- /value -->"
+
+    return VALUE.sub(value, BLOCK.sub(block, text))
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    shutil.copymode(path, tmp)
+    os.replace(tmp, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--check", action="store_true", help="exit 1 if a file differs from what the data give")
+    p.add_argument("--results", type=Path, default=RESULTS, help="directory of the raw result files")
+    p.add_argument("files", nargs="*", type=Path, default=list(FILES), help="markdown files (default: both READMEs)")
+    args = p.parse_args(argv)
+    results = Results(args.results)
+    stale = []
+    for path in args.files:
+        old = path.read_text()
+        try:
+            new = regenerate(old, results, where=str(path))
+        except (ValueError, FileNotFoundError, KeyError) as e:
+            print(f"tables.py: {path}: {e.__class__.__name__}: {e}", file=sys.stderr)
+            return 2
+        if new == old:
+            continue
+        if args.check:
+            stale.append(path)
+            sys.stdout.writelines(difflib.unified_diff(old.splitlines(True), new.splitlines(True),
+                                                       f"{path} (as written)", f"{path} (from the data)"))
+        else:
+            _write_atomic(path, new)
+            print(f"rewrote {path}")
+    if stale:
+        print(f"tables.py --check: {', '.join(map(str, stale))} differ from benchmarks/results; run "
+              f"`python benchmarks/tables.py` to regenerate", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
