@@ -221,3 +221,18 @@ def test_noether_correspondence_for_a_variational_equation():
     assert res.to_json()["noether"][0]["law"] == 1
     # KdV in u is not variational
     assert conservation_laws(_pde("u_t + u*u_x + u_xxx = 0"), order=0).lagrangian is None
+
+
+def test_zakharov_kuznetsov_family_without_constraints():
+    """Zakharov–Kuznetsov u_t + u u_x + u_xxx + u_xyy = 0 (in no pdes/ file): mass, the
+    Galilean law, u²/2, and the multipliers f(y) for every f (no constraint left, so the
+    printout says 'for arbitrary', not an empty 'with')."""
+    pde = liepinn.PDE.from_text("u_t + u*u_x + u_xxx + u_xyy = 0", independent="x,y,t", dependent="u")
+    res = conservation_laws(pde, order=1)
+    mults = {sp.sstr(next(iter(law.multiplier.values()))) for law in res.laws}
+    assert {"1", "u"} <= mults and len(res.laws) == 3
+    assert all(law.verified for law in res.laws)
+    (fam,) = res.families
+    assert not fam.constraints and [f.args for f in fam.functions] == [(sp.Symbol("y"),)]
+    text = str(res)
+    assert "for arbitrary" in text and " with \n" not in text and not text.rstrip().endswith("with")

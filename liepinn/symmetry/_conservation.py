@@ -28,7 +28,7 @@ from ..symbolic._homotopy import HomotopyError, divergence, homotopy
 from ..symbolic._parse import PDEInputError
 from ..symbolic._pde import PDE
 from ._algebra import _assumption_factors
-from ._generator import BasisSequence, json_str, pde_json
+from ._generator import BasisSequence, family_condition, json_str, pde_json
 from ._jetlinear import (
     JetUnknowns,
     canonical_vectors,
@@ -152,7 +152,7 @@ class ConservationLaws(BasisSequence):
         for fam in self.families:
             mult = ", ".join(f"{k}: {sp.sstr(v)}" for k, v in fam.multiplier.items())
             cons = "; ".join(f"{sp.sstr(c)} = 0" for c in fam.constraints)
-            lines.append(f"  family: Λ = ({mult}) with {cons}")
+            lines.append(f"  family: Λ = ({mult})" + family_condition(fam.functions, cons))
         if self.assumptions:
             lines.append("  assuming " + ", ".join(sp.sstr(a) for a in self.assumptions))
         if self.lagrangian is not None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ..symbolic._pde import PDE
-from ._generator import BasisSequence, json_str, pde_json
+from ._generator import BasisSequence, family_condition, json_str, pde_json
 from ._jetlinear import JetUnknowns, canonical_vectors, constant_members, reduce_modulo, solve_linear
 from ._linear import normal
 
@@ -108,7 +108,7 @@ class GeneralizedSymmetries(BasisSequence):
         for fam in self.families:
             q = ", ".join(f"Q_{u.name} = {sp.sstr(v)}" for u, v in fam.characteristic.items())
             cons = "; ".join(f"{sp.sstr(c)} = 0" for c in fam.constraints)
-            lines.append(f"  family: {q} with {cons}")
+            lines.append(f"  family: {q}" + family_condition(fam.functions, cons))
         if self.assumptions:
             lines.append("  assuming " + ", ".join(sp.sstr(a) for a in self.assumptions))
         lines += [f"  warning: {w}" for w in self.warnings]

@@ -491,6 +491,14 @@ def json_str(expr) -> str:
     return _JSONPrinter().doprint(sp.sympify(expr))
 
 
+def family_condition(functions, constraints: str) -> str:
+    """How a printed family's free functions are restricted: ' with C = 0; ...', or
+    ' for arbitrary F(y)' when no constraint remains."""
+    if constraints:
+        return f" with {constraints}"
+    return " for arbitrary " + ", ".join(sp.sstr(f) for f in functions) if functions else ""
+
+
 class BasisSequence:
     """`len`, iteration and indexing over a result's basis (the field named by `_basis_field`)."""
 
