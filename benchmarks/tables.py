@@ -372,6 +372,11 @@ def _acc(r: Results, name: str) -> dict:
     return r["accuracy"]["runs"][name]
 
 
+def _c_minus_f(v: dict) -> str:
+    c, f = v["c"]["ms_per_step"], v["f"]["ms_per_step"]
+    return f"{c - f:.0f} ms ({100 * (c - f) / c:.0f} % of c)"
+
+
 VALUES: dict[str, Callable[[Results], str]] = {
     "symmetries_cli": symmetries_cli,
     "burgers_rel_l2": lambda r: sci(_acc(r, "burgers")["rel_l2"]),
@@ -380,6 +385,9 @@ VALUES: dict[str, Callable[[Results], str]] = {
     "burgers_odd_rel_l2": lambda r: sci(r["train_burgers_odd"]["session_B"]["odd"]["rel_l2"]),
     "burgers_plain_rel_l2": lambda r: sci(r["train_burgers_odd"]["session_B"]["plain"]["rel_l2"]),
     "step_cost_b_over_a": lambda r: f"{r['step_cost']['ratios']['b/a']:.2f}",
+    "step_cost_d_over_b": lambda r: f"{r['step_cost']['ratios']['d/b']:.2f}",
+    "step_cost_f_over_e": lambda r: f"{r['step_cost']['ratios']['f/e']:.2f}",
+    "step_cost_c_minus_f": lambda r: _c_minus_f(r["step_cost"]["results"]),
 }
 
 
