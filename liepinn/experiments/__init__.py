@@ -3,6 +3,7 @@
     sweep = Sweep(problems=("heat",), samples=(250, 500, 1000), seeds=3, steps=2000)
     outcome = run_sweep(sweep, "results/heat")          # resumable: skips stored runs
     report = write_report(outcome.records, "results/heat")   # report.md, CSVs, PNG plots
+    run = load_model("results/heat", outcome.records[0])     # a stored run's trained model
 
 `run_sweep` trains with `TrainRunner` (liepinn's losses and trainer, seeds vmapped) unless
 given another runner: any callable mapping a group of `RunConfig`s (same config, different
@@ -31,6 +32,7 @@ from ._spec import (
 )
 from ..problems._registry import register_problem as register_problem
 from ._executors import LocalExecutor as LocalExecutor
+from ._load import load_model as load_model
 from ._executors import RayExecutor as RayExecutor
 from ._status import store_status as store_status
 from ._store import CorruptRunError as CorruptRunError
@@ -55,6 +57,6 @@ __all__ = [
     "Comparison", "ComputeMatched", "ConvergedBy", "CorruptRunError", "LocalExecutor", "RayExecutor",
     "SweepFailed", "store_status", "MATCH_MODES", "Report", "ResultStore", "Row", "RunConfig", "RunRecord",
     "Runner", "SYMMETRY_VARIANTS", "Sweep", "SweepOutcome", "VARIANTS", "atomic_write_json",
-    "TrainRunner", "compare_arms", "enable_compilation_cache", "group_configs", "register_problem",
+    "TrainRunner", "compare_arms", "enable_compilation_cache", "group_configs", "load_model", "register_problem",
     "run_sweep", "summarise", "sweep_defaults", "write_report", "SignificanceTest", "WallMatch", "significance", "wall_matches",
 ]

@@ -6,6 +6,9 @@ Layout of a results directory:
     DIR/plans/<hash>.json   the run keys of each sweep run into DIR (for `compare --status`)
     DIR/runs/<key>.json     one finished run: {"key", "group", "config", "result", "versions",
                             "checksum", ...}
+    DIR/models/<key>.<sha>.eqx  its trained model (`eqx.tree_serialise_leaves`), when the runner
+                            returned one; named in the record's result["model_file"] with its
+                            SHA-256 and array dtypes (`liepinn.experiments.load_model` reloads it)
     DIR/claims/             who trains what now (`liepinn.experiments._claims`)
     DIR/failed/<name>.json  batches whose runner raised: the error, where and when
     DIR/corrupt/            run files that failed their check, moved aside (then redone)
@@ -17,6 +20,12 @@ SIGKILL at any moment leaves either no file or a complete one. Every record carr
 SHA-256 of its content, so a file truncated or altered afterwards (a full disk, a partial
 copy) is detected when read (`CorruptRunError`), never silently used. Temporary files left by
 a kill are ignored (and swept by `ResultStore.clean` once old).
+
+A model file is written the same way, before its run file, under a name that holds the
+first digits of its SHA-256: it is never overwritten either, a kill between the two writes
+leaves only an unreferenced model (the run is redone), and the record names the exact bytes
+it was evaluated with. The model is not part of the run's key: stores written before models
+were kept are read, resumed and reported as before (their records have no "model_file").
 """
 
 from __future__ import annotations
@@ -38,6 +47,7 @@ from ._spec import RunConfig
 
 SCHEMA = 1
 _TMP_PREFIX = ".tmp-"
+MODELS = "models"
 _TMP_MAX_AGE = 3600.0  # seconds; a younger temporary file may be another writer's, in flight
 
 
@@ -215,10 +225,54 @@ class ResultStore:
     def __contains__(self, key: str) -> bool:
         return self.path(key).exists()
 
+    def model_path(self, info: Mapping[str, Any]) -> Path:
+        """The file of a record's `result["model_file"]`."""
+        return self.root / info["path"]
+
+    def write_model(self, key: str, model: Any) -> dict[str, Any]:
+        """Store the trained model of run `key` (atomically, never overwritten); its
+        `result["model_file"]` entry: {"path", "sha256", "bytes", "dtypes"}."""
+        import io
+
+        import equinox as eqx
+
+        from ..runs._directory import _model_dtypes
+
+        buf = io.BytesIO()
+        eqx.tree_serialise_leaves(buf, model)
+        data = buf.getvalue()
+        sha = hashlib.sha256(data).hexdigest()
+        rel = f"{MODELS}/{key}.{sha[:16]}.eqx"
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX + path.name + ".", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:  # the same bytes, stored by a worker that lost its claim
+                pass
+        finally:
+            os.unlink(tmp)
+        _fsync_dir(path.parent)
+        return {"path": rel, "sha256": sha, "bytes": len(data), "dtypes": _model_dtypes(model)}
+
     def write(self, config: RunConfig, result: Mapping[str, Any], *,
-              versions_: Mapping[str, str] | None = None) -> RunRecord:
-        """Store one finished run (atomically). Never overwrites a stored run: FileExistsError."""
-        rec = RunRecord(config, _json_safe(dict(result)), versions_ if versions_ is not None else versions(),
+              versions_: Mapping[str, str] | None = None, model: Any = None) -> RunRecord:
+        """Store one finished run (atomically), and its trained `model` (an equinox module;
+        default: the `"model"` entry of `result`, as `TrainRunner` returns it), first, when
+        there is one. Never overwrites a stored run: FileExistsError."""
+        result = dict(result)
+        model = result.pop("model", None) if model is None else model
+        if model is not None:
+            if self.path(config.key).exists():
+                raise FileExistsError(f"run {config.key} ({config.label}, seed {config.seed}) is already "
+                                      f"stored at {self.path(config.key)}")
+            result["model_file"] = self.write_model(config.key, model)
+        rec = RunRecord(config, _json_safe(result), versions_ if versions_ is not None else versions(),
                         _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
         path = self.path(rec.key)
         try:
@@ -350,8 +404,10 @@ class ResultStore:
         that another writer's file in flight is left alone); returns how many."""
         n = 0
         now = time.time()
-        if self.runs_dir.is_dir():
-            for p in self.runs_dir.glob(_TMP_PREFIX + "*"):
+        for folder in (self.runs_dir, self.root / MODELS):
+            if not folder.is_dir():
+                continue
+            for p in folder.glob(_TMP_PREFIX + "*"):
                 try:
                     if now - p.stat().st_mtime >= max_age:
                         p.unlink()

@@ -40,7 +40,8 @@ class Runner(Protocol):
     """Trains a group of runs that differ only in their seed.
 
     Returns one mapping of metrics per config, in the same order, with at least `rel_l2`
-    (relative L2 error against the reference), `wall_time_s` and `converged`.
+    (relative L2 error against the reference), `wall_time_s` and `converged`; optionally
+    `model`, the trained equinox model, which the store keeps beside the run (`load_model`).
     """
 
     def __call__(self, configs: Sequence[RunConfig]) -> Sequence[Mapping[str, Any]]: ...
@@ -164,7 +165,7 @@ def train_batch(root: str, configs: Sequence[RunConfig], runner: Runner | None =
             if c.key in done:
                 continue
             try:
-                store.write(c, r, versions_=vers)
+                store.write(c, r, versions_=vers)  # and its model, if any
             except FileExistsError:  # stored meanwhile by a worker that had lost its claim
                 continue
             trained += 1

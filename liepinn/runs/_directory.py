@@ -421,16 +421,38 @@ def fit(problem, spec: RunSpec | None = None, *, out: str | os.PathLike, overwri
     return load_run(out, problem=problem)
 
 
-def load_run(directory: str | os.PathLike, *, problem=None) -> TrainedRun:
-    """Rebuild the model of a `liepinn train` directory from its config.json and load model.eqx.
-
-    `problem`: the `liepinn.Problem` the run trained, when it is not one of `pdes/` (a user's
-    own problem, in a new process); it must be the same definition (fingerprint checked)."""
+def restore_model(assembly: Assembly, seeds, dtypes, source, *, where: str = "the record"):
+    """The model stored (`eqx.tree_serialise_leaves`) in `source` (a path or a binary file),
+    rebuilt on `assembly.make_model` for `seeds` (a leading seed axis when several) with the
+    array dtypes `dtypes` (None: those of a fresh model)."""
     import equinox as eqx
     import jax
     import jax.numpy as jnp
     import jax.random as jr
 
+    with jax.enable_x64(True):
+        models = [assembly.make_model(jr.PRNGKey(s)) for s in seeds]
+        if len(models) == 1:
+            like = models[0]
+        else:
+            arrays = [eqx.filter(m, eqx.is_array) for m in models]
+            stacked = jax.tree.map(lambda *xs: jnp.stack(xs), *arrays)
+            like = eqx.combine(stacked, eqx.partition(models[0], eqx.is_array)[1])
+        arrays, static = eqx.partition(like, eqx.is_array)
+        leaves, treedef = jax.tree.flatten(arrays)
+        dtypes = dtypes or [str(a.dtype) for a in leaves]
+        if len(dtypes) != len(leaves):
+            raise ValueError(f"{where} lists {len(dtypes)} model arrays, the rebuilt model has {len(leaves)} "
+                             "(was the code changed since training?)")
+        like = eqx.combine(jax.tree.unflatten(treedef, [a.astype(d) for a, d in zip(leaves, dtypes)]), static)
+        return eqx.tree_deserialise_leaves(source, like)
+
+
+def load_run(directory: str | os.PathLike, *, problem=None) -> TrainedRun:
+    """Rebuild the model of a `liepinn train` directory from its config.json and load model.eqx.
+
+    `problem`: the `liepinn.Problem` the run trained, when it is not one of `pdes/` (a user's
+    own problem, in a new process); it must be the same definition (fingerprint checked)."""
     directory = Path(directory)
     for name in (CONFIG, MODEL):
         if not (directory / name).exists():
@@ -450,20 +472,6 @@ def load_run(directory: str | os.PathLike, *, problem=None) -> TrainedRun:
         with open(directory / METRICS) as f:
             metrics = json.load(f)
     assembly = assemble(_load_problem(settings), settings)
-    with jax.enable_x64(True):
-        models = [assembly.make_model(jr.PRNGKey(s)) for s in settings.seeds]
-        if len(models) == 1:
-            like = models[0]
-        else:
-            arrays = [eqx.filter(m, eqx.is_array) for m in models]
-            stacked = jax.tree.map(lambda *xs: jnp.stack(xs), *arrays)
-            like = eqx.combine(stacked, eqx.partition(models[0], eqx.is_array)[1])
-        arrays, static = eqx.partition(like, eqx.is_array)
-        leaves, treedef = jax.tree.flatten(arrays)
-        dtypes = metrics.get("model_dtypes") or [str(a.dtype) for a in leaves]
-        if len(dtypes) != len(leaves):
-            raise ValueError(f"{str(directory)!r}: metrics.json lists {len(dtypes)} model arrays, the rebuilt "
-                             f"model has {len(leaves)} (was the code changed since training?)")
-        like = eqx.combine(jax.tree.unflatten(treedef, [a.astype(d) for a, d in zip(leaves, dtypes)]), static)
-        model = eqx.tree_deserialise_leaves(directory / MODEL, like)
+    model = restore_model(assembly, settings.seeds, metrics.get("model_dtypes"), directory / MODEL,
+                          where=f"{str(directory)!r}: metrics.json")
     return TrainedRun(directory, settings, assembly, assembly.problem, model, metrics)
