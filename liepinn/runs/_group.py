@@ -34,33 +34,42 @@ def _draw(orbits_actions, n: int, key: int):
 
 
 def moved_values(problem, action, eps: float | None, values_at, xs: np.ndarray) -> np.ndarray:
-    r"""$(g_\varepsilon\cdot u_0)(y)$ at the space points `xs` (M,) of $t = t_0$, where
-    `values_at(x) -> (M,)` evaluates $u_0$ anywhere (float64, eager)."""
+    r"""$(g_\varepsilon\cdot u_0)(y)$ at the space points `xs` of $t = t_0$ ((M,) in one space
+    dimension, (M, d) in d), where `values_at(x) -> (M,)` evaluates $u_0$ anywhere (same layout
+    as `xs`; float64, eager)."""
     import jax
     import jax.numpy as jnp
 
-    xi, ti = problem.independent.index(problem.space[0]), problem.time_index
+    from ._assemble import _space_axes
+
+    axes, ti = _space_axes(problem), problem.time_index
+    cols = np.asarray(xs, float).reshape(len(xs), -1)
+    if cols.shape[1] != len(axes):
+        raise ValueError(f"moved_values: points with {cols.shape[1]} space coordinates for {problem.name!r}, "
+                         f"which has {len(axes)} ({', '.join(problem.space)})")
     with jax.enable_x64(True):
-        pts = np.zeros((len(xs), len(problem.independent)))
-        pts[:, xi] = xs
+        pts = np.zeros((len(cols), len(problem.independent)))
+        pts[:, axes] = cols
         pts[:, ti] = problem.t_span[0]
         pts = jnp.asarray(pts)
         e = None if not action.group_parameters else jnp.asarray([eps], jnp.float64)
-        pre, _ = action.inverse()(e, pts, jnp.zeros((len(xs), 1)))
-        x_pre = np.asarray(pre[:, xi])
+        pre, _ = action.inverse()(e, pts, jnp.zeros((len(cols), 1)))
+        x_pre = np.asarray(pre[:, axes])
         if not problem.periodic:
-            lo, hi = (float(b) for b in problem.domain[problem.space[0]])
-            if np.any(x_pre < lo - 1e-12) or np.any(x_pre > hi + 1e-12):
-                raise ValueError(f"{action.label}: the preimage of the domain leaves [{lo}, {hi}] at eps = {eps}; "
-                                 f"the transformation does not map {problem.name!r}'s domain to itself")
-        u0 = np.asarray(values_at(x_pre), float).reshape(-1, 1)
+            for j, var in enumerate(problem.space):
+                lo, hi = (float(b) for b in problem.domain[var])
+                if np.any(x_pre[:, j] < lo - 1e-12) or np.any(x_pre[:, j] > hi + 1e-12):
+                    raise ValueError(f"{action.label}: the preimage of the domain leaves {var} in [{lo}, {hi}] at "
+                                     f"eps = {eps}; the transformation does not map {problem.name!r}'s domain to itself")
+        u0 = np.asarray(values_at(x_pre if np.ndim(xs) > 1 else x_pre[:, 0]), float).reshape(-1, 1)
         _, u = action(e, pre, jnp.asarray(u0))
         return np.asarray(u[:, 0], float)
 
 
 def moved_expression(problem, orbit, eps: float | None, u0):
-    r"""The moved IC $(g_\varepsilon\cdot u_0)(x)$ as a sympy expression of $x$ (for the diffrax
-    reference): $\tilde u(x', t_0, u_0(x'))$ with $x' = \tilde x^{-1}(x, t_0)$."""
+    r"""The moved IC $(g_\varepsilon\cdot u_0)(x)$ as a sympy expression of the space variables
+    (for the diffrax reference): $\tilde u(x', t_0, u_0(x'))$ with $x' = \tilde x^{-1}(x, t_0)$,
+    every space variable at once."""
     import sympy as sp
 
     ft = orbit.transformation(problem)
@@ -68,12 +77,22 @@ def moved_expression(problem, orbit, eps: float | None, u0):
     if ft.parameters:
         value = {"eps": sp.Float(float(eps), 17)}
         ft, inv = ft.at(value), inv.at(value)
-    x = sp.Symbol(problem.space[0])
     t = sp.Symbol(problem.independent[problem.time_index])
     u = sp.Symbol(problem.dependent[0])
     t0 = sp.sympify(problem.domain[str(t)][0]) if str(t) in problem.domain else sp.Float(problem.t_span[0])
-    x_pre = inv.images[x].xreplace({t: t0})
-    return ft.images[u].xreplace({u: u0}).xreplace({x: x_pre, t: t0})
+    space = [sp.Symbol(v) for v in problem.space]
+    pre = {x: inv.images.get(x, x).xreplace({t: t0}) for x in space}
+    moved = ft.images.get(u, u).xreplace({u: u0})
+    return moved.xreplace({**pre, t: t0})
+
+
+def expression_values(problem, expr, xs: np.ndarray) -> np.ndarray:
+    """A sympy expression of the space variables at the points `xs` ((M,) or (M, d)): (M,)."""
+    import sympy as sp
+
+    cols = [np.asarray(xs, float)] if np.ndim(xs) == 1 else list(np.asarray(xs, float).T)
+    f = sp.lambdify([sp.Symbol(v) for v in problem.space], expr, "numpy")
+    return np.broadcast_to(np.asarray(f(*cols), float), (len(xs),)).copy()
 
 
 # ------------------------------------------------------------------------------------------
@@ -109,7 +128,10 @@ def extend_assembly(assembly):
     sensors = sensor_points(problem, assembly.network.sensors)
     data = dict(assembly.data)
     dtype = data["branch"].dtype
-    ic_x = np.asarray(data["ic_points"][:, problem.independent.index(problem.space[0])], float)
+    from ._assemble import _space_axes
+
+    axes = _space_axes(problem)  # the IC points' space coordinates: (P,) in 1-D, (P, d) otherwise
+    ic_x = np.asarray(data["ic_points"], float)[:, axes[0] if len(axes) == 1 else axes]
     which, eps = _draw(acts, n * variant.copies, AUGMENT_KEY)
     src = np.tile(np.arange(n), variant.copies)
     branch = np.stack([moved_values(problem, acts[k][1], e, _family_values(problem, coefs, j), sensors)
@@ -209,7 +231,6 @@ def ood_errors(assembly, model_for, n: int, references):
     moved IC. ([], []) when the problem admits no move outside its family."""
     import jax
     import jax.numpy as jnp
-    import sympy as sp
 
     from ._assemble import TEST_IC_KEY, _grid_shape, grid_points, ic_family, is_float64, rel_l2
     from ._networks import sensor_points
@@ -220,14 +241,13 @@ def ood_errors(assembly, model_for, n: int, references):
         return [], []
     fam, coefs = ic_family(problem, spec.n_test_ics, TEST_IC_KEY)
     amp, ell, phase = (np.asarray(a) for a in coefs)
-    d, xname = problem.dependent[0], problem.space[0]
+    d = problem.dependent[0]
     exprs = [moved_expression(problem, orbit, e, fam.expression(amp[j], ell[j], phase[j]))
              for j, (orbit, e) in enumerate(cases)]
     refs = [references.get(problem, spec.eval_nx, spec.eval_nt, initial={d: ex}) for ex in exprs]
     x, t = refs[0][0], refs[0][1]
     sensors = sensor_points(problem, assembly.network.sensors)
-    branch = np.stack([np.broadcast_to(sp.lambdify(sp.Symbol(xname), ex, "numpy")(sensors), sensors.shape)
-                       for ex in exprs]).astype(float)
+    branch = np.stack([expression_values(problem, ex, sensors) for ex in exprs])
     f64 = is_float64(model_for(0))
     out = []
     with jax.enable_x64(f64):
