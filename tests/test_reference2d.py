@@ -212,8 +212,10 @@ def test_bad_inputs_2d():
     assert [len(a) for a in output_axes(p, 8)] == [8, 8]
     import diffrax as dfx
 
-    with pytest.raises(ValueError, match="IMEX solvers .* one-dimensional"):
-        solve_reference(p, nx=5, nt=2, resolution=16, solver=dfx.KenCarp5())
+    advection = p.replace(pde=PDE.from_text("u_t = -u_x - u_y", independent="x,y,t", dependent="u"),
+                          boundary=Periodic(), parameters={}, exact=None)
+    with pytest.raises(ValueError, match="IMEX solver needs a stiff linear part"):
+        solve_reference(advection, nx=5, nt=2, resolution=16, solver=dfx.KenCarp5())
     # zero Neumann data: a cosine series on both axes
     cos = p.replace(boundary=Neumann({"u": 0}), initial={"u": "cos(pi*x)*cos(pi*y)"}, exact=None)
     ref = solve_reference(cos, nx=5, nt=2, resolution=16)
@@ -222,3 +224,27 @@ def test_bad_inputs_2d():
     np.testing.assert_allclose(ref["u"][:, :, -1], want, atol=1e-9)
     with pytest.raises(ValueError, match="expected"):
         Reference((np.zeros(3), np.zeros(4)), np.zeros(2), {"u": np.zeros((3, 2))})
+
+
+def test_imex_in_2d():
+    """KenCarp5 with eps Lap u implicit (d-dimensional FFT solves): odd (Dirichlet) and even
+    (Neumann) reflections against exact heat solutions, and periodic Allen-Cahn against Tsit5."""
+    import diffrax as dfx
+
+    heat = load_entry("heat2d").problem
+    sine = heat.replace(initial={"u": "sin(pi*x)*sin(2*pi*y)"}, exact=None)
+    cosine = heat.replace(boundary=Neumann({"u": 0}), initial={"u": "cos(pi*x)*cos(2*pi*y)"}, exact=None)
+    nu = 1.0  # pdes/heat2d: u_t = u_xx + u_yy, t in [0, 1/10]
+    for p, f, parity in ((sine, np.sin, -1), (cosine, np.cos, 1)):
+        ref = solve_reference(p, nx=7, nt=3, resolution=16, solver=dfx.KenCarp5(), rtol=1e-9, atol=1e-11)
+        assert ref.settings["imex"] and [a["parity"] for a in ref.settings["discretisation"]["axes"]] == [[parity]] * 2
+        X, Y, T = np.meshgrid(*ref.x, ref.t, indexing="ij")
+        want = f(np.pi * X) * f(2 * np.pi * Y) * np.exp(-5 * np.pi**2 * nu * T)
+        np.testing.assert_allclose(ref["u"], want, atol=1e-7)
+    ac = load_entry("allen_cahn2d").problem.replace(parameters={"eps": 1})
+    imex = solve_reference(ac, nx=8, nt=3, resolution=32, solver=dfx.KenCarp5(), rtol=1e-9, atol=1e-11)
+    explicit = solve_reference(ac, nx=8, nt=3, resolution=32, rtol=1e-9, atol=1e-11)
+    assert imex.settings["imex"] and explicit.settings["solver"] == "Tsit5"
+    assert imex.settings["stiffness"]["dissipative"] == pytest.approx(2 * 16**2)  # |kappa|^2 at the corner
+    assert imex.settings["attempts"][-1]["num_steps"] < explicit.settings["attempts"][-1]["num_steps"] / 3
+    np.testing.assert_allclose(imex["u"], explicit["u"], atol=1e-7)

@@ -20,7 +20,8 @@ from ..problems._problem import Dirichlet, Neumann, Periodic, Problem
 from ._grid import AbstractDiscretisation, Chebyshev, ChebyshevGrid, Fourier, FourierGrid
 from ._progress import SolveProgress, tracking
 from ._result import Reference
-from ._symbolic import linear_expression, linear_part, reflection_compatible, spatial_orders, spatial_keys
+from ._symbolic import (linear_expression, linear_part, linear_part_nd, reflection_compatible, spatial_keys,
+                        spatial_orders)
 from ._tensor import TensorGrid
 
 _MIN_RESOLUTION = 8
@@ -70,19 +71,20 @@ class _Spec:
         self.t0, self.t1 = problem.t_span
         self.q = self.jet.q
         if self.d > 1:
-            # d space dimensions: derivative multi-indices over the space axes; the linear
-            # analysis (IMEX, stiffness) is one-dimensional
+            # d space dimensions: derivative multi-indices over the space axes; the linear part
+            # (IMEX, stiffness): constant-coefficient terms of order >= 2, keyed (a, b, alpha)
             self.keys = spatial_keys(self.F, self.jet, self.axes, self.ti)
             self.orders = {sum(k) for k in self.keys}
             self.xi, self.lo, self.hi = None, None, None
-            self.linear = {}
-            self.nonlinear_derivatives = any(sum(k) for k in self.keys)
-            return
-        self.xi = self.axes[0]
-        self.orders = spatial_orders(self.F, self.jet, self.xi)
-        self.lo, self.hi = self.bounds[0]
-        self.linear = linear_part(self.F, self.jet, self.xi)
-        rest = [F - L for F, L in zip(self.F.values(), linear_expression(self.linear, self.jet, self.xi))]
+            self.linear = linear_part_nd(self.F, self.jet, self.axes, min_order=2)
+            lin = linear_expression(self.linear, self.jet, self.axes)
+        else:
+            self.xi = self.axes[0]
+            self.orders = spatial_orders(self.F, self.jet, self.xi)
+            self.lo, self.hi = self.bounds[0]
+            self.linear = linear_part(self.F, self.jet, self.xi)
+            lin = linear_expression(self.linear, self.jet, self.xi)
+        rest = [F - L for F, L in zip(self.F.values(), lin)]
         self.nonlinear_derivatives = any(
             self.jet.decode(s) is not None and sum(self.jet.decode(s)[1]) > 0
             for r in rest for s in sp.expand(r).free_symbols)
@@ -194,16 +196,29 @@ STIFF = 1e4  # explicit steps ~ rho (t1 - t0) / 3: beyond ~3000 steps an IMEX st
 
 def stiffness(spec: _Spec, grid) -> tuple[float, float]:
     r"""(dissipative, dispersive) stiffness $\rho\,(t_1 - t_0)$ of the constant-coefficient
-    linear terms of order >= 2 on a Fourier `grid`: $\rho$ the largest |eigenvalue| of the
-    Hermitian and of the anti-Hermitian part of their symbol $L(\kappa)$ ((0, 0) on other grids)."""
-    if not isinstance(grid, FourierGrid):
+    linear terms of order >= 2 on a Fourier `grid` (1-D, or a tensor product of Fourier axes):
+    $\rho$ the largest |eigenvalue| of the Hermitian and of the anti-Hermitian part of their
+    symbol $L(\kappa)$ ((0, 0) on other grids)."""
+    if isinstance(grid, TensorGrid) and not grid.chebyshev:
+        shape = tuple(len(g.kappa) for g in grid.axes)
+        L = np.zeros(shape + (spec.q, spec.q), complex)
+        for (a, b, alpha), c in spec.linear.items():  # order >= 2 already
+            sym = np.ones(shape, complex)
+            for k, (g, m) in enumerate(zip(grid.axes, alpha)):
+                sym = sym * g.symbol(m).reshape((1,) * k + (-1,) + (1,) * (grid.d - k - 1))
+            L[..., a, b] += c * sym
+        L = L.reshape((-1, spec.q, spec.q))
+        if not spec.linear:
+            return 0.0, 0.0
+    elif not isinstance(grid, FourierGrid):
         return 0.0, 0.0
-    lin = {k: c for k, c in spec.linear.items() if k[2] >= 2}
-    if not lin:
-        return 0.0, 0.0
-    L = np.zeros((len(grid.kappa), spec.q, spec.q), complex)
-    for (a, b, m), c in lin.items():
-        L[:, a, b] += c * grid.symbol(m)
+    else:
+        lin = {k: c for k, c in spec.linear.items() if k[2] >= 2}
+        if not lin:
+            return 0.0, 0.0
+        L = np.zeros((len(grid.kappa), spec.q, spec.q), complex)
+        for (a, b, m), c in lin.items():
+            L[:, a, b] += c * grid.symbol(m)
     LH = np.conj(np.swapaxes(L, 1, 2))
     span = spec.t1 - spec.t0
     herm = float(np.max(np.abs(np.linalg.eigvalsh(0.5 * (L + LH))))) * span
@@ -222,13 +237,19 @@ def _default_solver(spec: _Spec, grid):
     1,400 steps, 3.3 s). But when the data are not smooth (NLS: 2 sech(x) is not periodic to
     all orders on [-5, 5)), the high modes carry energy that an implicit method must still
     follow in time, and KenCarp5 loses (NLS n = 512: Tsit5 6.8 s, KenCarp5 25 s CPU).
+    In d >= 2 dimensions a stiff diffusion also takes KenCarp5 (each explicit step costs a
+    d-dimensional FFT per stage): 2-D Allen-Cahn with diffusion 1 on a 256^2 Fourier grid
+    (dissipative stiffness 32768, t in [0, 1]) took Tsit5 11,864 steps, 77.8 s CPU, and KenCarp5
+    25 steps, 5.8 s CPU, max difference 5.7e-9 (benchmarks/reference_imex2d.py).
     """
     import diffrax as dfx
 
     if isinstance(grid, ChebyshevGrid) or (isinstance(grid, TensorGrid) and grid.chebyshev):
         return dfx.Kvaerno5()
-    _, dispersive = stiffness(spec, grid)
+    dissipative, dispersive = stiffness(spec, grid)
     if dispersive > STIFF and spec.nonlinear_derivatives:
+        return dfx.KenCarp5()
+    if isinstance(grid, TensorGrid) and dissipative > STIFF:
         return dfx.KenCarp5()
     return dfx.Tsit5()
 
@@ -260,23 +281,19 @@ class _System:
         self.n = len(x)
         self._x = x
         self.imex = None
+        self._jnp = jnp
         if spec.d > 1:
-            if imex:
-                raise ValueError("IMEX solvers (KenCarp) are one-dimensional for now; in "
-                                 f"{spec.d} space dimensions use an explicit (Tsit5) or a fully "
-                                 "implicit (Kvaerno5) solver")
             self.orders = sorted({self._key(al) for _, al in self.lowered.required})
-            self._jnp = jnp
-            return
-        self.orders = sorted({al[spec.xi] for _, al in self.lowered.required})
+            lin, where = spec.linear, spec.axes
+        else:
+            self.orders = sorted({al[spec.xi] for _, al in self.lowered.required})
+            lin, where = {k: v for k, v in spec.linear.items() if k[2] >= 2}, spec.xi
         if imex:
-            lin = {k: v for k, v in spec.linear.items() if k[2] >= 2}
             if not lin:
                 raise ValueError("an IMEX solver needs a stiff linear part (constant-coefficient "
-                                 "terms in u_xx or higher); this equation has none: use an explicit "
-                                 "or fully implicit solver")
-            self.imex = lower(linear_expression(lin, jet, spec.xi), jet)
-        self._jnp = jnp
+                                 "terms of order 2 or higher, such as u_xx); this equation has none: use "
+                                 "an explicit or fully implicit solver")
+            self.imex = lower(linear_expression(lin, jet, where), jet)
 
     def _key(self, alpha) -> tuple[int, ...]:
         """A jet multi-index (all variables) -> the orders along the space axes."""
@@ -362,7 +379,7 @@ def _compile(spec, grid, t_eval, *, solver, rtol, atol, dt0, max_steps, progress
             from ._spectral_solver import LinearChord, SpectralSolver
 
             linear_solver = solver.root_finder.linear_solver
-            if isinstance(grid, FourierGrid):
+            if isinstance(grid, FourierGrid) or (isinstance(grid, TensorGrid) and not grid.chebyshev):
                 linear_solver = SpectralSolver(grid, spec.q)
             rf = LinearChord(rtol=rtol, atol=atol, linear_solver=linear_solver)
             solver = eqx.tree_at(lambda s: s.root_finder, solver, rf)
@@ -441,7 +458,8 @@ def solve_reference(
     same resolution on each; Chebyshev Neumann data are imposed line by line, one axis after
     the other) and mixed derivatives $\partial_x^i \partial_y^j u$ are products of the
     per-axis operators; the output is the tensor grid of `x_eval` (one axis per space
-    variable), and the IMEX solvers are not available.
+    variable). IMEX solvers take the constant-coefficient terms of order >= 2 (e.g.
+    $\varepsilon\Delta u$) implicitly, solved by d-dimensional FFTs on Fourier grids.
 
     **Main arguments:**
 

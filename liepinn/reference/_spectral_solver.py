@@ -1,4 +1,5 @@
-"""A lineax solver for operators diagonalised by a Fourier grid's transform."""
+"""A lineax solver for operators diagonalised by a Fourier grid's transform (1-D, or a tensor
+product of Fourier axes)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import numpy as np
 import optimistix as optx
 
 from ._grid import FourierGrid
+from ._tensor import TensorGrid
 
 
 class SpectralSolver(lx.AbstractLinearSolver):
@@ -21,10 +23,12 @@ class SpectralSolver(lx.AbstractLinearSolver):
     constant-coefficient linear terms: translation invariant, so diagonalised by the grid's
     FFT (a sine/cosine series on reflected grids). $A$ is probed with one unit impulse per
     component; the ratio of spectra gives its symbol $\hat A(\kappa)$ (q x q), inverted per
-    wavenumber. O(q n log n) per factorisation instead of a dense O((qn)^3) LU.
+    wavenumber. O(q n log n) per factorisation instead of a dense O((qn)^3) LU. On a tensor
+    grid (`grid.transform`: the d-dimensional FFT of the extended node values) the impulse sits
+    at the first unknown and $\hat A$ is a q x q block per wavevector: O(q n^d log n).
     """
 
-    grid: FourierGrid = eqx.field(static=True)
+    grid: FourierGrid | TensorGrid = eqx.field(static=True)
     q: int = eqx.field(static=True)
 
     def init(self, operator: lx.AbstractLinearOperator, options: dict[str, Any]):
@@ -32,13 +36,13 @@ class SpectralSolver(lx.AbstractLinearSolver):
         struct = operator.in_structure()
         shape, dtype = struct.shape, struct.dtype
         g = self.grid
-        j0 = 0
+        first = (0,) * (len(shape) - 1)  # the first unknown (a node of every axis)
         cols = []
         for b in range(self.q):
-            v = jnp.zeros(shape, dtype).at[b, j0].set(1.0)
+            v = jnp.zeros(shape, dtype).at[(b,) + first].set(1.0)
             w = operator.mv(v)
-            W = g.transform(w)            # (q, nk)
-            P = g.transform(v)[b]         # (nk,)
+            W = g.transform(w).reshape(self.q, -1)  # (q, nk), nk wavevectors
+            P = g.transform(v)[b].reshape(-1)       # (nk,)
             ok = jnp.abs(P) > 1e-8
             col = jnp.where(ok[None, :], W / jnp.where(ok, P, 1.0)[None, :],
                             jnp.asarray(np.eye(self.q)[:, b], W.dtype)[:, None])
@@ -49,9 +53,9 @@ class SpectralSolver(lx.AbstractLinearSolver):
 
     def compute(self, state, vector, options):
         del options
-        V = self.grid.transform(vector)   # (q, nk)
-        X = jnp.einsum("kab,bk->ak", state, V)
-        return self.grid.inverse(X), lx.RESULTS.successful, {}
+        V = self.grid.transform(vector)   # (q, nk) or (q, nk_1, ..., nk_d)
+        X = jnp.einsum("kab,bk->ak", state, V.reshape(self.q, -1))
+        return self.grid.inverse(X.reshape(V.shape)), lx.RESULTS.successful, {}
 
     def transpose(self, state, options):
         raise NotImplementedError("SpectralSolver does not support transposes (no autodiff needed)")

@@ -44,14 +44,8 @@ def spatial_keys(F: Mapping[sp.Symbol, sp.Expr], jet: JetSpace, axes: Sequence[i
     return keys
 
 
-def linear_part(F: Mapping[sp.Symbol, sp.Expr], jet: JetSpace, x: int,
-                min_order: int = 1) -> dict[tuple[int, int, int], complex]:
-    r"""Constant-coefficient linear terms $c\,\partial_x^k u^b$ ($k \ge$ `min_order`) of each $F_a$.
-
-    Returns (a, b, k) -> c (a Python number). These terms have the Fourier symbol
-    $L_{ab}(\kappa) = \sum_k c_{abk} (i\kappa)^k$.
-    """
-    out: dict[tuple[int, int, int], complex] = {}
+def _constant_linear_terms(F: Mapping[sp.Symbol, sp.Expr], jet: JetSpace):
+    r"""(a, b, alpha, c) for each constant-coefficient linear term $c\,u^b_\alpha$ of each $F_a$."""
     jets = set()
     for rhs in F.values():
         jets |= {s for s in rhs.free_symbols if jet.decode(s) is not None}
@@ -63,20 +57,46 @@ def linear_part(F: Mapping[sp.Symbol, sp.Expr], jet: JetSpace, x: int,
             hit = jet.decode(rest)
             if hit is None:
                 continue
-            b, alpha = hit
-            k = alpha[x]
-            if k < min_order:
-                continue
             value = complex(sp.N(coeff, 30))
-            out[(a, b, k)] = out.get((a, b, k), 0) + (value.real if value.imag == 0 else value)
+            yield a, hit[0], hit[1], (value.real if value.imag == 0 else value)
+
+
+def linear_part(F: Mapping[sp.Symbol, sp.Expr], jet: JetSpace, x: int,
+                min_order: int = 1) -> dict[tuple[int, int, int], complex]:
+    r"""Constant-coefficient linear terms $c\,\partial_x^k u^b$ ($k \ge$ `min_order`) of each $F_a$.
+
+    Returns (a, b, k) -> c (a Python number). These terms have the Fourier symbol
+    $L_{ab}(\kappa) = \sum_k c_{abk} (i\kappa)^k$.
+    """
+    out: dict[tuple[int, int, int], complex] = {}
+    for a, b, alpha, value in _constant_linear_terms(F, jet):
+        k = alpha[x]
+        if k >= min_order:
+            out[(a, b, k)] = out.get((a, b, k), 0) + value
     return out
 
 
-def linear_expression(part: Mapping[tuple[int, int, int], complex], jet: JetSpace, x: int) -> list[sp.Expr]:
-    """The linear part as sympy expressions, one per equation."""
+def linear_part_nd(F: Mapping[sp.Symbol, sp.Expr], jet: JetSpace, axes: Sequence[int],
+                   min_order: int = 2) -> dict[tuple[int, int, tuple[int, ...]], complex]:
+    r"""The d-dimensional `linear_part`: constant-coefficient terms $c\,\partial^\alpha u^b$ with
+    $|\alpha| \ge$ `min_order` (alpha over the space `axes`), as (a, b, alpha) -> c; their symbol
+    is $L_{ab}(\kappa) = \sum_\alpha c_{ab\alpha} \prod_k (i\kappa_k)^{\alpha_k}$."""
+    out: dict[tuple[int, int, tuple[int, ...]], complex] = {}
+    for a, b, alpha, value in _constant_linear_terms(F, jet):
+        key = tuple(alpha[i] for i in axes)
+        if sum(key) >= min_order:
+            out[(a, b, key)] = out.get((a, b, key), 0) + value
+    return out
+
+
+def linear_expression(part: Mapping[tuple, complex], jet: JetSpace, x: int | Sequence[int]) -> list[sp.Expr]:
+    """The linear part as sympy expressions, one per equation (`x`: the space axis of a
+    `linear_part`, or the space axes of a `linear_part_nd`)."""
+    axes = (x,) if isinstance(x, int) else tuple(x)
     exprs = [sp.Integer(0)] * jet.q
     for (a, b, k), c in part.items():
-        alpha = tuple(k if i == x else 0 for i in range(jet.p))
+        orders = dict(zip(axes, (k,) if isinstance(k, int) else k))
+        alpha = tuple(orders.get(i, 0) for i in range(jet.p))
         exprs[a] = exprs[a] + sp.nsimplify(c) * jet.jet(b, alpha)
     return exprs
 

@@ -147,6 +147,25 @@ class TensorGrid:
             out[alpha] = self._restrict(v)
         return out
 
+    def transform(self, y):
+        """Spectra (q, M_1, ..., M_d) of states (q, n_1, ..., n_d): the d-dimensional FFT of the
+        node values, each axis extended by its reflection (Fourier axes only; JAX)."""
+        import jax.numpy as jnp
+
+        if self.chebyshev:
+            raise TypeError("transform: a tensor grid with Chebyshev axes has no Fourier transform")
+        v = jnp.zeros((y.shape[0],) + self.full_shape, y.dtype).at[(slice(None),) + self._block].set(y)
+        for k in range(self.d):
+            v = self._extend(v, k, jnp)
+        return jnp.fft.fftn(v, axes=tuple(range(1, self.d + 1)))
+
+    def inverse(self, vh):
+        """States (q, n_1, ..., n_d) from spectra (q, M_1, ..., M_d) (inverse of `transform`)."""
+        import jax.numpy as jnp
+
+        v = jnp.fft.ifftn(vh, axes=tuple(range(1, self.d + 1))).real
+        return self._restrict(v[(slice(None),) + tuple(slice(0, n) for n in self.full_shape)])
+
     def filter(self, f):
         """The 2/3 rule on Fourier axes with `dealias` (identity otherwise)."""
         if not any(isinstance(g, FourierGrid) and g.mask is not None for g in self.axes):
