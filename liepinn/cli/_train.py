@@ -90,6 +90,22 @@ def _recipe_options(group) -> None:
         group.add_argument(*flags, metavar=f.name.upper() if "choices" not in kw else None, **kw)
 
 
+def defaults_text() -> str:
+    """What a run without options trains: the Python API's defaults (`RunSpec`, `liepinn.fit`)."""
+    from ..runs import RECIPES, Recipe, RunSpec
+
+    r, s = Recipe(), RunSpec("any")
+    second = r.second_phase
+    own = ", ".join(sorted(k for k in RECIPES if k != "default"))
+    return (f"Defaults are the Python API's (`RunSpec(problem)`, `liepinn.fit`): the problem's recipe in "
+            f"liepinn.runs.RECIPES (a problem of its own there: {own}), else Recipe(): a {r.width} x {r.depth} {r.activation} "
+            f"MLP, {r.n_collocation:,} {r.sampler} points, {r.steps} Adam steps"
+            + (f" + {second.steps} {type(second).__name__} steps" if second is not None else "")
+            + f"; {s.constraints} constraints; the residual loss (symmetry terms: evolutionary form, "
+            f"normaliser initial, weight 1); a {s.eval_nx} x {s.eval_nt} evaluation grid. `liepinn compare` "
+            "sweeps have their own, smaller defaults (see its --help).")
+
+
 def add_parser(subparsers) -> argparse.ArgumentParser:
     from .. import cli
     from ..train import second_phase_names
@@ -99,7 +115,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     VARIANTS = variant_names()
 
     p = subparsers.add_parser(
-        "train", help=cli.SUBCOMMANDS["train"], description=__doc__.split("\n\n")[0].replace("\n", " "),
+        "train", help=cli.SUBCOMMANDS["train"],
+        description=__doc__.split("\n\n")[0].replace("\n", " ") + " " + defaults_text(),
     )
     p.add_argument("problem", metavar="PROBLEM", nargs="?", help="a problem of pdes/ (e.g. burgers, heat), or FILE.py[:NAME] with your own liepinn.Problem (the file is imported: it runs)")
     p.add_argument("--out", metavar="DIR", help="the training directory (resumable; required)")
