@@ -13,6 +13,11 @@ from __future__ import annotations
 import argparse
 
 DEFAULT_VARIANTS = "residual,prolonged,evolutionary,gpinn,matched"
+SWEEP_DEFAULTS = ("Sweeps have their own defaults (`liepinn.experiments.sweep_defaults`), smaller than a single "
+                  "run's (`liepinn train`, `liepinn.fit`: the recipe's 20 x 8 MLP, 10,000 points, hard "
+                  "constraints): a 32 x 3 MLP, 2000 Adam + 500 L-BFGS steps, soft IC/BC terms and a 128 x 65 "
+                  "evaluation grid (a 64 x 3 DeepONet and 3000 Adam steps for a family of ICs). They are part of "
+                  "every stored run's key, so that stored results stay found.")
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -23,7 +28,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "compare",
         help=cli.SUBCOMMANDS["compare"],
-        description=__doc__.splitlines()[0],
+        description=__doc__.splitlines()[0] + " " + SWEEP_DEFAULTS,
     )
     p.add_argument("problem", metavar="PROBLEM", nargs="?", help="a problem of pdes/ (e.g. burgers, heat), or FILE.py[:NAME] with your own liepinn.Problem (the file is imported: it runs)")
     p.add_argument("--samples", default="250,500,1000",
@@ -32,9 +37,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--variants", default=DEFAULT_VARIANTS,
                    help=f"comma-separated arms: {DEFAULT_VARIANTS} (the default), or any other registered "
                         "loss variant such as conserved (conserved-quantity terms)")
-    p.add_argument("--steps", type=int, default=None, help="Adam steps (default: the problem's recipe)")
-    p.add_argument("--lbfgs-steps", type=int, default=None, help="L-BFGS steps after Adam (default: the recipe)")
-    p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default: the recipe)")
+    p.add_argument("--steps", type=int, default=None, help="Adam steps (default: the sweep's, 2000; 3000 for a family of ICs)")
+    p.add_argument("--lbfgs-steps", type=int, default=None, help="L-BFGS steps after Adam (default: the sweep's, 500)")
+    p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default: the sweep's, 1e-3)")
     p.add_argument("--weight", default="1", help="weight(s) of the symmetry / gPINN terms, comma-separated")
     p.add_argument("--normaliser", default=InitialBalance.name,
                    help="scaling of the extra terms, comma-separated: initial (each equals the residual "
@@ -55,8 +60,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "its loss reached a plateau, or its residual on fixed held-out points improved by "
                         "< 1%% in the last round (overfitting its points). Default 0: the fixed budget; the "
                         "report's 'converged' column says which runs converged")
-    p.add_argument("--width", type=int, default=None, help="network width (default: the recipe)")
-    p.add_argument("--depth", type=int, default=None, help="network hidden layers (default: the recipe)")
+    p.add_argument("--width", type=int, default=None, help="network width (default: the sweep's, 32; 64 for a family of ICs)")
+    p.add_argument("--depth", type=int, default=None, help="network hidden layers (default: the sweep's, 3)")
     p.add_argument("--float64", action="store_true", help="train in float64")
     p.add_argument("--max-vmap", type=int, default=None, help="at most this many seeds in one vmapped program")
     p.add_argument("--alpha", type=float, default=0.05, help="level of the Welch t-tests (default 0.05)")
