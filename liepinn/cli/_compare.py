@@ -22,7 +22,7 @@ SWEEP_DEFAULTS = ("Sweeps have their own defaults (`liepinn.experiments.sweep_de
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     from .. import cli
-    from ..experiments._spec import WEIGHTED_VARIANTS
+    from ..experiments._spec import MATCH_TARGETS
     from ..losses import Evolutionary, InitialBalance
 
     p = subparsers.add_parser(
@@ -50,7 +50,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="numbers of training initial conditions (IC-conditioned problems), comma-separated")
     p.add_argument("--match", choices=("points", "steps"), default="points",
                    help="what the compute-matched arm gets more of (default points)")
-    p.add_argument("--match-to", default=Evolutionary.name, choices=WEIGHTED_VARIANTS,
+    p.add_argument("--match-to", default=Evolutionary.name, choices=MATCH_TARGETS,
                    help="the arm whose cost the matched arm matches (default evolutionary)")
     p.add_argument("--cost", default="derivatives",
                    help="cost ratio of the matched arm: 'derivatives' (Taylor coefficients per point "
@@ -88,7 +88,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def build_sweep(args):
     """The `Sweep` that the arguments describe (ValueError with a clear message if bad)."""
     from ..experiments._spec import (
-        GPINN,
         NORMALISERS,
         SYMMETRY_VARIANTS,
         VARIANTS,
@@ -128,7 +127,7 @@ def build_sweep(args):
         raise ValueError(f"--n-ics applies to IC-conditioned problems only; {args.problem!r} has one initial condition")
     if n_ics == (None,) and conditioned:
         n_ics = (base.n_ics,)
-    if any(v in SYMMETRY_VARIANTS for v in variants) or args.match_to != GPINN.name:
+    if any(v in SYMMETRY_VARIANTS for v in variants) or args.match_to in SYMMETRY_VARIANTS:
         from ..losses._variants import select_generators
         from ..problems import load_problem
 

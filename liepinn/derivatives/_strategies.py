@@ -177,6 +177,15 @@ def _plan(
     return tuple(sorted(corners))
 
 
+def plan_cost(alphas: Iterable[MultiIndex]) -> int:
+    """Taylor coefficients per point and output of the derivative plan covering `alphas`:
+    1 (the value) + the sum over the plan's corners c of prod_i (c_i + 1) - 1."""
+    alphas = {tuple(a) for a in alphas}
+    if not alphas:
+        return 1
+    return 1 + sum(_box_cost(c) for c in _plan(alphas) if any(c))
+
+
 def _axis_steps(corner: MultiIndex) -> list[tuple[int, int]]:
     """(axis, order) levels of a nested stream, innermost first: the highest order innermost,
     so that the most coefficients come from one jet."""

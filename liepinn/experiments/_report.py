@@ -19,6 +19,10 @@ ranked worst (+inf), so an arm cannot look better by diverging on its bad seeds.
 direction of a verdict then comes from the ranks, and an arm called better that diverged
 more often is said to have done so. `significance` applies the same to raw per-seed errors.
 
+Runs that record a conservation drift (evolution problems with conservation laws: the
+runner's `conservation_drift`, max over laws of max_j |int T(u_theta)(x, t_j) dx -
+int T(u0) dx + flux| / int |T(u0)| dx) show its mean ± std over seeds beside the error.
+
 Every arm's measured wall time per run stands beside its error, with its ratio to the plain
 arm's; the compute-matched arm (matched by a recorded cost, not a clock) gets a line saying
 how close the match came: its wall time over that of the arm it matches.
@@ -70,6 +74,8 @@ class Row:
     train_ics_std: float = math.nan
     ood_mean: float = math.nan  # IC-conditioned runs: error on test ICs moved out of the family
     ood_std: float = math.nan
+    drift_mean: float = math.nan  # conservation drift (largest over the laws), over finite runs
+    drift_std: float = math.nan
     matched_to: str | None = None  # the compute-matched arm: the variant whose cost it matches
     cost_ratio: float | None = None  # ... and the recorded cost ratio it was given
     wall_vs_residual: float = math.nan  # wall_mean / the plain arm's, same cell
@@ -157,6 +163,8 @@ def summarise(records: Iterable[RunRecord]) -> list[Row]:
         tr = tr[np.isfinite(tr)]
         ood = np.array([float((r.result.get("rel_l2_fields") or {}).get("ood", nan)) for r in recs])
         ood = ood[np.isfinite(ood)]
+        drift = np.array([run_drift(r) for r in recs])
+        drift = drift[np.isfinite(drift)]
         rows.append(Row(
             problem=problem, n_ics=n_ics, label=label, variant=variant, samples=samples,
             n_collocation=recs[0].config.n_collocation, steps=recs[0].config.steps,
@@ -175,12 +183,20 @@ def summarise(records: Iterable[RunRecord]) -> list[Row]:
             train_ics_std=_std(tr) if tr.size else nan,
             ood_mean=float(ood.mean()) if ood.size else nan,
             ood_std=_std(ood) if ood.size else nan,
+            drift_mean=float(drift.mean()) if drift.size else nan,
+            drift_std=_std(drift) if drift.size else nan,
             matched_to=recs[0].config.matched_to, cost_ratio=recs[0].config.cost_ratio,
         ))
     rows = _wall_ratios(rows)
     rows.sort(key=lambda r: (r.problem, -1 if r.n_ics is None else r.n_ics, r.samples,
                              _arm_sort_key(r.label, r.variant)))
     return rows
+
+
+def run_drift(record: RunRecord) -> float:
+    """A run's conservation drift, the largest over its laws (nan when not recorded)."""
+    d = record.result.get("conservation_drift")
+    return float(d["max"]) if isinstance(d, dict) and d.get("max") is not None else math.nan
 
 
 def _cells(rows: Sequence[Row]) -> dict[tuple, list[Row]]:
@@ -341,6 +357,7 @@ def markdown_report(rows: Sequence[Row], comparisons: Sequence[Comparison], *,
         sub = [r for r in rows if r.setting == setting]
         train = any(math.isfinite(r.train_ics_mean) for r in sub)
         ood = any(math.isfinite(r.ood_mean) for r in sub)
+        drift = any(math.isfinite(r.drift_mean) for r in sub)
         head = ("| samples | arm | seeds | diverged | rel. L2 error (mean ± std over finite runs) | "
                 "median (diverged = worst) |")
         rule = "|---:|---|---:|---:|---|---:|"
@@ -350,6 +367,9 @@ def markdown_report(rows: Sequence[Row], comparisons: Sequence[Comparison], *,
         if ood:
             head += " out of distribution (moved test ICs) |"
             rule += "---|"
+        if drift:
+            head += " conservation drift (largest law, mean ± std) |"
+            rule += "---|"
         lines += [f"## {_setting_name(*setting)}", "",
                   head + " wall time per run, s (mean ± std) | wall time / residual's | converged | "
                   "points used | Adam steps |",
@@ -357,6 +377,7 @@ def markdown_report(rows: Sequence[Row], comparisons: Sequence[Comparison], *,
         for r in sub:
             tr = f" {_fmt(r.train_ics_mean, r.train_ics_std)} |" if train else ""
             tr += f" {_fmt(r.ood_mean, r.ood_std)} |" if ood else ""
+            tr += f" {_fmt(r.drift_mean, r.drift_std)} |" if drift else ""
             median = f"{r.rel_l2_median:.3g}" if math.isfinite(r.rel_l2_median) else "diverged"
             lines.append(
                 f"| {r.samples} | {r.label} | {r.seeds} | {r.non_finite}/{r.seeds} | "
@@ -447,7 +468,8 @@ def write_csv(rows: Sequence[Row], path: str | os.PathLike) -> None:
     fields = ["problem", "n_ics", "arm", "variant", "samples", "n_collocation", "steps", "seeds",
               "rel_l2_mean", "rel_l2_std", "rel_l2_median", "rel_l2_min", "rel_l2_max",
               "wall_mean_s", "wall_std_s", "converged", "non_finite", "train_ics_mean", "train_ics_std",
-              "wall_vs_residual", "matched_to", "wall_vs_matched_to", "ood_mean", "ood_std"]
+              "wall_vs_residual", "matched_to", "wall_vs_matched_to", "ood_mean", "ood_std",
+              "drift_mean", "drift_std"]
     with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(fields)
@@ -456,14 +478,15 @@ def write_csv(rows: Sequence[Row], path: str | os.PathLike) -> None:
                         r.n_collocation, r.steps, r.seeds, r.rel_l2_mean, r.rel_l2_std,
                         r.rel_l2_median, r.rel_l2_min, r.rel_l2_max, r.wall_mean, r.wall_std,
                         r.converged, r.non_finite, r.train_ics_mean, r.train_ics_std,
-                        r.wall_vs_residual, r.matched_to or "", r.wall_vs_matched, r.ood_mean, r.ood_std])
+                        r.wall_vs_residual, r.matched_to or "", r.wall_vs_matched, r.ood_mean, r.ood_std,
+                        r.drift_mean, r.drift_std])
 
 
 def write_runs_csv(records: Sequence[RunRecord], path: str | os.PathLike) -> None:
     """One line per run: the raw numbers behind the summary."""
     fields = ["key", "problem", "n_ics", "arm", "variant", "samples", "n_collocation", "steps",
               "lbfgs_steps", "lbfgs_steps_done", "seed", "rel_l2", "wall_time_s", "converged", "converged_by",
-              "diverged"]
+              "diverged", "conservation_drift"]
     recs = sorted(records, key=lambda r: (r.config.problem, r.config.n_ics or 0, r.config.samples,
                                           _arm_sort_key(r.config.label, r.config.variant), r.config.seed))
     with open(path, "w", newline="", encoding="utf-8") as f:
@@ -474,7 +497,8 @@ def write_runs_csv(records: Sequence[RunRecord], path: str | os.PathLike) -> Non
             w.writerow([r.key, c.problem, "" if c.n_ics is None else c.n_ics, c.label, c.variant,
                         c.samples, c.n_collocation, c.steps, c.lbfgs_steps,
                         r.result.get("lbfgs_steps_done", ""), c.seed, r.rel_l2, r.wall_time,
-                        r.converged, r.result.get("converged_by") or "", not math.isfinite(r.rel_l2)])
+                        r.converged, r.result.get("converged_by") or "", not math.isfinite(r.rel_l2),
+                        run_drift(r)])
 
 
 def _plt():

@@ -25,6 +25,12 @@ Per run, from the problem (`liepinn.problems.Problem`) and the config:
   IC-conditioned problems, averaged over `n_test_ics` test ICs (fixed key, disjoint from the
   training ICs' key).
 
+- conservation drift: for an evolution problem in one space variable with conservation laws
+  at multiplier order `DRIFT_ORDER`, each run records `conservation_drift` (per law, max over
+  32 times of |int T(u_theta) dx - int T(u0) dx + flux| / int |T(u0)| dx, and the largest;
+  `liepinn.losses.conservation_drift`), else None and `conservation_drift_note` says why.
+  A result, not a setting: run keys do not depend on it.
+
 - convergence (`extra_lbfgs_rounds` > 0): further L-BFGS rounds while a seed has not
   converged, i.e. neither its loss history reached the `Plateau` criterion nor its mean
   squared residual on fixed held-out points (no solution data) improved by 1 % or more in
@@ -64,6 +70,7 @@ class ConvergedBy(enum.StrEnum):
     HELD_OUT = "held-out residual"  # the residual on held-out points stopped improving
 
 _HELD_OUT_POINTS = 2048
+DRIFT_ORDER = 1  # multiplier order of the laws whose drift every run records
 
 
 
@@ -224,6 +231,7 @@ class TrainRunner:
         # mode JAX would compute (and warn) in float32
         with jax.enable_x64(is_float64(models)):
             errors, fields = asm.evaluate(model_for, n, self.references)
+            drifts, drift_note = conservation_drifts(asm, model_for, n)
         eval_time = time.perf_counter() - t_eval
         final = {k: np.asarray(hist[k])[..., -1] for k in hist.names}
         out = []
@@ -231,6 +239,8 @@ class TrainRunner:
             out.append({
                 "rel_l2": errors[k],
                 "rel_l2_fields": fields[k],
+                "conservation_drift": drifts[k],
+                **({"conservation_drift_note": drift_note} if drift_note else {}),
                 "wall_time_s": wall / n,
                 "batch_wall_time_s": wall,
                 "seeds_in_batch": n,
@@ -278,6 +288,39 @@ class TrainRunner:
                 return np.array([float(one(index_seed(models, k))) for k in range(n)])
 
         return evaluate
+
+
+def conservation_drifts(asm, model_for, n: int) -> tuple[list[dict[str, Any] | None], str | None]:
+    """(per seed `liepinn.losses.conservation_drift` at `DRIFT_ORDER`, None) or ([None] * n, why
+    the problem has no drift to record). IC-conditioned runs: the drift on each of the
+    `n_test_ics` test ICs (the model conditioned on it, against its own int T(u0) dx), its
+    mean over them per law, and the largest of these means as `max`."""
+    from ..losses import conservation_drift
+
+    problem = asm.problem
+    try:
+        if not asm.conditioned:
+            return [conservation_drift(problem, model_for(k), order=DRIFT_ORDER) for k in range(n)], None
+        import jax.numpy as jnp
+
+        from ..runs._assemble import TEST_IC_KEY, ic_family, sensor_points
+
+        fam, coefs = ic_family(problem, int(asm.spec.n_test_ics), TEST_IC_KEY)
+        members = [fam.expression(*c) for c in zip(*coefs)]
+        sensors = fam.evaluate(coefs, sensor_points(problem, asm.network.sensors))
+        out = []
+        for k in range(n):
+            model = model_for(k)
+            branch = jnp.asarray(sensors, jnp.float64 if is_float64(model) else jnp.float32)
+            per_ic = [conservation_drift(problem, model.condition(branch[j]), order=DRIFT_ORDER,
+                                         initial_condition=u0) for j, u0 in enumerate(members)]
+            mean = np.mean([d["drift"] for d in per_ic], axis=0).tolist()
+            out.append({**per_ic[0], "drift": mean, "max": float(np.max(mean)),
+                        "per_test_ic": [d["drift"] for d in per_ic],
+                        "over": f"mean over the {len(members)} test ICs"})
+        return out, None
+    except ValueError as exc:  # no evolution form, several space variables, no law
+        return [None] * n, str(exc)
 
 
 def train_group(configs: Sequence[RunConfig]) -> list[dict[str, Any]]:

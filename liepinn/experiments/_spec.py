@@ -17,7 +17,9 @@ Variants (all share learning rate, steps, network, points and everything else):
   ratio (never a live clock, so reruns give the same runs): the ratio of the derivative
   values per point that the two variants' losses need (Taylor coefficients of the derivative
   plan, `cost="derivatives"`), or a number given by the user (e.g. a step-cost ratio from
-  `benchmarks/step_cost.py`).
+  `benchmarks/step_cost.py`). A loss with points of its own (`conserved`: its quadrature)
+  states its cost per step through a `step_cost(n)` hook (`liepinn.runs._cost.step_cost`);
+  its ratio then depends on the sample count.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..losses._conserved import ConservedQuantity
 from ..losses._variants import (
     GPINN,
     Evolutionary,
@@ -64,8 +67,8 @@ class ComputeMatched:
     def __post_init__(self):
         if self.match not in MATCH_MODES:
             raise ValueError(f"match must be one of {list(MATCH_MODES)}, got {self.match!r}")
-        if self.to not in WEIGHTED_VARIANTS:
-            raise ValueError(f"to must be one of {list(WEIGHTED_VARIANTS)}, got {self.to!r}")
+        if self.to not in MATCH_TARGETS:
+            raise ValueError(f"to must be one of {list(MATCH_TARGETS)}, got {self.to!r}")
         if isinstance(self.cost, str) and self.cost != "derivatives" or (
                 not isinstance(self.cost, str) and not float(self.cost) >= 1):
             raise ValueError(f"cost must be 'derivatives' or a number >= 1, got {self.cost!r}")
@@ -73,6 +76,8 @@ VARIANTS: tuple[str, ...] = variant_names() + (MATCHED,)
 SYMMETRY_VARIANTS: tuple[str, ...] = form_names()
 # variants whose loss has an extra term scaled by `weight`
 WEIGHTED_VARIANTS: tuple[str, ...] = SYMMETRY_VARIANTS + (GPINN.name,)
+# variants the compute-matched arm can be matched to (their loss has a recorded cost)
+MATCH_TARGETS: tuple[str, ...] = WEIGHTED_VARIANTS + (ConservedQuantity.name,)
 MATCH_MODES: tuple[str, ...] = ("points", "steps")
 NORMALISERS: tuple[str, ...] = normaliser_names()
 
@@ -362,9 +367,9 @@ class Sweep:
         _check_int("n_boundary", self.n_boundary, 0)
         if self.match not in MATCH_MODES:
             raise ValueError(f"match must be one of {list(MATCH_MODES)}, got {self.match!r}")
-        if self.match_to not in WEIGHTED_VARIANTS:
+        if self.match_to not in MATCH_TARGETS:
             raise ValueError(
-                f"match_to must be one of {list(WEIGHTED_VARIANTS)}, got {self.match_to!r}"
+                f"match_to must be one of {list(MATCH_TARGETS)}, got {self.match_to!r}"
             )
         if isinstance(self.cost, str):
             if self.cost != "derivatives":
@@ -386,15 +391,23 @@ class Sweep:
         d["options"] = dict(self.options)
         return d
 
-    def cost_ratio(self, problem: str, cost_fn: CostFn | None = None, arm: ComputeMatched | None = None) -> float:
-        """The recorded cost ratio of `match_to` (or `arm.to`) to `residual` for `problem` (>= 1)."""
+    def cost_ratio(self, problem: str, cost_fn: CostFn | None = None, arm: ComputeMatched | None = None,
+                   samples: int | None = None) -> float:
+        """The recorded cost ratio of `match_to` (or `arm.to`) to `residual` for `problem` (>= 1);
+        `samples`: the interior points, needed when the target's cost depends on them
+        (`conserved`, whose quadrature points do not grow with the collocation points)."""
         arm = self._matched() if arm is None else arm
         if not isinstance(arm.cost, str):
             return float(arm.cost)
         if cost_fn is None:
             from ..runs._cost import derivative_cost
 
-            cost_fn = derivative_cost
+            # the sweep's own object of that name where it has one (its settings set the cost)
+            own = {v.name: v for v in self.variants
+                   if isinstance(v, AbstractVariant) and not isinstance(v, (Residual, GPINN, Symmetry))}
+
+            def cost_fn(problem, variant, generators):
+                return derivative_cost(problem, own.get(variant, variant), generators, samples)
         ratio = cost_fn(problem, arm.to, self.generators) / cost_fn(problem, Residual.name, self.generators)
         return max(1.0, float(ratio))
 
@@ -414,7 +427,7 @@ class Sweep:
             for n_ics in self.n_ics:
                 for n in sorted(self.samples):
                     for v in self.variants:
-                        variant, arms = self._arms(v, problem, cost_fn)
+                        variant, arms = self._arms(v, problem, cost_fn, n)
                         for arm in arms:
                             for seed in self.seeds:
                                 kw = dict(common)
@@ -434,12 +447,13 @@ class Sweep:
         """The sweep's own compute-matched arm (`match`, `match_to`, `cost`)."""
         return ComputeMatched(match=self.match, to=self.match_to, cost=self.cost)
 
-    def _arms(self, variant, problem: str, cost_fn: CostFn | None) -> tuple[str, list[dict[str, Any]]]:
+    def _arms(self, variant, problem: str, cost_fn: CostFn | None,
+              samples: int | None = None) -> tuple[str, list[dict[str, Any]]]:
         """(the record's variant name, the settings of each of its arms)."""
         if variant == MATCHED:
             variant = self._matched()
         if isinstance(variant, ComputeMatched):
-            ratio = self.cost_ratio(problem, cost_fn, variant)
+            ratio = self.cost_ratio(problem, cost_fn, variant, samples)
             model = "derivatives" if isinstance(variant.cost, str) else "fixed"
             return MATCHED, [dict(match=variant.match, matched_to=variant.to, cost_model=model,
                                   cost_ratio=round(float(ratio), 6))]
@@ -464,7 +478,7 @@ class Sweep:
             return variant, [dict(weight=w, normaliser=nm, generators=self.generators)
                              for w in self.weights for nm in self.normalisers]
         # a user variant registered by name: built with its defaults
-        return self._arms(variant_from_name(variant), problem, cost_fn)
+        return self._arms(variant_from_name(variant), problem, cost_fn, samples)
 
 
 def _parse_list(text: str, what: str, kind: type, example: str) -> tuple:

@@ -19,6 +19,7 @@ from ._variants import Residual as Residual
 from ._variants import Symmetry as Symmetry
 from ._conserved import ConservedLoss as ConservedLoss
 from ._conserved import ConservedQuantity as ConservedQuantity
+from ._conserved import conservation_drift as conservation_drift
 from ._group import (
     AbstractOrbit as AbstractOrbit,
     Augment as Augment,
@@ -51,7 +52,7 @@ from ..symmetry._degeneracy import (
 
 __all__ = [
     "AbstractForm", "AbstractNormaliser", "AbstractVariant", "CoefficientScale", "Evolutionary", "GPINN",
-    "InitialBalance", "NoScaling", "Prolonged", "Residual", "Symmetry", "ConservedLoss", "ConservedQuantity",
+    "InitialBalance", "NoScaling", "Prolonged", "Residual", "Symmetry", "ConservedLoss", "ConservedQuantity", "conservation_drift",
     "AbstractOrbit", "Augment", "Boost", "Equivariant", "Reflection", "Scaling", "Shift", "Translation",
     "default_orbits",
     "Degeneracy",

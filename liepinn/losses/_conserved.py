@@ -18,6 +18,13 @@ in t, `N_FLUX` Gauss-Legendre nodes on each $[t_{j-1}, t_j]$, summed cumulativel
 periodic domain the flux term of a law whose flux does not depend on x explicitly cancels
 and is left out (the Galilean law of KdV, $T = t u^2/2 - x u$, keeps it).
 
+For a problem with a family of initial conditions (IC-conditioned training) the drift is
+per member: $d_{\ell j}(u_0) = \int T_\ell[u_\theta(\cdot; u_0)](x, t_j)\,dx - \int T_\ell[u_0]\,dx$
+(+ flux), with $\int T_\ell[u_0]\,dx$ computed once per training IC
+(`ConservedLoss.for_initial_conditions`) and handed to the loss with each IC
+(`loss(model.condition(branch), points, initial=...)`); the scale $\int|T_\ell[u_0]|\,dx$
+is the mean over the training ICs.
+
 Laws come from `liepinn.conservation_laws(problem.pde, order=...)` (cached per problem
 fingerprint and order); parameter values are substituted, and t-derivatives of u in a
 density or flux are replaced on solutions by the evolution form $u_t = F[u]$ (and its
@@ -51,6 +58,7 @@ from ._variants import (
     parameter_values,
 )
 from ..derivatives import DEFAULT_STRATEGY, derivatives
+from ..derivatives._strategies import plan_cost
 
 N_FLUX = 4  # Gauss-Legendre nodes in t per interval [t_{j-1}, t_j] for the boundary flux
 _N_FINE = 1024  # quadrature nodes for the integrals of the initial condition
@@ -211,14 +219,16 @@ def _select(problem, variant: ConservedQuantity):
     return used, skipped
 
 
-def _initial_integrals(problem, densities, nodes, weights) -> tuple[np.ndarray, np.ndarray]:
-    r"""($\int T[u_0]\,dx$, $\int |T[u_0]|\,dx$) per density, on the given quadrature."""
+def _initial_integrals(problem, densities, nodes, weights, initial=None) -> tuple[np.ndarray, np.ndarray]:
+    r"""($\int T[u_0]\,dx$, $\int |T[u_0]|\,dx$) per density, on the given quadrature;
+    $u_0$ is `initial` ({dependent: expression}) or the problem's initial condition."""
     jet = problem.pde.jet
     x = sp.Symbol(problem.space[0])
     xi = jet.index(x)
     t0 = sp.nsimplify(problem.t_span[0])
     values = problem.parameter_symbols()
-    u0 = {a: sp.sympify(problem.initial[d]).xreplace(values) for a, d in enumerate(problem.dependent)}
+    initial = problem.initial if initial is None else initial
+    u0 = {a: sp.sympify(initial[d]).xreplace(values) for a, d in enumerate(problem.dependent)}
     time = sp.Symbol(problem.time)
     total, size = [], []
     for T in densities:
@@ -228,6 +238,12 @@ def _initial_integrals(problem, densities, nodes, weights) -> tuple[np.ndarray, 
         total.append(float(np.sum(weights * vals)))
         size.append(float(np.sum(weights * np.abs(vals))))
     return np.asarray(total), np.asarray(size)
+
+
+def _scales(magnitude: np.ndarray, coefficient_scale: bool) -> np.ndarray:
+    if not coefficient_scale:
+        return np.ones(len(magnitude))
+    return np.asarray(np.where((magnitude > 0) & np.isfinite(magnitude), magnitude, 1.0), float)
 
 
 def _rule(kind: str, lo: float, hi: float, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -264,22 +280,25 @@ class ConservedLoss(eqx.Module):
     quad_weights: np.ndarray
     flux_points: np.ndarray
     flux_weights: np.ndarray
-    initial: np.ndarray
+    initial: np.ndarray | None
     magnitude: np.ndarray
     scales: np.ndarray
+    ic_initial: np.ndarray | None  # IC families: int T(u0) dx per training IC, (n_ics, laws)
+    fine_nodes: np.ndarray  # quadrature of the integrals of u0
+    fine_weights: np.ndarray
+    densities: tuple[sp.Expr, ...] = eqx.field(static=True)
+    coefficient_scale: bool = eqx.field(static=True)
     names: tuple[str, ...] = eqx.field(static=True)
     flux_rows: tuple[int, ...] = eqx.field(static=True)
     weight: float = eqx.field(static=True)
     n_times: int = eqx.field(static=True)
     _record: str = eqx.field(static=True)
+    family: bool = eqx.field(static=True)
 
     def __init__(self, problem, variant: ConservedQuantity):
         from ..problems import is_conditioned
         from ._variants import Residual
 
-        if is_conditioned(problem):
-            raise ValueError(f"the conserved-quantity loss needs one initial condition; {problem.name!r} "
-                             "has a family of them")
         if len(problem.space) != 1:
             raise ValueError(f"the conserved-quantity loss integrates over one space variable; "
                              f"{problem.name!r} has {len(problem.space)}")
@@ -294,7 +313,12 @@ class ConservedLoss(eqx.Module):
         xq, wq = _rule(kind, lo, hi, variant.n_quad)
         times = t0 + (t1 - t0) * np.arange(1, variant.n_times + 1) / variant.n_times
         xf, wf = _rule(kind, lo, hi, max(_N_FINE, 4 * variant.n_quad))
-        initial, magnitude = _initial_integrals(problem, densities, xf, wf)
+        self.family = is_conditioned(problem)
+        if self.family:  # per IC: `for_initial_conditions` fills them in
+            initial, magnitude = None, np.ones(len(used))
+        else:
+            initial, magnitude = _initial_integrals(problem, densities, xf, wf)
+        self.ic_initial = None
 
         # the flux: N_FLUX Gauss-Legendre nodes on each [t_{j-1}, t_j], at x = lo and x = hi
         edges = np.concatenate([[t0], times])
@@ -306,19 +330,18 @@ class ConservedLoss(eqx.Module):
         self.residual = Residual().interior_loss(problem)
         self.density = lower(densities, jet)
         self.flux = lower(fluxes, jet) if fluxes else None
+        self.fine_nodes, self.fine_weights = xf, wf
+        self.densities = tuple(densities)
         self.quad_points = _points(problem, xq, times)
         self.quad_weights = wq
         self.flux_points = _points(problem, np.array([lo, hi]), tf)  # (lo, hi) pairs per time
         self.flux_weights = wf_t
         self.initial = initial
         self.magnitude = magnitude
-        if isinstance(variant.normaliser, CoefficientScale):
-            scales = np.where((magnitude > 0) & np.isfinite(magnitude), magnitude, 1.0)
-        elif isinstance(variant.normaliser, NoScaling):
-            scales = np.ones(len(used))
-        else:
+        if not isinstance(variant.normaliser, (CoefficientScale, NoScaling)):
             raise ValueError(f"ConservedQuantity does not know the normaliser {variant.normaliser!r}")
-        self.scales = np.asarray(scales, float)
+        self.coefficient_scale = isinstance(variant.normaliser, CoefficientScale)
+        self.scales = _scales(magnitude, self.coefficient_scale)
         self.names = tuple(f"conserved:T{k}" for k, _, _, _ in used)
         self.flux_rows = tuple(i for i, (_, _, _, f) in enumerate(used) if f)
         self.weight = variant.weight
@@ -326,27 +349,36 @@ class ConservedLoss(eqx.Module):
         self._record = json.dumps({
             "variant": variant.to_json(),
             "laws": [{"law": k, "density": sp.sstr(T), "flux": sp.sstr(X), "flux_term": f,
-                      "initial": float(q)} for (k, T, X, f), q in zip(used, initial)],
+                      "initial": None if initial is None else float(q)}
+                     for (k, T, X, f), q in zip(used, [None] * len(used) if initial is None else initial)],
             "skipped": [{"law": k, "reason": r} for k, r in skipped],
             "quadrature": {"x": kind, "n_quad": variant.n_quad, "times": times.tolist(),
                            "flux_nodes_per_interval": N_FLUX},
             "normalisation": {"method": variant.normaliser.name,
-                              "rule": "s = integral of |T(u0)| dx" if isinstance(variant.normaliser, CoefficientScale)
-                              else "s = 1"},
+                              "rule": ("s = 1" if not self.coefficient_scale else
+                                       "s = mean over the training ICs of integral |T(u0)| dx" if self.family
+                                       else "s = integral of |T(u0)| dx")},
             "parameters": parameter_values(problem),
         })
 
     # -- evaluation ----------------------------------------------------------------------
     def drift(self, model: Callable[[Float[Array, " p"]], Float[Array, " q"]],
-              dtype=None) -> Float[Array, "L J"]:
-        r"""$d_{\ell j}$ of the module docstring, shape (number of laws, n_times)."""
+              dtype=None, initial: Float[ArrayLike, " L"] | None = None) -> Float[Array, "L J"]:
+        r"""$d_{\ell j}$ of the module docstring, shape (number of laws, n_times); `initial`:
+        $\int T_\ell[u_0]\,dx$ of the IC `model` is conditioned on (IC families; default: the
+        problem's, or the first training IC's)."""
         dtype = jnp.result_type(float) if dtype is None else dtype
+        if initial is None:
+            if self.initial is None:
+                raise ValueError("this conserved-quantity loss is for a family of initial conditions: "
+                                 "build it with for_initial_conditions(problem, initial_conditions)")
+            initial = self.initial
         pts = jnp.asarray(self.quad_points, dtype)
         vals = self.density(pts, derivatives(model, pts, self.density.required, strategy=DEFAULT_STRATEGY))
         J = self.n_times
         w = jnp.asarray(self.quad_weights, dtype)
         integral = jnp.sum(vals.reshape(vals.shape[0], J, -1) * w, axis=-1)
-        out = integral - jnp.asarray(self.initial, dtype)[:, None]
+        out = integral - jnp.asarray(initial, dtype)[:, None]
         if self.flux is not None:
             fp = jnp.asarray(self.flux_points, dtype)
             fv = self.flux(fp, derivatives(model, fp, self.flux.required, strategy=DEFAULT_STRATEGY))
@@ -356,11 +388,24 @@ class ConservedLoss(eqx.Module):
             out = out.at[jnp.asarray(self.flux_rows)].add(through)
         return out
 
-    def conserved_terms(self, model, dtype=None) -> dict[str, Float[Array, ""]]:
+    def conserved_terms(self, model, dtype=None, initial=None) -> dict[str, Float[Array, ""]]:
         r"""$\frac1J\sum_j (d_{\ell j}/s_\ell)^2$ by name."""
-        d = self.drift(model, dtype)
+        d = self.drift(model, dtype, initial)
         s = jnp.asarray(self.scales, d.dtype)
         return {name: jnp.mean((d[i] / s[i]) ** 2) for i, name in enumerate(self.names)}
+
+    def step_cost(self, n_collocation: int) -> float:
+        r"""Taylor coefficients per training step on `n_collocation` interior points, the
+        recorded cost the compute-matched arm is matched by (`match_to="conserved"`):
+        $N c_\mathrm{res} + J n_q c_T + n_X c_X$, the residual's derivative plan at N points,
+        the densities' at the $J n_q$ quadrature points and the fluxes' at the $n_X$ flux points
+        (each $c = $ `liepinn.derivatives._strategies.plan_cost` of the derivatives needed)."""
+        res = self.residual.lowered.required
+        out = n_collocation * plan_cost(alpha for _, alpha in res)
+        out += len(self.quad_points) * plan_cost(alpha for _, alpha in self.density.required)
+        if self.flux is not None:
+            out += len(self.flux_points) * plan_cost(alpha for _, alpha in self.flux.required)
+        return float(out)
 
     def term_weights(self) -> dict[str, float]:
         return {**self.residual.term_weights(), **{n: self.weight for n in self.names}}
@@ -370,15 +415,42 @@ class ConservedLoss(eqx.Module):
         model: Callable[[Float[Array, " p"]], Float[Array, " q"]],
         points: Float[Array, "N p"],
         params: Float[ArrayLike, " k"] | None = None,
+        initial: Float[ArrayLike, " L"] | None = None,
     ) -> tuple[Float[Array, ""], dict[str, Float[Array, ""]]]:
-        """(weighted total, {name: mean square of the term})."""
+        """(weighted total, {name: mean square of the term}); `initial` as in `drift`."""
         points = jnp.asarray(points)
         total, terms = self.residual(model, points, params)
         terms = dict(terms)
-        for name, v in self.conserved_terms(model, points.dtype).items():
+        for name, v in self.conserved_terms(model, points.dtype, initial).items():
             terms[name] = v
             total = total + self.weight * v
         return total, terms
+
+    # -- families of initial conditions ---------------------------------------------------
+    def for_initial_conditions(self, problem, initial_conditions) -> "ConservedLoss":
+        r"""A copy for training on the given members $u_0$ of `problem`'s IC family (each a
+        {dependent: expression} or, for one dependent variable, an expression): `ic_initial`
+        holds $\int T_\ell[u_0]\,dx$ per member, shape (members, laws), `initial` the first
+        member's (the calibration network's IC), and the scales $s_\ell$ of `CoefficientScale`
+        the mean of $\int |T_\ell[u_0]|\,dx$ over the members."""
+        members = [ic if isinstance(ic, dict) else {problem.dependent[0]: ic} for ic in initial_conditions]
+        if not members:
+            raise ValueError("for_initial_conditions needs at least one initial condition")
+        if len(problem.dependent) > 1 and any(set(m) != set(problem.dependent) for m in members):
+            raise ValueError(f"each initial condition must give {list(problem.dependent)}")
+        rows = [_initial_integrals(problem, list(self.densities), self.fine_nodes, self.fine_weights, m)
+                for m in members]
+        totals = np.stack([t for t, _ in rows])
+        magnitude = np.mean(np.stack([a for _, a in rows]), axis=0)
+        out = eqx.tree_at(lambda l: (l.initial, l.ic_initial, l.magnitude, l.scales), self,
+                          (totals[0], totals, magnitude, _scales(magnitude, self.coefficient_scale)),
+                          is_leaf=lambda v: v is None)
+        record = json.loads(self._record)
+        for law, q in zip(record["laws"], totals[0]):
+            law["initial"] = float(q)
+        record["initial_conditions"] = len(members)
+        object.__setattr__(out, "_record", json.dumps(record))  # a fresh copy: safe to set
+        return out
 
     # -- normalisation by the initial network ---------------------------------------------
     def with_initial_scales(self, model, points) -> "ConservedLoss":
@@ -407,3 +479,47 @@ class ConservedLoss(eqx.Module):
         record["weight"] = self.weight
         out["conserved"] = record
         return out
+
+
+# ------------------------------------------------------------------------------------------
+# the drift of a trained model, as a metric
+
+
+_PROBES: dict[tuple, "ConservedLoss"] = {}
+
+
+def conservation_drift(problem, model, *, order: int = 1, laws="all", n_times: int = 32,
+                       n_quad: int = 256, dtype=None, initial_condition=None) -> dict[str, Any]:
+    r"""The relative conservation drift of a trained `model` on `problem`, per law:
+    $\max_j |d_{\ell j}| / \int |T_\ell[u_0]|\,dx$ over `n_times` equally spaced times, with
+    $d_{\ell j}$ of the module docstring on `n_quad` quadrature nodes (finer than in training);
+    the absolute drift for a law with $T_\ell[u_0] \equiv 0$. For a problem with a family of
+    initial conditions, `model` is conditioned on `initial_condition` (a member: expression,
+    or {dependent: expression}).
+
+    Returns `{"order", "n_times", "n_quad", "laws": [{"law", "density"}], "drift": [per law],
+    "max": the largest}`. ValueError where the loss cannot be built (no evolution problem in
+    one space variable, no usable law)."""
+    from ..problems import fingerprint
+
+    key = (fingerprint(problem), order, str(laws), n_times, n_quad)
+    if key not in _PROBES:
+        _PROBES[key] = ConservedQuantity(laws=laws, order=order, n_times=n_times, n_quad=n_quad,
+                                         normaliser=NoScaling()).interior_loss(problem)
+    probe = _PROBES[key]
+    if probe.family and initial_condition is None:
+        raise ValueError(f"{problem.name!r} has a family of initial conditions: pass the member the "
+                         "model is conditioned on (initial_condition=...)")
+    this = probe if initial_condition is None else probe.for_initial_conditions(problem, [initial_condition])
+    d = np.asarray(_drift_jit(probe, model, dtype, this.initial), float)
+    size = np.where(this.magnitude > 0, this.magnitude, 1.0)
+    drift = (np.max(np.abs(d), axis=-1) / size).tolist()
+    record = json.loads(probe._record)
+    return {"order": order, "n_times": n_times, "n_quad": n_quad,
+            "laws": [{"law": law["law"], "density": law["density"]} for law in record["laws"]],
+            "drift": drift, "max": float(np.max(drift))}
+
+
+@eqx.filter_jit
+def _drift_jit(probe: "ConservedLoss", model, dtype, initial):
+    return probe.drift(model, dtype, initial)

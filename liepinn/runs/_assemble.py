@@ -535,6 +535,9 @@ def assemble(problem, spec) -> Assembly:
             data["branch"] = array(fam.evaluate(coefs, sensor_points(problem, network.sensors)))
             axes = _space_axes(problem)  # the family at the IC points: (P,) in 1-D, (P, d) otherwise
             data["ic_values"] = array(fam.evaluate(coefs, np.asarray(ic_pts)[:, axes[0] if len(axes) == 1 else axes]))
+            if hasattr(loss, "for_initial_conditions"):  # a loss with data per IC: int T(u0) dx
+                loss = loss.for_initial_conditions(problem, [fam.expression(*c) for c in zip(*coefs)])
+                data["loss_initial"] = array(loss.ic_initial)
         else:
             data["ic_values"] = array(problem.initial_values(np.asarray(ic_pts)).T)
     if isinstance(bc, (Dirichlet, Neumann)) and spec.n_boundary > 0 and (neumann or not hard):
@@ -558,8 +561,11 @@ def assemble(problem, spec) -> Assembly:
         calib = calib.condition(data["branch"][0])
     loss = variant.calibrate(loss, calib, colloc.init(calib_key))
 
-    def single(model, batch, ic_values):
-        total, terms = loss(model, batch["interior"])
+    def single(model, batch, ic_values, loss_initial=None):
+        if loss_initial is None:
+            total, terms = loss(model, batch["interior"])
+        else:
+            total, terms = loss(model, batch["interior"], initial=loss_initial)
         if "ic_points" not in batch and "bc_points" not in batch:
             return total, terms
         terms = dict(terms)
@@ -576,10 +582,10 @@ def assemble(problem, spec) -> Assembly:
 
     if conditioned:
         def loss_fn(model, batch):
-            def per_ic(branch, ic_values):
-                return single(model.condition(branch), batch, ic_values)
+            def per_ic(branch, ic_values, loss_initial):
+                return single(model.condition(branch), batch, ic_values, loss_initial)
 
-            totals, terms = jax.vmap(per_ic)(batch["branch"], batch["ic_values"])
+            totals, terms = jax.vmap(per_ic)(batch["branch"], batch["ic_values"], batch.get("loss_initial"))
             return jnp.mean(totals), {k: jnp.mean(v) for k, v in terms.items()}
     else:
         def loss_fn(model, batch):
