@@ -110,6 +110,8 @@ if TYPE_CHECKING:
     from .train import LBFGS as LBFGS
     from .train import SSBFGS as SSBFGS
     from .train import SSBroyden as SSBroyden
+    from .train import ENG as ENG
+    from .train import LeastSquares as LeastSquares
 
     # runs: the spec, its assembly, the networks, the training directory
     from .runs import DeepONetNetwork as DeepONetNetwork

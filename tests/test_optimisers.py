@@ -1,4 +1,5 @@
-"""Second-phase optimisers: L-BFGS, dense BFGS, self-scaled BFGS and Broyden.
+"""Second-phase optimisers: L-BFGS, dense BFGS, self-scaled BFGS and Broyden, energy natural
+gradient.
 
 Each solves a quadratic and the Rosenbrock function to tolerance, satisfies the secant
 equation, resumes bit-identically from a checkpoint inside its phase, and reports NaN as
@@ -19,9 +20,11 @@ import pytest
 from liepinn.nn import MLP
 from liepinn.train import (
     BFGS,
+    ENG,
     LBFGS,
     SSBFGS,
     AbstractSecondPhase,
+    LeastSquares,
     NonFiniteLossError,
     SSBroyden,
     scale_by_bfgs,
@@ -319,3 +322,175 @@ def test_initial_state_is_strongly_typed(phase):
     assert not any(x.weak_type for x in jax.tree.leaves(state))
     assert any(x.weak_type for x in jax.tree.leaves(phase.optimiser().init({"w": jnp.ones(3)})))
 
+
+# ---------------------------------------------------------------- energy natural gradient
+
+
+def _eng_minimise(opt, residuals, x0, n):
+    """``n`` ENG steps on ``sum(residuals(p)**2)``: the losses before each step, final point."""
+    f = lambda p: jnp.sum(residuals(p) ** 2)
+
+    def body(carry, _):
+        p, state = carry
+        v = f(p)
+        u, state = opt.update(jax.grad(f)(p), state, p, value=v, value_fn=f, residual_fn=residuals)
+        return (optax.apply_updates(p, u), state), v
+
+    p = {"x": x0}
+    (p, state), values = jax.lax.scan(body, (p, opt.init(p)), None, length=n)
+    return p, values, state
+
+
+def test_eng_step_solves_linear_least_squares_exactly(x64):
+    # R(x) = A x - b is linear: with mu -> 0 the first grid step (eta = 1) is the
+    # Gauss-Newton step, which lands on the least-squares solution
+    A = jr.normal(jr.PRNGKey(0), (40, 7))
+    b = jr.normal(jr.PRNGKey(1), (40,))
+    opt = ENG(damping=1e-14).optimiser()
+    p, values, state = _eng_minimise(opt, lambda p: A @ p["x"] - b, jnp.zeros(7), 1)
+    exact = np.linalg.lstsq(np.asarray(A), np.asarray(b), rcond=None)[0]
+    np.testing.assert_allclose(p["x"], exact, rtol=1e-9, atol=1e-12)
+    assert float(state.learning_rate) == 1.0 and int(state.count) == 1
+
+
+def test_eng_solves_rosenbrock_and_a_quadratic_as_least_squares(x64):
+    # Rosenbrock = sum of squares of (10 (x_{i+1} - x_i^2), 1 - x_i); the quadratic likewise
+    def rosenbrock_r(p):
+        x = p["x"]
+        return jnp.concatenate([10 * (x[1:] - x[:-1] ** 2), 1 - x[:-1]])
+
+    opt = ENG(damping=1e-12).optimiser()
+    pr, vr, _ = jax.jit(lambda: _eng_minimise(opt, rosenbrock_r, jnp.zeros(6), 40))()
+    np.testing.assert_allclose(pr["x"], 1.0, atol=1e-8)
+    assert np.all(np.diff(np.asarray(vr)) <= 0)  # the grid line search never goes uphill
+    pq, _, _ = _eng_minimise(opt, lambda p: jnp.sqrt(_EIGS / 2) * (p["x"] - 1.0), jnp.zeros(8), 2)
+    np.testing.assert_allclose(pq["x"], 1.0, atol=1e-10)
+
+
+def poisson_residuals(model, batch):
+    r"""-u'' = pi^2 sin(pi x) on (0, 1), u(0) = u(1) = 0 (solution sin(pi x)): interior
+    residuals and boundary misfits, each over sqrt(N), so that the loss is their sum of squares."""
+    x = batch["x"]
+
+    def u(z):
+        return model(z[None, None])[0, 0]
+
+    uxx = jax.vmap(jax.grad(jax.grad(u)))(x)
+    interior = -uxx - jnp.pi**2 * jnp.sin(jnp.pi * x)
+    boundary = model(jnp.array([[0.0], [1.0]], x.dtype))[:, 0]
+    return {"interior": interior / jnp.sqrt(x.size), "boundary": boundary / jnp.sqrt(2.0)}
+
+
+def poisson_loss(model, batch):
+    r = poisson_residuals(model, batch)
+    terms = {k: jnp.sum(v**2) for k, v in r.items()}
+    return terms["interior"] + terms["boundary"], terms
+
+
+POISSON = LeastSquares(poisson_loss, poisson_residuals)
+
+
+def poisson_pointwise(batch):
+    # the same residuals point by point: fn(model, points) gives one row per point
+    n = batch["x"].size
+
+    def interior(model, x):
+        return poisson_residuals(model, {"x": x})["interior"] * jnp.sqrt(x.size / n)
+
+    def boundary(model, xb):
+        return model(xb[:, None])[:, 0] / jnp.sqrt(2.0)
+
+    return {"interior": (interior, (batch["x"],)), "boundary": (boundary, (jnp.array([0.0, 1.0], batch["x"].dtype),))}
+
+
+POISSON_POINTWISE = LeastSquares(poisson_loss, pointwise=poisson_pointwise)
+
+
+def _poisson_data():
+    return {"x": jnp.linspace(0.0, 1.0, 34)[1:-1]}
+
+
+def test_eng_trains_a_tiny_pinn_monotonically(tmp_path):
+    # 1-D Poisson, a 1-8-8-1 tanh network (97 parameters): the loss falls at every ENG step
+    model = MLP(1, 1, 8, 2, key=jr.PRNGKey(0))
+    opts = dict(steps=50, learning_rate=1e-2, log_every=1, second_phase=ENG(steps=30))
+    r = train(POISSON_POINTWISE, model, _poisson_data(), **opts)
+    h = r.history
+    eng = np.asarray(h["total"])[h.phase == "eng"]
+    assert len(eng) == 31 and r.lbfgs_steps == 30
+    assert np.all(np.diff(eng) <= 0)
+    assert eng[-1] < 1e-6 * eng[0]
+    x = jnp.linspace(0, 1, 101)[:, None]
+    with jax.enable_x64(True):
+        err = np.max(np.abs(np.asarray(r.model(x.astype(jnp.float64))[:, 0]) - np.sin(np.pi * np.asarray(x[:, 0]))))
+    assert err < 1e-3
+
+
+def test_eng_checkpoint_resumes_bit_identically_and_needs_residuals(tmp_path):
+    model = MLP(1, 1, 6, 1, key=jr.PRNGKey(1))
+    opts = dict(steps=8, learning_rate=1e-2, log_every=2, checkpoint_every=2, second_phase=ENG(steps=8))
+    full = train(POISSON, model, _poisson_data(), checkpoint=tmp_path / "full.eqx", **opts)
+    ckpt = tmp_path / "run.eqx"
+    part = train(POISSON, model, _poisson_data(), checkpoint=ckpt, stop_at=12, **opts)
+    assert part.stopped == "stop_at" and part.lbfgs_steps == 4
+    _same_numbers(full, train(POISSON, model, _poisson_data(), checkpoint=ckpt, **opts))
+    with pytest.raises(TypeError, match="eng second phase needs the loss's residual vector"):
+        train(poisson_loss, model, _poisson_data(), **dict(opts, checkpoint_every=None))
+
+
+def test_pointwise_jacobian_equals_the_forward_mode_one(x64):
+    # the two ways to J: reverse mode point by point (LeastSquares.pointwise) and forward
+    # mode over parameter directions (residuals only)
+    from liepinn.train._eng import residual_and_jacobian, residual_vector
+
+    model = MLP(1, 1, 6, 2, key=jr.PRNGKey(2))
+    params, static = eqx.partition(jax.tree.map(lambda x: x.astype(jnp.float64) if eqx.is_inexact_array(x) else x,
+                                                model), eqx.is_inexact_array)
+    batch = {"x": jnp.linspace(0.0, 1.0, 12)[1:-1]}
+    w, unravel = jax.flatten_util.ravel_pytree(params)
+    vec = lambda v: residual_vector(POISSON.residuals(eqx.combine(unravel(v), static), batch))
+    R, J = residual_and_jacobian(POISSON_POINTWISE.pointwise, params, static, batch)
+    np.testing.assert_allclose(R, vec(w), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(J, jax.jacfwd(vec)(w), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(residual_vector(POISSON_POINTWISE.residuals(model, batch)),
+                               residual_vector(POISSON.residuals(model, batch)), rtol=1e-6)
+    # and the trainer takes either
+    opts = dict(steps=0, log_every=1, second_phase=ENG(steps=3))
+    a = train(POISSON, model, batch, **opts).history["total"]
+    b = train(POISSON_POINTWISE, model, batch, **opts).history["total"]
+    # G is ill-conditioned (mu = 1e-10): rounding differences in J grow step by step
+    np.testing.assert_allclose(a[:2], b[:2], rtol=1e-5)
+    np.testing.assert_allclose(a, b, rtol=1e-2)
+
+
+def test_eng_settings_round_trip_and_are_checked():
+    phase = ENG(steps=3, damping=1e-8, jacobian_chunk=16, linesearch_steps=12)
+    assert second_phase_from_json(phase.to_json()) == phase
+    assert second_phase_from_name("eng", steps=3).dtype == "float64"
+    with pytest.raises(ValueError, match="damping"):
+        ENG(damping=-1.0)
+    with pytest.raises(ValueError, match="jacobian_chunk"):
+        ENG(jacobian_chunk=0)
+
+
+@pytest.mark.parametrize("constraints", ["soft", "hard"])
+def test_assembled_loss_has_the_residual_vector_of_its_total(constraints):
+    # the hook of a built run: interior, initial and boundary residuals whose squares sum to
+    # the total that the trainer minimises
+    from liepinn.runs import Recipe, RunSpec, assemble
+    from liepinn.train._eng import residual_and_jacobian, residual_vector
+
+    spec = RunSpec(problem="heat", recipe=Recipe(width=8, depth=2, n_collocation=32, steps=0, second_phase=None),
+                   constraints=constraints)
+    asm = assemble(None, spec)
+    model = asm.make_model(jr.PRNGKey(0))
+    batch = {k: (v.init(jr.PRNGKey(1)) if hasattr(v, "init") else v) for k, v in asm.data.items()}
+    total, terms = asm.loss_fn(model, batch)
+    r = asm.loss_fn.residuals(model, batch)
+    assert set(r) == {"interior"} | (set(terms) & {"initial", "boundary"})
+    assert ("initial" in r) == (constraints == "soft")
+    np.testing.assert_allclose(float(jnp.sum(residual_vector(r) ** 2)), float(total), rtol=1e-5)
+    params, static = eqx.partition(model, eqx.is_inexact_array)
+    R, J = residual_and_jacobian(asm.loss_fn.pointwise, params, static, batch)
+    np.testing.assert_allclose(R, residual_vector(r), rtol=1e-5, atol=1e-7)
+    assert J.shape == (R.size, jax.flatten_util.ravel_pytree(params)[0].size) and np.all(np.isfinite(J))

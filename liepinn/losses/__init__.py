@@ -37,8 +37,10 @@ from ._pinn import (
     PROLONGED as PROLONGED,
     PINNLoss as PINNLoss,
     dirichlet_loss as dirichlet_loss,
+    dirichlet_residual as dirichlet_residual,
     initial_loss as initial_loss,
     neumann_loss as neumann_loss,
+    neumann_residual as neumann_residual,
     periodic_loss as periodic_loss,
 )
 from ..symmetry._degeneracy import (
@@ -70,8 +72,10 @@ __all__ = [
     "REWEIGHTED_RESIDUAL",
     "degeneracy",
     "dirichlet_loss",
+    "dirichlet_residual",
     "initial_loss",
     "multiplier",
     "neumann_loss",
+    "neumann_residual",
     "periodic_loss",
 ]

@@ -492,17 +492,16 @@ def _components(model, points, components) -> tuple[int, ...]:
 
 
 @eqx.filter_jit
-def dirichlet_loss(
+def dirichlet_residual(
     model: Callable[[Float[Array, " p"]], Float[Array, " q"]],
     points: Float[Array, "N p"],
     values: Float[ArrayLike, "N *k"],
     *,
     box: Box | None = None,
     components: int | Sequence[int] | None = None,
-) -> Float[Array, ""]:
-    r"""Mean over points and components of $(u^a(x) - g^a(x))^2$.
+) -> Float[Array, "N k"]:
+    r"""$u^a(x) - g^a(x)$ at every point (rows) and component (columns).
 
-    An initial condition is the Dirichlet condition on the slice t = t_0 (`initial_loss`).
     `values`: (N,) for one component, or (N, k) for the `components` (default: all outputs).
     """
     points = jnp.asarray(points)
@@ -511,10 +510,53 @@ def dirichlet_loss(
     d = derivatives(model, points, [(a, (0,) * points.shape[1]) for a in comps],
                     strategy=DEFAULT_STRATEGY, scaling=box)
     u = jnp.stack([d[(a, (0,) * points.shape[1])] for a in comps], axis=1)
-    return jnp.mean((u - target) ** 2)
+    return u - target
+
+
+@eqx.filter_jit
+def dirichlet_loss(
+    model: Callable[[Float[Array, " p"]], Float[Array, " q"]],
+    points: Float[Array, "N p"],
+    values: Float[ArrayLike, "N *k"],
+    *,
+    box: Box | None = None,
+    components: int | Sequence[int] | None = None,
+) -> Float[Array, ""]:
+    r"""Mean over points and components of $(u^a(x) - g^a(x))^2$ (:func:`dirichlet_residual`).
+
+    An initial condition is the Dirichlet condition on the slice t = t_0 (`initial_loss`).
+    `values`: (N,) for one component, or (N, k) for the `components` (default: all outputs).
+    """
+    return jnp.mean(dirichlet_residual(model, points, values, box=box, components=components) ** 2)
 
 
 initial_loss = dirichlet_loss  # an initial condition is a Dirichlet condition on t = t0
+
+
+@eqx.filter_jit
+def neumann_residual(
+    model: Callable[[Float[Array, " p"]], Float[Array, " q"]],
+    points: Float[Array, "N p"],
+    values: Float[ArrayLike, "N *k"],
+    normals: Float[ArrayLike, "*N p"],
+    *,
+    box: Box | None = None,
+    components: int | Sequence[int] | None = None,
+    strategy: AbstractStrategy = DEFAULT_STRATEGY,
+) -> Float[Array, "N k"]:
+    r"""$n^i \partial_i u^a(x) - g^a(x)$ at every point (rows) and component (columns).
+
+    `normals`: one normal (p,) for all points, or one per point (N, p) (physical coordinates).
+    """
+    points = jnp.asarray(points)
+    n, p = points.shape
+    comps = _components(model, points, components)
+    target = _as_columns(values, n, len(comps), "values").astype(points.dtype)
+    normals = jnp.broadcast_to(jnp.asarray(normals, points.dtype), (n, p))
+    e = [tuple(int(i == j) for j in range(p)) for i in range(p)]
+    d = derivatives(model, points, [(a, ei) for a in comps for ei in e], strategy=strategy, scaling=box)
+    du = jnp.stack([sum(normals[:, i] * d[(a, e[i])] for i in range(p)) for a in comps], axis=1)
+    return du - target
 
 
 @eqx.filter_jit
@@ -528,19 +570,13 @@ def neumann_loss(
     components: int | Sequence[int] | None = None,
     strategy: AbstractStrategy = DEFAULT_STRATEGY,
 ) -> Float[Array, ""]:
-    r"""Mean over points and components of $(n^i \partial_i u^a(x) - g^a(x))^2$.
+    r"""Mean over points and components of $(n^i \partial_i u^a(x) - g^a(x))^2$
+    (:func:`neumann_residual`).
 
     `normals`: one normal (p,) for all points, or one per point (N, p) (physical coordinates).
     """
-    points = jnp.asarray(points)
-    n, p = points.shape
-    comps = _components(model, points, components)
-    target = _as_columns(values, n, len(comps), "values").astype(points.dtype)
-    normals = jnp.broadcast_to(jnp.asarray(normals, points.dtype), (n, p))
-    e = [tuple(int(i == j) for j in range(p)) for i in range(p)]
-    d = derivatives(model, points, [(a, ei) for a in comps for ei in e], strategy=strategy, scaling=box)
-    du = jnp.stack([sum(normals[:, i] * d[(a, e[i])] for i in range(p)) for a in comps], axis=1)
-    return jnp.mean((du - target) ** 2)
+    return jnp.mean(neumann_residual(model, points, values, normals, box=box, components=components,
+                                     strategy=strategy) ** 2)
 
 
 @eqx.filter_jit

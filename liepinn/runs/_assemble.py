@@ -487,7 +487,8 @@ def assemble(problem, spec) -> Assembly:
     import jax.numpy as jnp
     import jax.random as jr
 
-    from ..losses import Residual, dirichlet_loss, neumann_loss
+    from ..losses import PINNLoss, Residual, dirichlet_loss, dirichlet_residual, neumann_loss, neumann_residual
+    from ..train import LeastSquares
     from ..losses._group import AbstractGroupVariant
     from ..problems import Dirichlet, Neumann
 
@@ -580,6 +581,32 @@ def assemble(problem, spec) -> Assembly:
             total = total + bc_w * terms["boundary"]
         return total, terms
 
+    def pointwise(batch):
+        # every term's residuals point by point, times sqrt(weight / size): their squares sum
+        # to the total of `single` (the hook of the residual-vector phases, liepinn.train.ENG)
+        pts = batch["interior"]
+        w, n = loss.term_weights(), pts.shape[0]
+
+        def interior(model, x):
+            r = loss.pointwise(model, x)
+            return jnp.stack([jnp.sqrt(w[k] / n) * r[k] for k in sorted(r)], axis=1)
+
+        groups = {"interior": (interior, (pts,))}
+        if "ic_points" in batch:
+            size = batch["ic_values"].size
+            groups["initial"] = (lambda model, x, v: jnp.sqrt(ic_w / size) * dirichlet_residual(model, x, v),
+                                 (batch["ic_points"], batch["ic_values"]))
+        if "bc_points" in batch:
+            size = batch["bc_values"].size
+            if neumann:
+                groups["boundary"] = (
+                    lambda model, x, v, nrm: jnp.sqrt(bc_w / size) * neumann_residual(model, x, v, nrm),
+                    (batch["bc_points"], batch["bc_values"], batch["bc_normals"]))
+            else:
+                groups["boundary"] = (lambda model, x, v: jnp.sqrt(bc_w / size) * dirichlet_residual(model, x, v),
+                                      (batch["bc_points"], batch["bc_values"]))
+        return groups
+
     if conditioned:
         def loss_fn(model, batch):
             def per_ic(branch, ic_values, loss_initial):
@@ -588,8 +615,12 @@ def assemble(problem, spec) -> Assembly:
             totals, terms = jax.vmap(per_ic)(batch["branch"], batch["ic_values"], batch.get("loss_initial"))
             return jnp.mean(totals), {k: jnp.mean(v) for k, v in terms.items()}
     else:
-        def loss_fn(model, batch):
+        def total_and_terms(model, batch):
             return single(model, batch, batch.get("ic_values"))
+
+        loss_fn = total_and_terms
+        if isinstance(loss, PINNLoss):  # per-point terms known: the residual vector too
+            loss_fn = LeastSquares(total_and_terms, pointwise=pointwise)
 
     out = Assembly(problem=problem, spec=spec, loss=loss, loss_fn=loss_fn, data=data, make_model=make_model,
                    residual=residual, residual_loss=res_loss, network=network, conditioned=conditioned)

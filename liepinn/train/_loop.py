@@ -36,6 +36,7 @@ import optax
 from jaxtyping import PRNGKeyArray
 
 from ..nn._networks import trainable
+from ._eng import residual_and_jacobian, residual_vector
 from ._optimisers import LEGACY_OPTIONS, AbstractSecondPhase, second_phase_from_legacy
 from ._sampling import Collocation
 from ._sharding import AbstractSharding, SeedSharding
@@ -299,6 +300,10 @@ class _Run:
         if self.data_specs and keys is None:
             raise ValueError("data contains Collocation sets: pass key=... to sample them")
         self.data_leaves = list(leaves)
+        phase = cfg["second_phase"]
+        if phase is not None and phase.needs_residuals and not callable(getattr(loss_fn, "residuals", None)):
+            raise TypeError(f"the {phase.name} second phase needs the loss's residual vector: pass a loss function "
+                            "with a residuals(model, batch) method, e.g. liepinn.train.LeastSquares(loss, residuals)")
 
     # ---- data
 
@@ -370,10 +375,12 @@ class _Run:
         return state
 
     def run_chunk(self, phase, length, opt, state, start):
-        fn = _adam_chunk if phase == "adam" else _lbfgs_chunk
         state = self.place(state)
-        return fn(self.params, self.static, state, self.batch(), jnp.asarray(start), self.loss_fn, opt, length,
-                  self.cfg["log_every"], self.ensemble)
+        args = (self.params, self.static, state, self.batch(), jnp.asarray(start), self.loss_fn, opt, length,
+                self.cfg["log_every"], self.ensemble)
+        if phase == "adam":
+            return _adam_chunk(*args)
+        return _lbfgs_chunk(*args, residuals=self.cfg["second_phase"].needs_residuals)
 
     def term_names(self):
         """The loss terms' names in the order ``loss_fn`` returns them (pytrees sort dict keys)."""
@@ -428,21 +435,32 @@ def _adam_chunk(params, static, state, batch, start, loss_fn, opt, length, log_e
 
 
 @eqx.filter_jit
-def _lbfgs_chunk(params, static, state, batch, start, loss_fn, opt, length, log_every, ensemble):
+def _lbfgs_chunk(params, static, state, batch, start, loss_fn, opt, length, log_every, ensemble, residuals=False):
     def one(params, static, state, batch, start):
         def value(p):
             return _loss(loss_fn, p, static, batch)[0]
+
+        # the residual vector, for the phases that take it (needs_residuals)
+        extra = {}
+        if residuals and getattr(loss_fn, "pointwise", None) is not None:
+            extra["residual_jacobian_fn"] = lambda p: residual_and_jacobian(loss_fn.pointwise, p, static, batch)
+        elif residuals:
+            extra["residual_fn"] = lambda p: residual_vector(loss_fn.residuals(eqx.combine(p, static), batch))
 
         def terms_of(p):
             return _loss(loss_fn, p, static, batch)[1]
 
         shapes = jax.eval_shape(terms_of, params)
-        value_and_grad = optax.value_and_grad_from_state(value)
+        if residuals:  # the residual phases do not use the gradient
+            def value_and_grad(p, state):
+                return value(p), None
+        else:
+            value_and_grad = optax.value_and_grad_from_state(value)
 
         def body(carry, step):
             p, s = carry
             total, grad = value_and_grad(p, state=s)
-            updates, s = opt.update(grad, s, p, value=total, grad=grad, value_fn=value)
+            updates, s = opt.update(grad, s, p, value=total, grad=grad, value_fn=value, **extra)
             # the named terms cost an extra forward pass: only where they are logged or needed
             need = (step % log_every == 0) | ~jnp.isfinite(total)
             terms = jax.lax.cond(

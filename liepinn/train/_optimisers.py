@@ -8,7 +8,9 @@ which optax ``GradientTransformationExtraArgs`` does the work (:meth:`optimiser`
 - :class:`LBFGS`: ``optax.lbfgs`` (Liu & Nocedal 1989), ``memory`` pairs;
 - :class:`BFGS`: dense BFGS;
 - :class:`SSBFGS`: dense self-scaled BFGS (Urbán, Stefanou & Pons 2025; Kiyani et al. 2025);
-- :class:`SSBroyden`: dense self-scaled Broyden (same papers).
+- :class:`SSBroyden`: dense self-scaled Broyden (same papers);
+- :class:`ENG`: energy natural gradient (Müller & Zeinhofer 2023), a Gauss-Newton step with
+  a grid line search; it needs the loss's residual vector (:mod:`liepinn.train._eng`).
 
 The dense updates are stated in :mod:`liepinn.train._bfgs`; every method uses optax's zoom
 line search (strong Wolfe conditions), its state (the dense $H_k$ included) is part of the
@@ -33,6 +35,7 @@ import numpy as np
 import optax
 
 from ._bfgs import bfgs, ssbroyden, zoom_linesearch
+from ._eng import energy_natural_gradient
 
 __all__ = [
     "AbstractSecondPhase",
@@ -40,6 +43,7 @@ __all__ = [
     "BFGS",
     "SSBFGS",
     "SSBroyden",
+    "ENG",
     "second_phase_from_json",
     "second_phase_from_name",
     "second_phase_from_legacy",
@@ -83,6 +87,8 @@ class AbstractSecondPhase(abc.ABC):
 
     name: ClassVar[str]
     citation: ClassVar[str] = ""
+    # the transformation takes the loss's residual vector (``residual_fn=``; see _eng.py)
+    needs_residuals: ClassVar[bool] = False
 
     steps: int = 0
     dtype: str | None = None
@@ -197,6 +203,43 @@ class SSBroyden(AbstractSecondPhase):
 
     def _transformation(self):
         return ssbroyden(linesearch=zoom_linesearch(self.linesearch_steps))
+
+
+def _non_negative_float(name, v):
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not 0 <= v < np.inf:
+        raise ValueError(f"{name} must be a finite float >= 0; got {v!r} ({type(v).__name__})")
+    return float(v)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ENG(AbstractSecondPhase):
+    r"""Energy natural gradient: $\theta \leftarrow \theta - \eta^* (G + \mu I)^{-1} J^\top R$,
+    $G = J^\top J$ the Gram matrix of the residual vector $R$ (interior and boundary/initial
+    residuals, $L = \|R\|^2$, so $J^\top R = \nabla L / 2$ and $\eta = 1$ is the Gauss-Newton
+    step), $\eta^*$ the best of $2^{-k}$, $k < $ ``linesearch_steps`` (their grid line search;
+    no move if none lowers the loss). ``damping`` is $\mu$; $J$ is built from forward-mode
+    passes over ``jacobian_chunk`` directions at a time. Dense $n \times n$: small networks.
+    The loss function must have a ``residuals(model, batch)`` method
+    (:class:`liepinn.train.LeastSquares`). Float64 by default. (Müller & Zeinhofer, ICML 2023,
+    arXiv:2302.13163.)"""
+
+    name: ClassVar[str] = "eng"
+    citation: ClassVar[str] = ("Müller & Zeinhofer, Achieving high accuracy with PINNs via energy natural "
+                               "gradient descent, ICML 2023, arXiv:2302.13163")
+    needs_residuals: ClassVar[bool] = True
+
+    dtype: str | None = "float64"
+    linesearch_steps: int = 31
+    damping: float = 1e-10
+    jacobian_chunk: int = 64
+
+    def __post_init__(self):
+        super().__post_init__()
+        object.__setattr__(self, "damping", _non_negative_float("damping", self.damping))
+        object.__setattr__(self, "jacobian_chunk", _positive_int("jacobian_chunk", self.jacobian_chunk))
+
+    def _transformation(self):
+        return energy_natural_gradient(self.damping, self.linesearch_steps, self.jacobian_chunk)
 
 
 def second_phase_names() -> tuple[str, ...]:
