@@ -236,3 +236,42 @@ def test_zakharov_kuznetsov_family_without_constraints():
     assert not fam.constraints and [f.args for f in fam.functions] == [(sp.Symbol("y"),)]
     text = str(res)
     assert "for arbitrary" in text and " with \n" not in text and not text.rstrip().endswith("with")
+
+
+def test_hodograph_wave_family_is_finite_at_order_one():
+    r"""u_tt = (u + u²)_xx, i.e. u_tt = (c² u_x)_x with c² = 1 + 2u, is hodograph-linearisable:
+    as u_t = w_x, w_t = (u + u²)_x it has the infinite family of laws with densities H(u, w),
+    H_uu = (1 + 2u) H_ww, but w = ∂_x⁻¹ u_t is nonlocal, so for the scalar equation that family
+    is nonlocal. At multiplier order 1 the result is 1, x, t, xt and a family F(u, u_x, u_t)
+    with three linear constraint PDEs. Those constraints are right, and their solution space is
+    finite: integrating the second in u_t gives F = -C(u, u_x) u_t/(u_t² - c²u_x²)² + D(u, u_x),
+    the first then gives D_{u_x} = 0 and C = E(u) u_x, the third E' = D' = 0. So
+    F = D + E Λ with Λ = u_x u_t/(u_t² - c² u_x²)²: the constant member repeats law 4, and Λ is
+    the one new local law at this order, the hodograph image T = -t_w, X = x_w of a law of the
+    linear hodograph system (singular on the characteristics u_t = ±c u_x):
+    T = u_x/(u_t² - c²u_x²), X = u_t/(u_t² - c²u_x²), with multiplier -2Λ."""
+    from liepinn.symmetry._conservation import ConservationLaw
+
+    pde = _pde("u_tt = (u + u^2)_xx")
+    res = conservation_laws(pde, order=1)
+    x, t = sp.symbols("x t")
+    assert {sp.sstr(m) for m in _multipliers(res)} == {"1", "x", "t", "t*x"}
+    _check(pde, res)
+    (fam,) = res.families
+    (f,) = fam.functions
+    jet = pde.jet
+    u, ux, ut = jet.jet(0, (0, 0)), jet.jet(0, (1, 0)), jet.jet(0, (0, 1))
+    assert set(f.args) == {u, ux, ut} and len(fam.constraints) == 3
+    c2 = 1 + 2 * u
+    lam = ux * ut / (ut**2 - c2 * ux**2) ** 2
+
+    def solves(member):
+        return all(sp.simplify(con.subs(f, member).doit()) == 0 for con in fam.constraints)
+
+    assert solves(lam) and solves(sp.Integer(3) + 2 * lam)
+    assert not solves(ux) and not solves(u * lam) and not solves(lam**2)
+    # the new member gives a verified law, with its density and flux found above
+    law = ConservationLaw(multiplier={"u": -2 * lam}, density=ux / (ut**2 - c2 * ux**2),
+                          fluxes={x: ut / (ut**2 - c2 * ux**2)}, time=t)
+    assert law.verify(pde)
+    assert sp.simplify(euler_operator(sp.expand(-2 * lam * pde.equations[0]), jet, jet.dependent[0])) == 0
