@@ -494,3 +494,13 @@ def test_assembled_loss_has_the_residual_vector_of_its_total(constraints):
     R, J = residual_and_jacobian(asm.loss_fn.pointwise, params, static, batch)
     np.testing.assert_allclose(R, residual_vector(r), rtol=1e-5, atol=1e-7)
     assert J.shape == (R.size, jax.flatten_util.ravel_pytree(params)[0].size) and np.all(np.isfinite(J))
+
+
+def test_command_line_second_phase_eng():
+    from liepinn import cli
+    from liepinn.cli._train import settings_from_args
+
+    args = cli.build_parser("train").parse_args(["train", "burgers", "--second-phase", "eng", "--lbfgs-steps", "50",
+                                                 "--out", "unused"])
+    phase = settings_from_args(args).recipe.second_phase
+    assert phase == ENG(steps=50, dtype="float64", linesearch_steps=20)  # the recipe's common settings kept
