@@ -113,8 +113,15 @@ def main(argv=None) -> int:
     ap.add_argument("--matched-by", choices=("points", "derivatives"), default="points",
                     help="how the compute-matched arm's points are counted (see the module docstring)")
     ap.add_argument("--problems", default="kdv_soliton,burgers")
+    ap.add_argument("--report", action="store_true",
+                    help="print the table and the arm ratios of what OUT/results.json holds; train nothing")
     args = ap.parse_args(argv)
     out = Path(args.out)
+    if args.report:
+        results = json.loads((out / "results.json").read_text())
+        print(table(results))
+        print(ratios(results))
+        return 0
     out.mkdir(parents=True, exist_ok=True)
 
     # problem: (builder, training variant, multiplier order of the measured drift, reference file)
@@ -174,6 +181,8 @@ def main(argv=None) -> int:
                 "n_collocation": n,
                 "rel_l2": [s["rel_l2"] for s in m["per_seed"]],
                 "drift": drifts,  # per seed, per law: max_j |d_j| / integral |T(u0)|
+                "final_loss": [s["final"]["total"] for s in m["per_seed"]],
+                "converged": [bool(s["converged"]) for s in m["per_seed"]],  # the trainer's plateau test
                 "wall_time_s": m["wall_time_s"],
                 "cpu_time_s": m.get("cpu_time_s"),
             }
@@ -192,16 +201,44 @@ def _ms(v) -> str:
 
 def table(results) -> str:
     """The markdown table of examples/README.md."""
-    rows = ["| problem | arm | points | rel. L2 (mean ± std) | " + "drift (mean ± std over seeds) | wall s |",
-            "|---|---|---:|---|---|---:|"]
+    rows = ["| problem | arm | points | rel. L2 (mean ± std) | " + "drift (mean ± std over seeds) | "
+            "final loss | converged | wall s |",
+            "|---|---|---:|---|---|---|---:|---:|"]
     for name, r in results.items():
         labels = [f"T{law['law']} = {law['density']}" for law in r["laws"]]
         for arm, a in r["arms"].items():
             d = np.asarray(a["drift"])
             drift = "; ".join(f"{lab}: {_ms(d[:, i])}" for i, lab in enumerate(labels))
-            rows.append(f"| {name} | {arm} | {a['n_collocation']} | {_ms(a['rel_l2'])} | {drift} | "
+            loss = _ms(a["final_loss"]) if "final_loss" in a else "n/a"
+            conv = f"{sum(a['converged'])}/{len(a['converged'])}" if "converged" in a else "n/a"
+            rows.append(f"| {name} | {arm} | {a['n_collocation']} | {_ms(a['rel_l2'])} | {drift} | {loss} | {conv} | "
                         f"{a['wall_time_s']:.0f} |")
     return "\n".join(rows)
+
+
+def ratios(results) -> str:
+    """Geometric-mean ratios (over seeds) of the conserved and matched arms to the plain one and of
+    the conserved arm to the matched one, with
+    `liepinn.experiments.significance` (Welch on log10, Mann-Whitney with diverged seeds)."""
+    from liepinn.experiments import significance
+
+    def gm(v):
+        return float(np.exp(np.mean(np.log(np.asarray(v, float)))))
+
+    lines = []
+    for name, r in results.items():
+        for arm, baseline in (("conserved", "residual"), ("matched", "residual"), ("conserved", "matched")):
+            a, base = r["arms"].get(arm), r["arms"].get(baseline)
+            if a is None or base is None:
+                continue
+            _, p, _ = significance(a["rel_l2"], base["rel_l2"])
+            parts = [f"rel. L2 x{gm(a['rel_l2']) / gm(base['rel_l2']):.3g} (p = {p:.2g})"]
+            d, db = np.asarray(a["drift"]), np.asarray(base["drift"])
+            for i, law in enumerate(r["laws"]):
+                _, pd, _ = significance(d[:, i], db[:, i])
+                parts.append(f"T{law['law']} drift x{gm(d[:, i]) / gm(db[:, i]):.3g} (p = {pd:.2g})")
+            lines.append(f"{name}, {arm} / {baseline}: " + "; ".join(parts))
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
