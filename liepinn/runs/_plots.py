@@ -128,6 +128,17 @@ def plot_history(history: Mapping[str, np.ndarray], path, *, title: str = "") ->
     plt.close(fig)
 
 
+def middle_slice(axes, pred: np.ndarray, ref: np.ndarray, space: Sequence[str]):
+    """(pred, ref, label): fields (n_1, ..., n_d, nt) cut to (n_1, n_2, nt) through the middle
+    node of every space axis after the first two; label names the cut ("z = 0.5")."""
+    fixed = []
+    for j in range(pred.ndim - 2, 1, -1):
+        mid = pred.shape[j] // 2
+        pred, ref = np.take(pred, mid, axis=j), np.take(ref, mid, axis=j)
+        fixed.append(f"{space[j]} = {float(axes[j][mid]):.3g}")
+    return pred, ref, ", ".join(reversed(fixed))
+
+
 def plot_slices_2d(axes, t, pred, ref, path, *, names: Sequence[str] = ("u",), space: Sequence[str] = ("x", "y"),
                    time: str = "t", title: str = "", n_times: int = 3) -> None:
     """Two space dimensions: prediction, reference and |error| over (x, y) at `n_times` times
@@ -136,10 +147,9 @@ def plot_slices_2d(axes, t, pred, ref, path, *, names: Sequence[str] = ("u",), s
     plt = _plt()
     from matplotlib.colors import Normalize
 
-    pred, ref = np.asarray(pred, float)[0], np.asarray(ref, float)[0]
-    while pred.ndim > 3:  # the middle slice of the trailing space axes
-        mid = pred.shape[2] // 2
-        pred, ref = pred[:, :, mid], ref[:, :, mid]
+    pred, ref, where = middle_slice(axes, np.asarray(pred, float)[0], np.asarray(ref, float)[0], space)
+    if where:
+        title = f"{title}; slice {where}" if title else f"slice {where}"
     ks = sorted({0, len(t) // 2, len(t) - 1})[:n_times]
     fig, grid = plt.subplots(len(ks), 3, figsize=(12, 3.4 * len(ks)), squeeze=False)
     x, y = axes[0], axes[1]
