@@ -110,3 +110,18 @@ def test_a_store_written_before_models_were_kept_reads_resumes_and_says_so(tmp_p
         load_model(tmp_path, records[0].key)
     for p in (tmp_path / "runs").glob("*.json"):  # byte for byte as committed
         assert json.loads(p.read_text()) == json.loads((stored / "runs" / p.name).read_text())
+
+
+@pytest.mark.slow
+def test_an_ic_conditioned_sweep_run_reloads_its_deeponet(tmp_path):
+    """heat_sines (a family of ICs): the reloaded DeepONet gives the stored test-IC and
+    out-of-distribution errors again."""
+    from liepinn.runs._assemble import References
+
+    sweep = Sweep(problems=("heat_sines",), samples=(16,), n_ics=(2,), seeds=1, variants=("residual",), steps=10,
+                  lbfgs_steps=0, width=8, depth=1, n_initial=8, n_boundary=0,
+                  options={"eval_nx": 16, "eval_nt": 5, "n_test_ics": 1, "sensors": 8, "n_basis": 4, "log_every": 5})
+    (rec,) = run_sweep(sweep, tmp_path, progress=None).records
+    run = load_model(tmp_path, rec.key)
+    errors, fields = run.assembly.evaluate(lambda k: run.model, 1, References(None))
+    assert errors[0] == rec.rel_l2 and fields[0]["ood"] == rec.result["rel_l2_fields"]["ood"]
