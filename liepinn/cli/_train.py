@@ -317,9 +317,9 @@ def _summary(s) -> str:
     seeds = f"seed {s.seeds[0]}" if len(s.seeds) == 1 else f"{len(s.seeds)} seeds vmapped"
     refine = f", {r.refinement.upper()} every {r.refine_every}" if r.refinement else ""
     return (f"{s.problem}: {loss}; {s.constraints} constraints; {r.width}x{r.depth} {r.activation}; "
-            f"{r.n_collocation} {r.sampler} points{refine}; Adam {r.steps} + "
-            f"{'no second phase' if r.second_phase is None else type(r.second_phase).__name__} {r.lbfgs_steps}"
-            f"{' (float64)' if r.second_phase is not None and r.second_phase.dtype == 'float64' else ''}"
+            f"{r.n_collocation} {r.sampler} points{refine}; Adam {r.steps}"
+            + (", no second phase" if r.second_phase is None else f" + {type(r.second_phase).__name__} {r.lbfgs_steps}")
+            + f"{' (float64)' if r.second_phase is not None and r.second_phase.dtype == 'float64' else ''}"
             f"{', all float64' if r.adam_float64 else ''}; {seeds}")
 
 
