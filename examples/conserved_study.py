@@ -37,6 +37,7 @@ results.json (all problems run so far into OUT) is rewritten after every arm.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -113,6 +114,9 @@ def main(argv=None) -> int:
     ap.add_argument("--matched-by", choices=("points", "derivatives"), default="points",
                     help="how the compute-matched arm's points are counted (see the module docstring)")
     ap.add_argument("--problems", default="kdv_soliton,burgers")
+    ap.add_argument("--extra-weights", default="",
+                    help="further conserved arms with these weights of the conserved terms, e.g. 0.1 "
+                         "(arms conserved_w0.1; the default arm has weight 1)")
     ap.add_argument("--report", action="store_true",
                     help="print the table and the arm ratios of what OUT/results.json holds; train nothing")
     args = ap.parse_args(argv)
@@ -156,6 +160,8 @@ def main(argv=None) -> int:
             ratio = step_cost(loss, args.points) / step_cost(plain, args.points)
         arms = {"residual": (Residual(), args.points), "conserved": (variant, args.points),
                 "matched": (Residual(), int(round(args.points * ratio)))}
+        for w in (float(v) for v in args.extra_weights.split(",") if v.strip()):
+            arms[f"conserved_w{w:g}"] = (dataclasses.replace(variant, weight=w), args.points)
         entry = {"settings": {"seeds": args.seeds, "steps": args.steps, "lbfgs_steps": args.lbfgs_steps,
                               "points": args.points, "width": args.width, "depth": args.depth,
                               "matched_by": args.matched_by, "variant": variant.to_json(),
@@ -227,7 +233,8 @@ def ratios(results) -> str:
 
     lines = []
     for name, r in results.items():
-        for arm, baseline in (("conserved", "residual"), ("matched", "residual"), ("conserved", "matched")):
+        extra = [(a, b) for a in r["arms"] if a.startswith("conserved_w") for b in ("residual", "matched")]
+        for arm, baseline in [("conserved", "residual"), ("matched", "residual"), ("conserved", "matched")] + extra:
             a, base = r["arms"].get(arm), r["arms"].get(baseline)
             if a is None or base is None:
                 continue
