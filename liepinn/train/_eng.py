@@ -14,15 +14,17 @@ $$\eta^* = \operatorname*{arg\,min}_{\eta \in \{1, \frac12, \dots, 2^{1-K}\}} L(
 
 (their grid line search; $\eta^* = 0$, no move, when no grid point lowers the loss, so the
 loss never increases). $\eta = 1$ is the Gauss-Newton step: for a residual linear in
-$\theta$ and $\mu \to 0$ it lands on the least-squares solution. $J$ comes from forward-mode
-derivatives in chunks of directions, or point by point when the loss says how its
-residuals split into points (reverse mode per point, far cheaper); $G$ is formed densely and $G + \mu I$ solved by
-Cholesky (lineax): $n^2$ memory and $n^2 m$ work per step, for networks of up to a few
-thousand parameters.
+$\theta$ and $\mu \to 0$ it lands on the least-squares solution. $G$ is formed densely and
+$G + \mu I$ solved by Cholesky (lineax): $n^2$ memory and $n^2 m$ work per step, for networks
+of up to a few thousand parameters.
 
 The hook: the loss function has a ``residuals(model, batch)`` method returning a pytree of
 arrays whose squares sum to the loss (:class:`LeastSquares` pairs a loss with one). The
-trainer passes their concatenation to the transformation as ``residual_fn``.
+trainer passes their concatenation to the transformation as ``residual_fn``, and $J$ comes
+from forward-mode passes over chunks of parameter directions ($n$ passes). When the loss
+also says how $R$ splits into points (``LeastSquares(pointwise=...)``), the trainer passes
+``residual_jacobian_fn`` instead: one reverse pass per point, vmapped, far cheaper for PINNs
+(built runs, :func:`liepinn.runs.assemble`, do this).
 
 Reference: J. Müller, M. Zeinhofer, "Achieving high accuracy with PINNs via energy natural
 gradient descent", ICML 2023, PMLR 202:25471-25485, arXiv:2302.13163.
