@@ -239,8 +239,8 @@ def _default_solver(spec: _Spec, grid):
     follow in time, and KenCarp5 loses (NLS n = 512: Tsit5 6.8 s, KenCarp5 25 s CPU).
     In d >= 2 dimensions a stiff diffusion also takes KenCarp5 (each explicit step costs a
     d-dimensional FFT per stage): 2-D Allen-Cahn with diffusion 1 on a 256^2 Fourier grid
-    (dissipative stiffness 32768, t in [0, 1]) took Tsit5 11,864 steps, 77.8 s CPU, and KenCarp5
-    25 steps, 5.8 s CPU, max difference 5.7e-9 (benchmarks/reference_imex2d.py).
+    (dissipative stiffness 32768, t in [0, 1]) took Tsit5 11,864 steps, 78.0 s CPU, and KenCarp5
+    25 steps, 5.6 s CPU, max difference 5.7e-9 (benchmarks/reference_imex2d.py).
     """
     import diffrax as dfx
 
