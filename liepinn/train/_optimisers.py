@@ -217,10 +217,11 @@ class ENG(AbstractSecondPhase):
     $G = J^\top J$ the Gram matrix of the residual vector $R$ (interior and boundary/initial
     residuals, $L = \|R\|^2$, so $J^\top R = \nabla L / 2$ and $\eta = 1$ is the Gauss-Newton
     step), $\eta^*$ the best of $2^{-k}$, $k < $ ``linesearch_steps`` (their grid line search;
-    no move if none lowers the loss). ``damping`` is $\mu$; $J$ is built from forward-mode
-    passes over ``jacobian_chunk`` directions at a time. Dense $n \times n$: small networks.
-    The loss function must have a ``residuals(model, batch)`` method
-    (:class:`liepinn.train.LeastSquares`). Float64 by default. (Müller & Zeinhofer, ICML 2023,
+    no move if none lowers the loss). ``damping`` is $\mu$. The loss function must have a
+    ``residuals(model, batch)`` method (:class:`liepinn.train.LeastSquares`); $J$ is then built
+    point by point in reverse mode if it also has ``pointwise`` (built runs do), otherwise from
+    forward-mode passes over ``jacobian_chunk`` parameter directions at a time. Dense
+    $n \times n$: small networks. Float64 by default. (Müller & Zeinhofer, ICML 2023,
     arXiv:2302.13163.)"""
 
     name: ClassVar[str] = "eng"
