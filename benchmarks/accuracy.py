@@ -47,7 +47,8 @@ EXPERT = ("Wang, Sankaran, Wang & Perdikaris, An expert's guide to training phys
 LITERATURE = {
     "burgers": [
         {"key": "Raissi 2019", "source": RAISSI, "rel_l2": 6.7e-4,
-         "model": "continuous-time PINN, 9 x 20 tanh, 10,000 collocation + 100 IC/BC points, L-BFGS",
+         "model": "continuous-time PINN, 8 hidden layers x 20 tanh (the paper's 9-layer network), "
+                  "10,000 collocation + 100 IC/BC points, L-BFGS",
          "differs": "soft IC/BC on 100 points; same 256 x 100 grid",
          "hardware": None},
     ],
@@ -61,7 +62,7 @@ LITERATURE = {
     ],
     "allen_cahn": [
         {"key": "Raissi 2019", "source": RAISSI, "rel_l2": 6.99e-3,
-         "model": "discrete-time Runge-Kutta PINN, q = 100 stages, 4 x 200, 200 points of the exact "
+         "model": "discrete-time Runge-Kutta PINN, q = 100 stages, 4 hidden layers x 200, 200 points of the exact "
                   "solution at t = 0.1, one step to t = 0.9",
          "differs": "another task: starts from data at t = 0.1, error at t = 0.9 only",
          "hardware": None},
@@ -73,7 +74,8 @@ LITERATURE = {
     ],
     "nls": [
         {"key": "Raissi 2019", "source": RAISSI, "rel_l2": 1.97e-3,
-         "model": "continuous-time PINN, 5 x 100 tanh, 20,000 collocation + 50 IC + 50 BC points, L-BFGS",
+         "model": "continuous-time PINN, 4 hidden layers x 100 tanh (the paper's 5-layer network), "
+                  "20,000 collocation + 50 IC + 50 BC points, L-BFGS",
          "differs": "error of the modulus of h; here of (u, v) together",
          "hardware": None},
     ],

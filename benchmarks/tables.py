@@ -336,24 +336,20 @@ def accuracy_commands(r: Results) -> str:
 
 def peers(r: Results) -> str:
     d = r["peers"]
-    names = list(d["ms_per_step"])
-    rows = []
     base = d["ms_per_step"]["liepinn"]["median"]
-    for name in names:
-        s = d["ms_per_step"][name]
-        acc = d.get("budget", {}).get(name)
-        rows.append([d["libraries"][name], f"{s['median']:.1f} ({min(s['all']):.1f}-{max(s['all']):.1f})",
-                     f"{base / s['median']:.2f}",
-                     (f"{acc['steps']:,}" if acc else ""), (sci(acc["rel_l2"]) if acc else "")])
     budget = d.get("budget_s")
-    return (table(["library", "ms / step (min-max)", "liepinn / this", f"steps in {budget:g} s" if budget else "steps",
-                   f"rel. L2 after {budget:g} s" if budget else "rel. L2"], rows) + "\n\n"
-            f"{d['setup']}; {d['repeats']} interleaved repeats of {d['steps_per_repeat']} steps each, median; "
-            f"{d['machine']}.")
-
-
-def _short(source: str) -> str:
-    return source.split(",")[0].split(":")[0] + (" 2019" if "2019" in source else " 2024" if "2024" in source else "")
+    rows = []
+    for name in d.get("order", list(d["ms_per_step"])):
+        s = d["ms_per_step"][name]
+        acc = (d.get("budget") or {}).get(name)
+        rows.append([d["libraries"][name], f"{s['median']:.1f} ({min(s['all']):.1f}-{max(s['all']):.1f})",
+                     f"{base / s['median']:.2f}", f"{s['gflop_per_step']:.2f}", f"{100 * s['fraction_of_peak']:.1f} %",
+                     f"{acc['steps']:,}" if acc else "", sci(acc["rel_l2"]) if acc else ""])
+    header = ["library", "ms / step (min-max)", "liepinn / this", "GFLOP / step (XLA)", "of peak",
+              f"steps in {budget:g} s" if budget else "steps", f"rel. L2 after {budget:g} s" if budget else "rel. L2"]
+    return (table(header, rows) + "\n\n"
+            f"{d['setup']}. {d['repeats']} interleaved repeats of {d['steps_per_repeat']} steps, median; "
+            f"peak {d['peak_gflops']:.0f} GFLOP/s ({d['peak_how']}; {d['cpu']}); {d['machine']}; {d['date']}.")
 
 
 BLOCKS: dict[str, Callable[[Results], str]] = {
