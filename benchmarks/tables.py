@@ -381,6 +381,8 @@ VALUES: dict[str, Callable[[Results], str]] = {
     "burgers_odd_rel_l2": lambda r: sci(r["train_burgers_odd"]["session_B"]["odd"]["rel_l2"]),
     "burgers_plain_rel_l2": lambda r: sci(r["train_burgers_odd"]["session_B"]["plain"]["rel_l2"]),
     "step_cost_b_over_a": lambda r: f"{r['step_cost']['ratios']['b/a']:.2f}",
+    "peers_liepinn_over_jinns": lambda r: f"{r['peers']['ratios']['liepinn/jinns']:.2f}",
+    "peers_liepinn_over_deepxde": lambda r: f"{r['peers']['ratios']['liepinn/deepxde']:.2f}",
     "step_cost_d_over_b": lambda r: f"{r['step_cost']['ratios']['d/b']:.2f}",
     "step_cost_f_over_e": lambda r: f"{r['step_cost']['ratios']['f/e']:.2f}",
     "step_cost_c_minus_f": lambda r: _c_minus_f(r["step_cost"]["results"]),
