@@ -193,8 +193,8 @@ def reference_solvers(r: Results) -> str:
     return table(["problem", "n", "discretisation, solver", "steps", "rel. L2", "wall (s)", "cpu (s)"], rows)
 
 
-def train_burgers(r: Results) -> str:
-    d = r["train_burgers_cli"]
+def train_burgers(r: Results, name: str = "train_burgers_cli") -> str:
+    d = r[name]
     rows = []
     for run in d.values():
         whole = run.get("command_wall_s_incl_reference_and_startup")
@@ -355,7 +355,8 @@ def peers(r: Results) -> str:
 BLOCKS: dict[str, Callable[[Results], str]] = {
     "symmetries": symmetries, "conservation_laws": conservation_laws,
     "generalised_symmetries": generalised_symmetries, "step_cost": step_cost, "reference_cli": reference_cli,
-    "reference_solvers": reference_solvers, "train_burgers": train_burgers, "train_burgers_odd": train_burgers_odd,
+    "reference_solvers": reference_solvers, "train_burgers": train_burgers, "train_burgers_ssbfgs": lambda r: train_burgers(r, "train_burgers_ssbfgs"),
+    "train_burgers_odd": train_burgers_odd,
     "vmap_seeds": vmap_seeds, "vmap_seeds_h100": vmap_seeds_h100, "compare_resume": compare_resume,
     "rerun_stored": rerun_stored, "scale_out": scale_out, "optimisers": optimisers, "accuracy": accuracy,
     "accuracy_literature": accuracy_literature, "accuracy_commands": accuracy_commands, "peers": peers,
