@@ -102,3 +102,47 @@ def test_seeds_and_ic_batches_on_a_two_by_two_mesh_match(result):
     n_ics = result["n_ics"]
     assert result["shards"]["branch"] == [n_ics // 4] and result["shards"]["ic_values"] == [n_ics // 4]
     assert result["shards"]["interior"] == [32 // 4]
+
+
+def _cli(tmp_path, name, *extra):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), JAX_PLATFORMS="cpu")
+    env.pop("XLA_FLAGS", None)
+    out = tmp_path / name
+    cmd = [sys.executable, "-m", "liepinn.cli", "train", "heat", "--steps", "30", "--lbfgs-steps", "5",
+           "--width", "8", "--depth", "2", "--n-collocation", "256", "--float64", "--eval-nx", "16",
+           "--eval-nt", "5", "--quiet", "--no-plots", "--out", str(out), *extra]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    return proc, out
+
+
+def test_cli_shard_points_over_four_host_devices_matches_one_device(tmp_path):
+    """`liepinn train --shard points --devices 4` creates 4 host devices, splits the points and
+    gives the unsharded run's loss history (float64) and error; the layout is not a setting,
+    so the two directories hold the same config."""
+    import numpy as np
+
+    from liepinn.runs._directory import read_history
+
+    plain, a = _cli(tmp_path, "one")
+    sharded, b = _cli(tmp_path, "four", "--shard", "points", "--devices", "4")
+    assert plain.returncode == 0, plain.stderr[-3000:]
+    assert sharded.returncode == 0, sharded.stderr[-3000:]
+    ha, hb = read_history(a / "history.csv"), read_history(b / "history.csv")
+    np.testing.assert_allclose(np.asarray(hb["total"], float), np.asarray(ha["total"], float), rtol=1e-6)
+    ma, mb = (json.loads((d / "metrics.json").read_text()) for d in (a, b))
+    assert abs(mb["rel_l2"] - ma["rel_l2"]) <= 1e-6 * abs(ma["rel_l2"])
+    assert json.loads((a / "config.json").read_text())["config"] == json.loads((b / "config.json").read_text())["config"]
+
+
+def test_cli_devices_beyond_what_jax_sees_is_a_one_line_error(tmp_path, monkeypatch, capsys):
+    import jax
+
+    from liepinn.cli import main
+
+    monkeypatch.setenv("XLA_FLAGS", os.environ.get("XLA_FLAGS", ""))  # restored afterwards
+    n = len(jax.devices())  # JAX has started in this process: no host devices can be added
+    code = main(["train", "heat", "--devices", str(n + 1), "--shard", "points", "--out", str(tmp_path / "x")])
+    err = capsys.readouterr().err
+    assert f"--devices {n + 1}: JAX sees {n}" in err and "Traceback" not in err
+    assert code == 2
+    assert not (tmp_path / "x").exists()

@@ -184,7 +184,45 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     other.add_argument("--overwrite", action="store_true", help="replace a run with different settings in DIR")
     other.add_argument("--no-plots", action="store_true", help="write no PNG plots")
     other.add_argument("--quiet", action="store_true", help="no progress output")
+
+    layout = p.add_argument_group("devices (the layout changes where training runs, not its settings)")
+    layout.add_argument("--shard", choices=("points", "seeds"), default=None,
+                        help="split the collocation points over the devices, parameters replicated and "
+                             "gradients all-reduced (points), or the seeds of --seeds N (seeds; the "
+                             "default with several seeds)")
+    layout.add_argument("--devices", type=int, default=None, metavar="N",
+                        help="use the first N devices (default: all). On a CPU, N host devices are "
+                             "created (XLA_FLAGS=--xla_force_host_platform_device_count=N)")
     return p
+
+
+def sharding_from_args(args):
+    """The `liepinn.train` sharding strategy of --shard / --devices (None: the default layout).
+    Call before JAX starts, so that --devices can create host devices on a CPU."""
+    import os
+
+    n = getattr(args, "devices", None)
+    kind = getattr(args, "shard", None)
+    if n is not None and (isinstance(n, bool) or n < 1):
+        raise ValueError(f"--devices must be a positive number of devices, got {n}")
+    if n is None and kind is None:
+        return None
+    if n is not None and n > 1:
+        flag = f"--xla_force_host_platform_device_count={n}"
+        if flag not in os.environ.get("XLA_FLAGS", ""):
+            os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + flag).strip()
+    import jax
+
+    from ..train import PointSharding, SeedSharding
+
+    available = jax.devices()
+    if n is not None and n > len(available):
+        raise ValueError(f"--devices {n}: JAX sees {len(available)} {available[0].platform} device(s) "
+                         f"(on a CPU, host devices can only be created before JAX starts in this process)")
+    devices = tuple(available[:n]) if n is not None else None
+    if kind == "points":
+        return PointSharding(devices=devices)
+    return SeedSharding(devices)
 
 
 def _second_phase(base, args):
@@ -362,12 +400,13 @@ def run(args) -> int:
         return 0
     if args.problem is None or args.out is None:
         raise ValueError("give PROBLEM and --out DIR (or --list)")
+    sharding = sharding_from_args(args)  # first: --devices must act before JAX starts
     settings = settings_from_args(args)
     say = (lambda m: None) if args.quiet else (lambda m: print(m, flush=True))
     say(f"liepinn train {_summary(settings)} -> {args.out}")
     try:
         outcome = train_run(settings, args.out, overwrite=args.overwrite, progress=not args.quiet,
-                            plots=not args.no_plots, say=say)
+                            plots=not args.no_plots, say=say, sharding=sharding)
     except NonFiniteLossError as e:
         print(f"liepinn train: error: {e} (the last checkpoint in {args.out} is kept; change the settings "
               "and rerun with --overwrite)", file=sys.stderr)

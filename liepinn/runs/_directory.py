@@ -199,8 +199,14 @@ def train_run(
     progress: bool = True,
     plots: bool = True,
     say: Callable[[str], None] = lambda m: None,
+    sharding=None,
 ) -> Outcome:
     """Train `settings` (a `RunSpec`) into the training directory `out` (see the module docstring).
+
+    `sharding`: how training is laid out over the devices (`liepinn.train.PointSharding()`,
+    `SeedSharding()`; None: one device for one seed, the seeds over the devices for several).
+    It changes where the pieces run, not the numbers (up to float reduction order), so it is
+    not part of the settings: a run may resume under another layout.
 
     An existing directory with the same settings is resumed from its checkpoint, or left as
     it is when finished; different settings are refused (ValueError) unless `overwrite`,
@@ -259,7 +265,8 @@ def train_run(
     if status == "resumed":
         say(f"{out}: resuming from {CHECKPOINT}")
     cpu0 = time.process_time()
-    result = _train(settings, assembly, out / CHECKPOINT, progress)
+    extra = {} if sharding is None else {"sharding": sharding}
+    result = _train(settings, assembly, out / CHECKPOINT, progress, **extra)
     cpu = time.process_time() - cpu0
     eqx.tree_serialise_leaves(out / MODEL, result.model)
     _write_history(out / HISTORY, result.history, settings.seeds)
@@ -407,17 +414,18 @@ class TrainedRun:
 
 
 def fit(problem, spec: RunSpec | None = None, *, out: str | os.PathLike, overwrite: bool = False,
-        progress: bool = True, plots: bool = True) -> TrainedRun:
+        progress: bool = True, plots: bool = True, sharding=None) -> TrainedRun:
     """Train `spec` (default `RunSpec()`) on your own `problem` (a `liepinn.Problem`) into the
     training directory `out`, and return the trained run (`TrainedRun`). The problem is
-    registered under its name; `spec.problem` is set to it."""
+    registered under its name; `spec.problem` is set to it. `sharding`: the layout over
+    devices, as in `train_run` (e.g. `liepinn.train.PointSharding()`)."""
     from ..problems import Problem, register_problem
 
     if not isinstance(problem, Problem):
         raise TypeError(f"fit takes a liepinn Problem, got {type(problem).__name__}")
     register_problem(problem)
     spec = RunSpec(problem.name) if spec is None else dataclasses.replace(spec, problem=problem.name)
-    train_run(spec, out, overwrite=overwrite, progress=progress, plots=plots)
+    train_run(spec, out, overwrite=overwrite, progress=progress, plots=plots, sharding=sharding)
     return load_run(out, problem=problem)
 
 
