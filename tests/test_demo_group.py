@@ -33,3 +33,14 @@ def test_demo_group_step_trains_plain_and_augment(tmp_path, capsys):
         assert all(math.isfinite(e) and e > 0 for e in arm["in"] + arm["ood"])
     assert "x -> x + eps t, u -> u + eps" in out  # the admitted boost orbit is listed
     assert "out of distribution" in out and "demo budget" in out and "not a claim" in out
+
+
+def test_compare_help_documents_the_group_arms(capsys):
+    from liepinn.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["compare", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for words in ("augment (the training ICs plus one IC g.u0", "equivariant (the training ICs plus the consistency",
+                  "sg: the training IC's side held fixed", "(copies, orbits, weight)", "moved out of the family (OOD)"):
+        assert words in text, words

@@ -36,7 +36,17 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 per arm (default 5)")
     p.add_argument("--variants", default=DEFAULT_VARIANTS,
                    help=f"comma-separated arms: {DEFAULT_VARIANTS} (the default), or any other registered "
-                        "loss variant such as conserved (conserved-quantity terms)")
+                        "loss variant such as conserved (conserved-quantity terms). For an IC-conditioned "
+                        "problem (one with an initial family, e.g. burgers_sines; see --n-ics) the group arms: "
+                        "augment (the training ICs plus one IC g.u0 per training IC, each moved by an element "
+                        "drawn from the orbits the problem admits: x-translations, the Galilean boost, "
+                        "u -> lambda u, u -> u + c; data-free) and equivariant (the training ICs plus the "
+                        "consistency term ||G(g.u0)(g.z) - g.sg[G(u0)](z)||^2, sg: the training IC's side held "
+                        "fixed, weight 1; with u -> lambda u on heat it diverged in the study, see "
+                        "examples/README.md). Their options "
+                        "(copies, orbits, weight) are those of liepinn.losses.Augment / Equivariant, default "
+                        "here; other values through the Python API (Sweep(variants=(Augment(copies=2), ...)). "
+                        "Their runs also report the error on test ICs moved out of the family (OOD)")
     p.add_argument("--steps", type=int, default=None, help="Adam steps (default: the sweep's, 2000; 3000 for a family of ICs)")
     p.add_argument("--lbfgs-steps", type=int, default=None, help="L-BFGS steps after Adam (default: the sweep's, 500)")
     p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default: the sweep's, 1e-3)")
