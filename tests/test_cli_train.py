@@ -235,3 +235,17 @@ def test_every_listed_problem_that_trains_runs_a_step(tmp_path):
         key = jr.PRNGKey(0)
         res = train(a.loss_fn, a.make_model(key), a.data, key=key, **recipe.train_options())
         assert np.isfinite(float(res.history["total"][-1])), name
+
+
+def test_none_lifts_a_recipe_limit():
+    """`--max-time none` removes the Burgers recipe's 570 s guard (not given: the recipe's value)."""
+    from liepinn.cli._train import settings_from_args
+
+    def recipe(*extra):
+        args = cli.build_parser("train").parse_args(["train", "burgers", "--out", "unused", *extra])
+        return settings_from_args(args).recipe
+
+    assert recipe().max_time == 570.0
+    assert recipe("--max-time", "none").max_time is None
+    assert recipe("--max-time", "60").max_time == 60.0
+    assert recipe("--refinement", "none").refinement is None

@@ -43,10 +43,13 @@ _HELP = {
 }
 
 
+_NONE = "none"  # an explicit 'none' on the command line (None means: the option was not given)
+
+
 def _none_or(kind):
     def parse(text: str):
         if text.lower() == "none":
-            return None
+            return _NONE
         try:
             return kind(text)
         except ValueError:
@@ -287,7 +290,7 @@ def settings_from_args(args):
             continue
         v = getattr(args, f"recipe_{field}", None)
         if v is not None:
-            changes[field] = None if (field == "refinement" and v == "none") else v
+            changes[field] = None if v == _NONE else v
     for field, flag in _MAIN.items():
         v = getattr(args, field if field != "adam_float64" else "float64")
         if field == "adam_float64":
