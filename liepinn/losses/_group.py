@@ -373,7 +373,11 @@ class Equivariant(AbstractGroupVariant):
     $u \to \lambda u$ it asks $G(\lambda u_0) \approx \lambda\,G(u_0)$ of one shared network,
     a feedback with gain $\lambda$; with $\lambda$ up to 3 (the default `Scaling` range) the
     heat study diverged to errors of ~300 (`examples/README.md`). Translations and boosts
-    (gain 1) trained stably."""
+    (gain 1) trained stably. The term is therefore measured in the frame of $u_0$: divided by
+    the gain $J = \partial\tilde u/\partial u$ (held fixed), which bounds the growth it can
+    drive along the output scale by $w s^2/2$ whatever $\lambda$
+    (`liepinn.runs._group.equivariance_residual` states the maths); $J = 1$ leaves
+    translations, boosts and shifts unchanged."""
 
     orbits: Sequence[AbstractOrbit | Mapping | str] | AbstractOrbit | None = None
     copies: int = 1
