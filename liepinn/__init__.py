@@ -74,6 +74,7 @@ if TYPE_CHECKING:
     from .derivatives import NestedReverse as NestedReverse
     from .derivatives import Taylor as Taylor
     from .losses import GPINN as GPINN
+    from .losses import Generalized as Generalized
     from .losses import AbstractVariant as AbstractVariant
     from .losses import CoefficientScale as CoefficientScale
     from .losses import ConservedQuantity as ConservedQuantity

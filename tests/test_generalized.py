@@ -119,3 +119,42 @@ def test_kdv_seventh_order_flow():
     res = generalized_symmetries(pde, 7, xt_degree=0)
     _check(pde, res)
     assert [s.order for s in res] == [1, 3, 5, 7]
+
+
+def test_generalized_variant_terms_vanish_on_a_burgers_solution():
+    """The `generalized` training variant: its terms D_Δ[Q](u) for Burgers' third-order
+    symmetries vanish on an exact Cole–Hopf solution (float64) and not on a perturbed one."""
+    import jax
+    import jax.numpy as jnp
+
+    from liepinn.losses import Generalized, Residual
+    from liepinn.losses._variants import parameter_values, variant_from_name
+    from liepinn.problems import load_problem
+
+    problem = load_problem("burgers")
+    variant = variant_from_name("generalized")
+    assert isinstance(variant, Generalized) and variant.order == 3
+    assert len(variant.characteristics(problem)) == 4  # Burgers' third-order ones, not the 5 point ones
+    (nu,) = parameter_values(problem).values()
+    with jax.enable_x64(True):
+        loss = Generalized(normaliser="none").interior_loss(problem)
+        names = [k for k in loss.term_weights() if k.startswith("sym:")]
+        assert len(names) == len(variant.characteristics(problem)) >= 2
+
+        def exact(z, eps=0.0):  # u = -2 nu phi_x / phi, phi = 1 + exp(k x + nu k^2 t)
+            x, t = z[0], z[1]
+            k = 3.0
+            e = jnp.exp(k * x + nu * k**2 * t)
+            return jnp.stack([-2 * nu * k * e / (1 + e) + eps * jnp.sin(2 * x)])
+
+        pts = jax.random.uniform(jax.random.PRNGKey(0), (64, 2), jnp.float64, jnp.array([-1.0, 0.0]),
+                                 jnp.array([1.0, 0.99]))
+        on = loss.pointwise(exact, pts)
+        off = loss.pointwise(lambda z: exact(z, 0.1), pts)
+        for n in names:
+            assert float(jnp.max(jnp.abs(on[n]))) < 1e-9, n
+        assert max(float(jnp.max(jnp.abs(off[n]))) for n in names) > 1e-4
+        assert float(jnp.max(jnp.abs(on["residual"]))) < 1e-9
+    with pytest.raises(ValueError, match="no generalised symmetry"):
+        Generalized(order=1).interior_loss(problem)
+    assert Residual().name != Generalized.name

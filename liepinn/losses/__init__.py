@@ -7,6 +7,7 @@ from ._action import GroupAction as GroupAction
 from ._action import act_on_values as act_on_values
 from ._action import lower_transformation as lower_transformation
 from ._variants import GPINN as GPINN
+from ._variants import Generalized as Generalized
 from ._variants import AbstractForm as AbstractForm
 from ._variants import AbstractNormaliser as AbstractNormaliser
 from ._variants import AbstractVariant as AbstractVariant
@@ -53,7 +54,7 @@ from ..symmetry._degeneracy import (
 )
 
 __all__ = [
-    "AbstractForm", "AbstractNormaliser", "AbstractVariant", "CoefficientScale", "Evolutionary", "GPINN",
+    "AbstractForm", "AbstractNormaliser", "AbstractVariant", "CoefficientScale", "Evolutionary", "GPINN", "Generalized",
     "InitialBalance", "NoScaling", "Prolonged", "Residual", "Symmetry", "ConservedLoss", "ConservedQuantity", "conservation_drift",
     "AbstractOrbit", "Augment", "Boost", "Equivariant", "Reflection", "Scaling", "Shift", "Translation",
     "default_orbits",

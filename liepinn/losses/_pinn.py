@@ -439,8 +439,11 @@ def _weights(weights, names) -> list[float]:
 
 
 def _coefficient_scale(jet, xi, phi, lo, hi, U, subs, name, n_grid: int = 9, n_u: int = 5) -> float:
-    """max over a grid of box x [-U, U] of max(|xi^i| / (hi_i - lo_i), |phi_a| / U_a)."""
+    """max over a grid of box x [-U, U] of max(|xi^i| / (hi_i - lo_i), |phi_a| / U_a).
+    Coefficients with derivatives of u (generalised symmetries) have no such grid: they are
+    skipped, and a generator with nothing else gets scale 1 (`InitialBalance` calibrates it)."""
     syms = list(jet.independent) + list(jet.dependent)
+    with_derivatives = False
     axes = [np.linspace(a, b, n_grid) for a, b in zip(lo, hi)] + [np.linspace(-u, u, n_u) for u in U]
     grid = [g.ravel() for g in np.meshgrid(*axes, indexing="ij")]
     comps = [(c, 1.0 / L) for c, L in zip(xi, hi - lo)] + [(c, 1.0 / u) for c, u in zip(phi, U)]
@@ -450,6 +453,9 @@ def _coefficient_scale(jet, xi, phi, lo, hi, U, subs, name, n_grid: int = 9, n_u
         if c == 0:
             continue
         extra = c.free_symbols - set(syms)
+        if extra and all(jet.is_jet(e) for e in extra):
+            with_derivatives = True
+            continue
         if extra:
             raise ValueError(
                 f"generator {name}: coefficient {sp.sstr(c)} contains {sorted(s.name for s in extra)} "
@@ -460,6 +466,8 @@ def _coefficient_scale(jet, xi, phi, lo, hi, U, subs, name, n_grid: int = 9, n_u
         vals = np.abs(vals[np.isfinite(vals)])
         if vals.size:
             best = max(best, float(np.max(vals)) * factor)
+    if best == 0 and with_derivatives:
+        return 1.0
     if not best > 0 or not math.isfinite(best):
         raise ValueError(f"generator {name} has no finite nonzero coefficient on the domain (scale {best})")
     return best

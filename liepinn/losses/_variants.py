@@ -304,6 +304,59 @@ class GPINN(AbstractVariant):
                         domain=_box(problem), parameter_values=parameter_values(problem))
 
 
+@dataclasses.dataclass(frozen=True)
+class Generalized(AbstractVariant):
+    r"""Residual + $w \sum_Q \|\mathsf{D}_\Delta[Q](u_\theta) / s_Q\|^2$: the evolutionary
+    terms of the problem's generalised (Lie–Bäcklund) symmetries of order at most `order`,
+    derived by `liepinn.generalized_symmetries` (Wang, Shumaylov et al. 2025 use such terms).
+    $\mathsf{D}_\Delta[Q] = \sum_{a,J}\partial\Delta/\partial u^a_J\, D_J Q_a$ vanishes on
+    every solution. `beyond_point`: only characteristics that are not combinations of the point
+    symmetries in evolutionary form (those are the `evolutionary` variant's terms)."""
+
+    order: int = 3
+    weight: float = 1.0
+    beyond_point: bool = True
+    normaliser: AbstractNormaliser | str = InitialBalance()  # type: ignore[assignment]
+
+    name: ClassVar[str] = "generalized"
+
+    def __post_init__(self):
+        object.__setattr__(self, "normaliser", normaliser_from_name(self.normaliser))
+        object.__setattr__(self, "weight", _check_weight(self.weight))
+        if isinstance(self.order, bool) or not isinstance(self.order, int) or not 1 <= self.order <= 7:
+            raise ValueError(f"order must be an int in 1..7, got {self.order!r}")
+
+    def characteristics(self, problem) -> list:
+        """The problem's generalised symmetries this variant uses (cached per problem and order)."""
+        from ..problems import fingerprint
+        from ..symmetry import generalized_symmetries
+
+        key = (fingerprint(problem), self.order)
+        if key not in _GENERALIZED:
+            _GENERALIZED[key] = generalized_symmetries(problem.pde, self.order)
+        found = _GENERALIZED[key]
+        syms = found.beyond_point() if self.beyond_point else list(found.symmetries)
+        if not syms:
+            raise ValueError(
+                f"{problem.name!r}: no generalised symmetry of order <= {self.order}"
+                + (" beyond the point symmetries" if self.beyond_point else "")
+                + f" for {problem.pde!r}: raise the order, or use the evolutionary variant")
+        return syms
+
+    def interior_loss(self, problem):
+        from ._pinn import PINNLoss
+
+        syms = self.characteristics(problem)
+        fields = [q.field(problem.pde.jet) for q in syms]
+        return PINNLoss(problem.pde, fields, form=Prolonged(), weights=self.weight,
+                        names=[f"Q{k + 1}" for k in range(len(fields))], normalisation=self.normaliser,
+                        domain=_box(problem), u_scale=u_scale(problem),
+                        parameter_values=parameter_values(problem))
+
+
+_GENERALIZED: dict = {}
+
+
 def variant_names() -> tuple[str, ...]:
     """The command-line names: every registered variant, the symmetry forms in its place."""
     out = []

@@ -53,6 +53,10 @@ class GeneralizedSymmetry:
         r"""$\mathrm{pr}\, v_Q(\Delta) = 0$ on solutions."""
         return all(r == 0 for r in self.residual(pde))
 
+    def field(self, jet) -> "EvolutionaryField":
+        """The evolutionary vector field $v_Q$ on `jet`, as a generator of loss terms."""
+        return EvolutionaryField(self.characteristic, jet)
+
     def __str__(self) -> str:
         return ", ".join(f"Q_{u.name} = {sp.sstr(q)}" for u, q in self.characteristic.items())
 
@@ -74,6 +78,37 @@ class CharacteristicFamily:
 
 
 @dataclass(frozen=True)
+class EvolutionaryField:
+    r"""$v_Q = \sum_a Q_a \partial_{u^a}$ on a jet space, shaped as a point generator for
+    `liepinn.losses.PINNLoss` (`.xi` empty, `.phi` = Q, `.prolong`): its prolonged term is
+    the linearisation $\mathsf{D}_\Delta[Q] = \sum_{a,J} \partial\Delta/\partial u^a_J\,
+    D_J Q_a$, not reduced on solutions, which vanishes on every solution when $v_Q$ is a
+    symmetry: the evolutionary loss term of a generalised symmetry."""
+
+    characteristic: Mapping
+    jet: object
+
+    @property
+    def xi(self) -> dict:
+        return {}
+
+    @property
+    def phi(self) -> dict:
+        return dict(self.characteristic)
+
+    def prolong(self, expr) -> sp.Expr:
+        r"""$\mathrm{pr}\, v_Q(F) = \sum_{a,J} \partial F/\partial u^a_J\, D_J Q_a$."""
+        jet = self.jet
+        names = {getattr(u, "name", str(u)): q for u, q in self.characteristic.items()}
+        total = sp.Integer(0)
+        for a, alpha in jet.jet_variables(expr):
+            q = names.get(jet.dependent[a].name, sp.Integer(0))
+            if q != 0:
+                total += sp.diff(expr, jet.jet(a, alpha)) * jet.D_multi(q, alpha)
+        return sp.expand(total)
+
+
+@dataclass(frozen=True)
 class GeneralizedSymmetries(BasisSequence):
     """A basis (canonical, simplest first) of the characteristics of order at most `order`,
     point symmetries included; families; assumptions about parameters; warnings."""
@@ -86,6 +121,48 @@ class GeneralizedSymmetries(BasisSequence):
     families: tuple = ()
     assumptions: tuple = ()
     warnings: tuple = ()
+
+    def beyond_point(self, *, samples: int = 48, seed: int = 0) -> list:
+        r"""The characteristics that are not combinations of point symmetries (their
+        characteristics $\phi - \xi^i u_i$, reduced on solutions), chosen greedily in basis
+        order. Independence is decided by the rank of the values at `samples` random jet
+        points (a fixed seed), which is exact with probability one for these functions."""
+        import numpy as np
+
+        from ..symmetry import symmetries
+        from ._jetlinear import kovalevskaya_form
+
+        pde = self.pde
+        work = kovalevskaya_form(pde.substitute_parameters()
+                                 if any(v is not None for v in pde.parameters.values()) else pde)
+        targets = list(work.dependent)
+        vec = lambda Q: [sp.sympify(Q.get(u, 0)) for u in targets]  # noqa: E731
+        point = [vec(dict(zip(targets, (work.reduce(q) for q in g.characteristic()))))
+                 for g in symmetries(pde).basis]
+        rows = point + [vec(q.characteristic) for q in self.symmetries]
+        syms = sorted({s for r in rows for e in r for s in e.free_symbols}, key=str)
+        rng = np.random.default_rng(seed)
+        values = rng.uniform(0.3, 1.7, size=(samples, len(syms)))
+
+        def evaluate(r):
+            out = []
+            for e in r:
+                f = sp.lambdify(syms, e, "numpy")
+                with np.errstate(all="ignore"):
+                    out.append(np.broadcast_to(np.asarray(f(*values.T), complex), (samples,)))
+            return np.concatenate(out)
+
+        mat = [evaluate(r) for r in point]
+        rank = np.linalg.matrix_rank(np.array(mat)) if mat else 0
+        keep = []
+        for q, r in zip(self.symmetries, rows[len(point):]):
+            trial = np.array(mat + [evaluate(r)])
+            new = np.linalg.matrix_rank(trial / np.maximum(np.abs(trial).max(axis=1, keepdims=True), 1e-300))
+            if new > rank:
+                keep.append(q)
+                mat.append(trial[-1])
+                rank = new
+        return keep
 
     def to_json(self) -> dict:
         pde = self.pde
