@@ -19,7 +19,7 @@ SUBCOMMANDS = {
     "reference": "Compute a diffrax method-of-lines reference solution.",
     "train": "Train a PINN (optionally with symmetry losses).",
     "compare": "Sample-efficiency sweep with and without symmetry losses (resumable).",
-    "demo": "Symmetries, training with and without the symmetry loss, a table and a plot.",
+    "demo": "Symmetries, training with and without the symmetry loss, a table and a plot; augmentation by the group (Burgers).",
 }
 
 
