@@ -377,7 +377,9 @@ class Equivariant(AbstractGroupVariant):
     the gain $J = \partial\tilde u/\partial u$ (held fixed), which bounds the growth it can
     drive along the output scale by $w s^2/2$ whatever $\lambda$
     (`liepinn.runs._group.equivariance_residual` states the maths); $J = 1$ leaves
-    translations, boosts and shifts unchanged."""
+    translations, boosts and shifts unchanged. That bound is not enough: rerun with it, heat
+    with 16 ICs still diverged on 4 of 5 seeds (`examples/README.md`); leave the scaling out
+    of `orbits` (or use `Augment`) on heat."""
 
     orbits: Sequence[AbstractOrbit | Mapping | str] | AbstractOrbit | None = None
     copies: int = 1

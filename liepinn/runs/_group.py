@@ -193,7 +193,9 @@ def equivariance_residual(model, action, points, source_branch, moved_branch, ep
     sublinearly ($0 < r < 1$, e.g. saturating branch units), up to $w\lambda^2 s^2/2$; with
     $\lambda$ up to 3 it outweighs the IC term that anchors $a$, and heat diverged. Divided by
     $J^2$ the rate is $2w s^2 r(1 - r) \le w s^2/2$ whatever $\lambda$ (a contraction,
-    $\lambda < 1$, contracts harder). Translations, boosts and shifts have $J = 1$: their term is unchanged."""
+    $\lambda < 1$, contracts harder). Translations, boosts and shifts have $J = 1$: their term is unchanged.
+    The bound covers this one direction only: heat with u -> lambda u still diverged on 4 of 5
+    seeds of the study (`examples/README.md`)."""
     import jax
     import jax.numpy as jnp
 
