@@ -33,6 +33,7 @@ def test_demo_group_step_trains_plain_and_augment(tmp_path, capsys):
         assert all(math.isfinite(e) and e > 0 for e in arm["in"] + arm["ood"])
     assert "x -> x + eps t, u -> u + eps" in out  # the admitted boost orbit is listed
     assert "out of distribution" in out and "demo budget" in out and "not a claim" in out
+    assert "moves lie inside augment's training orbits" in out
 
 
 def test_compare_help_documents_the_group_arms(capsys):

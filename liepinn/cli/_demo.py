@@ -170,10 +170,13 @@ def group_step(problem_name: str, out, *, steps: int = GROUP["steps"], seeds: in
         e = errors.setdefault(r.config.variant, {"in": [], "ood": []})
         e["in"].append(r.rel_l2)
         e["ood"].append(float(fields.get("ood", math.nan)))
-    moves = next((r.result["rel_l2_fields"].get("ood_moves") for r in outcome.records
-                  if (r.result.get("rel_l2_fields") or {}).get("ood_moves")), None)
+    moves = next((r.result["rel_l2_fields"].get("ood_moves") for r in outcome.records if r.config.variant == "augment"
+                  and (r.result.get("rel_l2_fields") or {}).get("ood_moves")), None)
     if moves:
         print(f"OOD test ICs: the family's test ICs moved by {', '.join(moves)}")
+        inside = sum("(inside" in m for m in moves)
+        print(f"{inside} of {len(moves)} moves lie inside augment's training orbits: the OOD test shows the group "
+              "extending the training distribution to them, not generalisation beyond every orbit.")
     plain, aug = errors.get("residual"), errors.get("augment")
     if plain and aug:
         print(f"\naugment against the plain arm (mean rel. L2 over {seeds} seeds; ratio < 1: augment better):")
