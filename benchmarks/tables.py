@@ -384,6 +384,7 @@ VALUES: dict[str, Callable[[Results], str]] = {
     "step_cost_b_over_a": lambda r: f"{r['step_cost']['ratios']['b/a']:.2f}",
     "peers_liepinn_over_jinns": lambda r: f"{r['peers']['ratios']['liepinn/jinns']:.2f}",
     "peers_liepinn_over_deepxde": lambda r: f"{r['peers']['ratios']['liepinn/deepxde']:.2f}",
+    "peers_liepinn_peak": lambda r: f"{100 * r['peers']['ms_per_step']['liepinn']['fraction_of_peak']:.0f} %",
     "step_cost_d_over_b": lambda r: f"{r['step_cost']['ratios']['d/b']:.2f}",
     "step_cost_f_over_e": lambda r: f"{r['step_cost']['ratios']['f/e']:.2f}",
     "step_cost_c_minus_f": lambda r: _c_minus_f(r["step_cost"]["results"]),
