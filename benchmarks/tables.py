@@ -366,6 +366,43 @@ def peers(r: Results) -> str:
             f"peak {d['peak_gflops']:.0f} GFLOP/s ({d['peak_how']}; {d['cpu']}); {d['machine']}; {d['date']}.")
 
 
+def gpu_per_point(r: Results) -> str:
+    d = r["gpu_scaling_h200"]
+    by = {(row["dtype"], row["n"]): row for row in d["per_point"]}
+    rows = []
+    for n in sorted({n for _, n in by}):
+        cells = [f"{n:,}"]
+        for dtype in ("float32", "float64"):
+            row = by.get((dtype, n))
+            cells += ["n/a"] * 3 if row is None else [
+                f"{row['step_ms']:.2f}", f"{row['points_per_s'] / 1e6:.0f}", f"{row['temp_bytes'] / 2**20:,.0f}"]
+        rows.append(cells)
+    return table(["points", "float32 ms", "float32 M points/s", "float32 temporaries (MiB)",
+                  "float64 ms", "float64 M points/s", "float64 temporaries (MiB)"], rows)
+
+
+def gpu_per_point_summary(r: Results) -> str:
+    s = r["gpu_scaling_h200"]["per_point_summary"]
+    return (f"{s['float32']['temp_bytes_per_point'] / 1e3:.1f} kB per point in float32 and "
+            f"{s['float64']['temp_bytes_per_point'] / 1e3:.1f} kB in float64")
+
+
+def gpu_seeds(r: Results) -> str:
+    d = r["gpu_scaling_h200"]
+    rows = [[str(row["seeds"]), f"{row['warm_s']:.2f}", f"{row['seed_steps_per_s']:,.0f}",
+             f"{row['throughput_over_one_seed']:.1f}x", f"{row['cold_s']:.1f}"] for row in d["seeds"]]
+    return table(["seeds", "warm time (s)", "seed-steps per s", "throughput / one seed", "cold time (s)"], rows)
+
+
+def train_burgers_h200(r: Results) -> str:
+    d = r["train_burgers_h200"]
+    rows = [[run["arm"], str(run["seed"]), sci(run["rel_l2"]), f"{run['wall_time_s']:.0f} s ({run['cpu_time_s']:.0f} s CPU)",
+             f"{run['adam_steps']:,} + {run['second_phase_steps']:,}", sci(run["final_loss"]),
+             run["code"].split(" ")[0]] for run in d["runs"]]
+    return table(["second phase", "seed", "rel. L2", "training wall time", "steps (Adam + second phase)",
+                  "final loss", "code"], rows)
+
+
 BLOCKS: dict[str, Callable[[Results], str]] = {
     "symmetries": symmetries, "conservation_laws": conservation_laws,
     "generalised_symmetries": generalised_symmetries, "step_cost": step_cost, "reference_cli": reference_cli,
@@ -373,6 +410,7 @@ BLOCKS: dict[str, Callable[[Results], str]] = {
     "vmap_seeds": vmap_seeds, "vmap_seeds_h100": vmap_seeds_h100, "compare_resume": compare_resume,
     "rerun_stored": rerun_stored, "scale_out": scale_out, "optimisers": optimisers, "accuracy": accuracy,
     "accuracy_literature": accuracy_literature, "accuracy_commands": accuracy_commands, "peers": peers,
+    "gpu_per_point": gpu_per_point, "gpu_seeds": gpu_seeds, "train_burgers_h200": train_burgers_h200,
 }
 
 
@@ -389,6 +427,7 @@ def _c_minus_f(v: dict) -> str:
 
 VALUES: dict[str, Callable[[Results], str]] = {
     "symmetries_cli": symmetries_cli,
+    "gpu_per_point_summary": gpu_per_point_summary,
     "burgers_rel_l2": lambda r: sci(_acc(r, "burgers")["rel_l2"]),
     "burgers_accuracy_cap": lambda r: _acc(r, "burgers")["command"].split("--max-time ")[1].split()[0] + " s",
     "burgers_plain_train_s": lambda r: f"{r['train_burgers_odd']['session_B']['plain']['wall_time_s']:.0f} s",
