@@ -43,9 +43,8 @@ def load_model(store: str | os.PathLike | ResultStore, run: str | RunRecord, *, 
     `run.model.condition(branch)` for the IC sampled at its sensors. Runs stored before sweeps
     kept their models have none (ValueError).
     """
-    from ..problems import Problem, register_problem
     from ..runs._assemble import assemble, load_problem
-    from ..runs._directory import TrainedRun, restore_model
+    from ..runs._directory import TrainedRun, adopt_problem, restore_model
 
     store = store if isinstance(store, ResultStore) else ResultStore(store)
     rec = _record(store, run)
@@ -57,11 +56,7 @@ def load_model(store: str | os.PathLike | ResultStore, run: str | RunRecord, *, 
         raise ValueError(f"run {rec.key} ({config.label}, seed {config.seed}) in {str(store.root)!r} has no "
                          f"stored model: {why}")
     if problem is not None:
-        if not isinstance(problem, Problem):
-            raise TypeError(f"problem must be a liepinn Problem, got {type(problem).__name__}")
-        if problem.name != config.problem:
-            raise ValueError(f"run {rec.key} trained problem {config.problem!r}, not {problem.name!r}")
-        register_problem(problem)
+        adopt_problem(problem, config.problem, f"run {rec.key}")
     path = store.model_path(info)
     try:
         data = path.read_bytes()

@@ -429,6 +429,18 @@ def fit(problem, spec: RunSpec | None = None, *, out: str | os.PathLike, overwri
     return load_run(out, problem=problem)
 
 
+def adopt_problem(problem, trained: str, where: str) -> None:
+    """Register the user's `problem` for reloading a run (`where`, e.g. its directory) that
+    trained the problem called `trained`: it must be a `Problem` of that name."""
+    from ..problems import Problem, register_problem
+
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be a liepinn Problem, got {type(problem).__name__}")
+    if problem.name != trained:
+        raise ValueError(f"{where} trained problem {trained!r}, not {problem.name!r}")
+    register_problem(problem)
+
+
 def restore_model(assembly: Assembly, seeds, dtypes, source, *, where: str = "the record"):
     """The model stored (`eqx.tree_serialise_leaves`) in `source` (a path or a binary file),
     rebuilt on `assembly.make_model` for `seeds` (a leading seed axis when several) with the
@@ -468,13 +480,7 @@ def load_run(directory: str | os.PathLike, *, problem=None) -> TrainedRun:
     with open(directory / CONFIG) as f:
         settings = _stored_spec(json.load(f))
     if problem is not None:
-        from ..problems import Problem, register_problem
-
-        if not isinstance(problem, Problem):
-            raise TypeError(f"problem must be a liepinn Problem, got {type(problem).__name__}")
-        if problem.name != settings.problem:
-            raise ValueError(f"{str(directory)!r} trained problem {settings.problem!r}, not {problem.name!r}")
-        register_problem(problem)
+        adopt_problem(problem, settings.problem, repr(str(directory)))
     metrics = {}
     if (directory / METRICS).exists():
         with open(directory / METRICS) as f:
