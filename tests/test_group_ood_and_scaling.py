@@ -69,3 +69,23 @@ def test_scaling_equivariance_cannot_grow_the_output_scale_faster_than_half_its_
                                                             jnp.asarray([lam])))(1.0)
         s2 = jnp.mean(model.condition(b)(pts) ** 2)
         assert float(growth) <= 0.5 * float(s2) * (1 + 1e-4)
+
+
+def test_one_parameter_groups_match_across_parametrisations():
+    """The admissibility report may write amplitude scaling as u -> e^eps u and the orbit as
+    u -> eps u: the same one-parameter group (generators at the identity proportional)."""
+    import sympy as sp
+
+    from liepinn import PDE
+    from liepinn.losses._group import _same_subgroup
+    from liepinn.symmetry import FiniteTransformation
+
+    pde = PDE.from_text("u_t = u_xx", independent="x,t", dependent="u")
+    x, t, u, e = sp.symbols("x t u e")
+    exp_form = FiniteTransformation({u: u * sp.exp(e)}, pde.jet, (e,))
+    linear = FiniteTransformation({u: e * u}, pde.jet, (e,))
+    twice = FiniteTransformation({u: u * sp.exp(2 * e)}, pde.jet, (e,))
+    shift = FiniteTransformation({u: u + e}, pde.jet, (e,))
+    translate = FiniteTransformation({x: x + e}, pde.jet, (e,))
+    assert _same_subgroup(exp_form, linear) and _same_subgroup(twice, linear)
+    assert not _same_subgroup(shift, linear) and not _same_subgroup(translate, exp_form)

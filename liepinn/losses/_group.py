@@ -270,7 +270,42 @@ def _admitted(orbit: AbstractOrbit, problem, report) -> bool:
         ren = {p: eps for p in ft.parameters}
         if all(sp.simplify(ft.images[z].xreplace(ren) - mine.images[z]) == 0 for z in mine.variables):
             return True
+        if len(mine.parameters) == 1 and _same_subgroup(ft, mine):
+            return True
     return False
+
+
+def _tangent(ft):
+    """The generator of a one-parameter family of transformations: d(images)/d eps at the
+    parameter value (0 or 1) where it is the identity; None if neither is."""
+    import sympy as sp
+
+    (eps,) = ft.parameters
+    for e0 in (sp.Integer(0), sp.Integer(1)):
+        if all(sp.simplify(ft.images[z].xreplace({eps: e0}) - z) == 0 for z in ft.variables):
+            return [sp.simplify(sp.diff(ft.images[z], eps).xreplace({eps: e0})) for z in ft.variables]
+    return None
+
+
+def _same_subgroup(a, b) -> bool:
+    r"""Two parametrisations of one one-parameter group ($u \to e^\varepsilon u$ and
+    $u \to \lambda u$): their generators at the identity are proportional by a nonzero constant."""
+    import sympy as sp
+
+    if set(a.variables) != set(b.variables):
+        return False
+    ta, tb = _tangent(a), _tangent(b)
+    if ta is None or tb is None:
+        return False
+    tb = dict(zip(b.variables, tb))
+    tb = [tb[z] for z in a.variables]
+    k = next((i for i, v in enumerate(tb) if v != 0), None)
+    if k is None:
+        return False
+    c = sp.simplify(ta[k] / tb[k])
+    if c == 0 or not c.is_number:
+        return False
+    return all(sp.simplify(x - c * y) == 0 for x, y in zip(ta, tb))
 
 
 def orbit_actions(problem, orbits: Sequence[AbstractOrbit]):
