@@ -47,8 +47,10 @@ def _catalogue_problem(name: str):
                 continue
         what = "is not in the catalogue" if entry is None else "has no problem (domain, conditions) defined"
         raise ValueError(
-            f"problem {name!r} {what}; problems available: {', '.join(with_problem) or 'none'} "
-            "(or pass a liepinn Problem object)"
+            f"problem {name!r} {what}; problems available: {', '.join(with_problem) or 'none'}"
+            "; for a problem of your own pass the Problem itself: fit(problem, ...), "
+            "load_run(DIR, problem=problem), load_model(DIR, key, problem=problem), or "
+            "FILE.py:NAME on the command line"
         )
     return entry.problem
 
