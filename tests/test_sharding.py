@@ -115,6 +115,7 @@ def _cli(tmp_path, name, *extra):
     return proc, out
 
 
+@pytest.mark.slow
 def test_cli_shard_points_over_four_host_devices_matches_one_device(tmp_path):
     """`liepinn train --shard points --devices 4` creates 4 host devices, splits the points and
     gives the unsharded run's loss history (float64) and error; the layout is not a setting,
