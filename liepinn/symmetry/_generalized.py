@@ -198,15 +198,8 @@ def linearised(pde: PDE, characteristic: Mapping) -> list:
 
     work = kovalevskaya_form(pde.substitute_parameters()
                              if any(v is not None for v in pde.parameters.values()) else pde)
-    jet = work.jet
-    out = []
-    for e in work.equations:
-        total = sp.Integer(0)
-        for a, alpha in jet.jet_variables(e):
-            q = characteristic.get(jet.dependent[a], sp.Integer(0))
-            total += sp.diff(e, jet.jet(a, alpha)) * jet.D_multi(q, alpha)
-        out.append(normal(work.reduce(total)))
-    return out
+    field = EvolutionaryField(characteristic, work.jet)
+    return [normal(work.reduce(field.prolong(e))) for e in work.equations]
 
 
 def generalized_symmetries(pde: PDE, order: int, *, xt_degree: int | None = None,
