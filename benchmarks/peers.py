@@ -17,9 +17,17 @@ weight 1; Adam (optax, lr 1e-3). Each library computes its loss and gradient its
             `Model.compile("adam")` (`outputs_losses_train`), `jax.value_and_grad`. DeepXDE takes
             the residual on every training point, the 456 IC/BC points included (5 % more).
 
+A fourth row, *floor*, is no library: the 36 matrix products (10,000 x 50 @ 50 x 50) of
+liepinn's step alone, with the same IC/BC terms (`floor_setup`), timed in the same rotation: the
+time liepinn's step would take if its Taylor recurrences were free, i.e. what the matrix
+products of that shape reach on this machine, and so the best ratio to the peers that liepinn's
+algorithm (4 Taylor coefficients per value) can reach here. In the same rotation the three
+forms of those products (forward, input gradient, weight gradient) run bare on 40,000 x 50 @
+50 x 50 (the 4 coefficients stacked): the rate such a product reaches here (`bare_products`).
+
 Every step is the same harness: `--steps` Adam steps inside one jitted `lax.scan`; every library
 is compiled first, then timed round-robin (jinns, deepxde, liepinn, jinns, ...) `--repeats`
-times, median. Budget: after the timing, each library trains in interleaved slices of
+times, median. Budget: after the timing, each library (not the floor) trains in interleaved slices of
 `--slice` s of its own wall time until `--budget` s (compilation excluded), and its rel. L2 on
 the 256 x 100 grid of burgers_shock.mat is recorded.
 
@@ -52,7 +60,7 @@ import step_cost  # noqa: E402  (the Burgers points, the network scaling and lie
 
 from liepinn import PDE  # noqa: E402
 from liepinn.derivatives import Box  # noqa: E402
-from liepinn.losses import PINNLoss  # noqa: E402
+from liepinn.losses import PINNLoss, dirichlet_loss  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NU = step_cost.NU
@@ -150,8 +158,36 @@ def deepxde_setup(model, data):
     return m.params, value_and_grad, predict
 
 
+def floor_setup(model, data):
+    """Not a library: the matrix products of liepinn's step alone, its flop floor. liepinn's
+    Taylor mode carries 4 coefficients (u, u_x, u_t, u_xx) through the network, so each of the
+    3 hidden 50 x 50 layers does 4 forward products (10,000 x 50 @ 50 x 50), 4 for the input's
+    gradient and 4 for the weight's: 36 products. Here 4 streams go through the same layers
+    with no activation between (no Taylor recurrences), plus the same IC/BC terms; XLA emits the
+    same 36 products in the same forms, so this is the time of liepinn's step if everything
+    but the products were free."""
+    box = Box(LO, HI)
+    params, static = eqx.partition(model, eqx.is_inexact_array)
+
+    def loss(m, d):
+        first, *hidden, last = m.layers
+        y = jnp.tanh(scale(d["col"]) @ first.weight.T + first.bias)
+        streams = [y, y * first.weight[:, 0], y * first.weight[:, 1], y * y]
+        for layer in hidden:
+            streams = [s @ layer.weight.T for s in streams]
+        interior = sum(jnp.mean((s @ last.weight.T) ** 2) for s in streams)
+        return (interior + dirichlet_loss(m, d["ic"], d["ic_u"], box=box)
+                + dirichlet_loss(m, d["bc"], d["bc_u"], box=box))
+
+    def value_and_grad(p, d):
+        return jax.value_and_grad(lambda q: loss(eqx.combine(q, static), d))(p)
+
+    return params, value_and_grad, None
+
+
 LIBRARIES = {"jinns": ("jinns", jinns_setup), "deepxde": ("DeepXDE (JAX backend)", deepxde_setup),
-             "liepinn": ("liepinn, residual step", liepinn_setup)}
+             "liepinn": ("liepinn, residual step", liepinn_setup),
+             "floor": ("floor: the 36 matrix products of liepinn's step alone", floor_setup)}
 
 
 def make_runner(value_and_grad, steps: int, lr: float = 1e-3):
@@ -176,6 +212,27 @@ def make_runner(value_and_grad, steps: int, lr: float = 1e-3):
         return float(cost.get("flops", float("nan")))
 
     return run, opt.init, flops
+
+
+def bare_products(rows: int, width: int = 50, reps: int = 10):
+    """The three forms of a dense layer's products on a (rows, width) batch, bare: forward
+    x @ w.T, input gradient g @ w, weight gradient g.T @ x (contracting the batch axis), each
+    `reps` times in a `lax.scan`; returns {form: (jitted fn, args, flop per call)}."""
+    kx, kw = jax.random.split(jax.random.key(2))
+    x = jax.random.normal(kx, (rows, width), jnp.float32)
+    w = jax.random.normal(kw, (width, width), jnp.float32) / width
+    dims = {"forward x @ w.T": (((1,), (1,)), ((), ())), "input gradient g @ w": (((1,), (0,)), ((), ())),
+            "weight gradient g.T @ x": (((0,), (0,)), ((), ()))}
+
+    def chain(dn):
+        def body(c, _):
+            if dn[0][0] == (0,):  # (width, width) += x.T @ (x c[0, 0]): the carry keeps the reps apart
+                return c + jax.lax.dot_general(x, x * c[0, 0], dn), None
+            return jax.lax.dot_general(c, w, dn), None
+        return jax.jit(lambda c: jax.lax.scan(body, c, None, length=reps)[0])
+
+    return {name: (chain(dn), w if dn[0][0] == (0,) else x, 2 * rows * width * width * reps)
+            for name, dn in dims.items()}
 
 
 def cpu_model() -> str:
@@ -240,20 +297,32 @@ def main(argv=None) -> int:
         state = init(params)
         t0 = time.perf_counter()
         out = jax.block_until_ready(run(params, state, data))
-        runs[name] = {"run": run, "params": params, "state": state, "predict": jax.jit(predict),
+        runs[name] = {"run": run, "params": params, "state": state, "predict": predict and jax.jit(predict),
                       "compile_s": time.perf_counter() - t0, "ms": [], "first_loss": float(out[2][0]),
                       "gflop_per_step": flops(params, state, data) / 1e9}
         print(f"{name}: compiled in {runs[name]['compile_s']:.1f} s, first loss {runs[name]['first_loss']:.4g}",
               flush=True)
 
+    bare = {f: {"fn": fn, "arg": arg, "flop": flop, "s": []}
+            for f, (fn, arg, flop) in bare_products(4 * args.n_collocation).items()}
+    for b in bare.values():
+        jax.block_until_ready(b["fn"](b["arg"]))
     loads = [os.getloadavg()[0]]
     for _ in range(args.repeats):
         for name, r in runs.items():
             t0 = time.perf_counter()
             jax.block_until_ready(r["run"](r["params"], r["state"], data))
             r["ms"].append(1e3 * (time.perf_counter() - t0) / args.steps)
+        for b in bare.values():
+            t0 = time.perf_counter()
+            jax.block_until_ready(b["fn"](b["arg"]))
+            b["s"].append(time.perf_counter() - t0)
     loads.append(os.getloadavg()[0])
     peak = args.peak_gflops or nominal_peak_gflops()
+    for form, b in bare.items():
+        b["gflops"] = b["flop"] / statistics.median(b["s"]) / 1e9
+        print(f"bare {4 * args.n_collocation:,} x 50 @ 50 x 50, {form}: {b['gflops']:.1f} GFLOP/s = "
+              f"{100 * b['gflops'] / peak:.1f} % of {peak:.0f}", flush=True)
     for name, r in runs.items():
         r["gflops"] = r["gflop_per_step"] / (statistics.median(r["ms"]) / 1e3)
         print(f"{name}: {statistics.median(r['ms']):.1f} ms/step ({min(r['ms']):.1f}-{max(r['ms']):.1f}), "
@@ -262,7 +331,8 @@ def main(argv=None) -> int:
 
     budget = {}
     if args.budget > 0:
-        live = {n: {"params": r["params"], "state": r["state"], "wall": 0.0, "steps": 0} for n, r in runs.items()}
+        live = {n: {"params": r["params"], "state": r["state"], "wall": 0.0, "steps": 0}
+                for n, r in runs.items() if r["predict"] is not None}
         while any(v["wall"] < args.budget for v in live.values()):
             for name, v in live.items():
                 if v["wall"] >= args.budget:
@@ -290,7 +360,10 @@ def main(argv=None) -> int:
         "steps_per_repeat": args.steps, "repeats": args.repeats, "budget_s": args.budget or None,
         "slice_s": args.slice,
         "order": list(runs),
-        "libraries": {n: f"{LIBRARIES[n][0]} {version(n)}" for n in runs},
+        "libraries": {n: LIBRARIES[n][0] if n == "floor" else f"{LIBRARIES[n][0]} {version(n)}" for n in runs},
+        "bare_products": {"shape": f"{4 * args.n_collocation:,} x 50 @ 50 x 50 (the 4 Taylor coefficients stacked)",
+                          "forms": {f: {"gflops": b["gflops"], "fraction_of_peak": b["gflops"] / peak,
+                                        "all_s": b["s"], "flop": b["flop"]} for f, b in bare.items()}},
         "ms_per_step": {n: {"median": statistics.median(r["ms"]), "all": r["ms"], "compile_s": r["compile_s"],
                             "first_loss": r["first_loss"], "gflop_per_step": r["gflop_per_step"],
                             "gflops": r["gflops"], "fraction_of_peak": r["gflops"] / peak}
@@ -305,9 +378,9 @@ def main(argv=None) -> int:
                     f"{min(loads):.1f}-{max(loads):.1f}), jax {jax.__version__}"),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
-    if "liepinn" in runs:
-        record["ratios"] = {f"liepinn/{n}": record["ms_per_step"]["liepinn"]["median"] / record["ms_per_step"][n]["median"]
-                            for n in runs if n != "liepinn"}
+    ms = {n: r["median"] for n, r in record["ms_per_step"].items()}
+    record["ratios"] = {f"{a}/{b}": ms[a] / ms[b] for a in ("liepinn", "floor") for b in ms
+                        if a in ms and b != a and not (a == "floor" and b == "liepinn")}
     atomic_write_json(args.out, record)
     print(f"wrote {args.out}")
     return 0

@@ -361,9 +361,15 @@ def peers(r: Results) -> str:
                      f"{acc['steps']:,}" if acc else "", sci(acc["rel_l2"]) if acc else ""])
     header = ["library", "ms / step (min-max)", "liepinn / this", "GFLOP / step (XLA)", "of peak",
               f"steps in {budget:g} s" if budget else "steps", f"rel. L2 after {budget:g} s" if budget else "rel. L2"]
+    bare = d.get("bare_products")
+    bare_note = "" if bare is None else (
+        f" Bare products of {bare['shape']} in the same rotation: " + ", ".join(
+            f"{form} {b['gflops']:.1f} GFLOP/s ({100 * b['fraction_of_peak']:.0f} % of peak)"
+            for form, b in bare["forms"].items()) + ".")
     return (table(header, rows) + "\n\n"
             f"{d['setup']}. {d['repeats']} interleaved repeats of {d['steps_per_repeat']} steps, median; "
-            f"peak {d['peak_gflops']:.0f} GFLOP/s ({d['peak_how']}; {d['cpu']}); {d['machine']}; {d['date']}.")
+            f"peak {d['peak_gflops']:.0f} GFLOP/s ({d['peak_how']}; {d['cpu']}); {d['machine']}; {d['date']}."
+            + bare_note)
 
 
 def gpu_per_point(r: Results) -> str:
@@ -439,6 +445,9 @@ VALUES: dict[str, Callable[[Results], str]] = {
     "peers_liepinn_over_jinns": lambda r: f"{r['peers']['ratios']['liepinn/jinns']:.2f}",
     "peers_liepinn_over_deepxde": lambda r: f"{r['peers']['ratios']['liepinn/deepxde']:.2f}",
     "peers_liepinn_peak": lambda r: f"{100 * r['peers']['ms_per_step']['liepinn']['fraction_of_peak']:.0f} %",
+    "peers_floor_over_jinns": lambda r: f"{r['peers']['ratios']['floor/jinns']:.2f}",
+    "peers_liepinn_over_floor": lambda r: f"{r['peers']['ratios']['liepinn/floor']:.2f}",
+    "peers_floor_peak": lambda r: f"{100 * r['peers']['ms_per_step']['floor']['fraction_of_peak']:.0f} %",
     "step_cost_d_over_b": lambda r: f"{r['step_cost']['ratios']['d/b']:.2f}",
     "step_cost_f_over_e": lambda r: f"{r['step_cost']['ratios']['f/e']:.2f}",
     "step_cost_c_minus_f": lambda r: _c_minus_f(r["step_cost"]["results"]),
