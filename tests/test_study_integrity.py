@@ -157,3 +157,38 @@ def test_significance_of_raw_per_seed_errors():
     assert math.isnan(significance([1.0, 2.0], [3.0, 4.0])[1])  # too few seeds
     with pytest.raises(ValueError, match="at least one run per arm"):
         significance([], good)
+
+
+@pytest.mark.parametrize("where", ["ood", "train_ics", "drift"])
+def test_a_run_finite_in_distribution_but_not_elsewhere_is_a_failure(tmp_path, where):
+    """A run whose error in distribution is finite but whose OOD error (or training-IC error, or
+    drift) is NaN diverged: it is counted and ranked worst, not left out of that metric's mean."""
+    from liepinn.experiments import RunConfig, RunRecord, run_diverged
+    from liepinn.experiments._report import SignificanceTest
+
+    def rec(variant, s, bad):
+        value = "nan" if bad else 0.5 * (1 + 0.05 * s)  # as the store writes a NaN
+        fields = {"train_ics": 0.1, "ood": 0.9 + 0.01 * s}
+        drift = {"max": 0.01}
+        if where == "drift":
+            drift["max"] = value
+        else:
+            fields[where] = value
+        return RunRecord(RunConfig(problem="toy", samples=100, n_collocation=100, variant=variant, seed=s,
+                                   steps=10, lbfgs_steps=0, lr=1e-3, n_ics=4),
+                         {"rel_l2": 0.2 * (1 + 0.05 * s) / (10 if variant == "evolutionary" else 1),
+                          "wall_time_s": 1.0, "converged": True, "rel_l2_fields": fields,
+                          "conservation_drift": drift})
+
+    recs = [rec("residual", s, False) for s in range(5)] + [rec("evolutionary", s, s >= 3) for s in range(5)]
+    assert [run_diverged(r) for r in recs[5:]] == [False, False, False, True, True]
+    rep = write_report(recs, tmp_path, plots=False)
+    row = next(r for r in rep.rows if r.variant == "evolutionary")
+    assert row.non_finite == 2 and "| 100 | evolutionary | 5 | 2/5 |" in rep.text
+    assert row.rel_l2_mean == pytest.approx(0.021)  # the three healthy runs, every metric alike
+    assert {"ood": row.ood_mean, "train_ics": row.train_ics_mean, "drift": row.drift_mean}[where] == \
+        pytest.approx(0.5 * 1.05)
+    (c,) = rep.comparisons  # 10x better in distribution, but 2 of 5 runs failed: not "better"
+    assert c.test is SignificanceTest.MANN_WHITNEY and c.failures == (2, 0) and not c.significant
+    assert [r["diverged"] for r in _csv(rep.runs_csv)].count("True") == 2
+    assert not run_diverged(RunRecord(recs[0].config, {"rel_l2": 0.1}))  # metrics not recorded: absent, not failed

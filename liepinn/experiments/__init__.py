@@ -17,6 +17,7 @@ from ._report import (
     SignificanceTest as SignificanceTest,
     WallMatch as WallMatch,
     compare_arms as compare_arms,
+    run_diverged as run_diverged,
     significance as significance,
     summarise as summarise,
     wall_matches as wall_matches,
@@ -58,5 +59,5 @@ __all__ = [
     "SweepFailed", "store_status", "MATCH_MODES", "Report", "ResultStore", "Row", "RunConfig", "RunRecord",
     "Runner", "SYMMETRY_VARIANTS", "Sweep", "SweepOutcome", "VARIANTS", "atomic_write_json",
     "TrainRunner", "compare_arms", "enable_compilation_cache", "group_configs", "load_model", "register_problem",
-    "run_sweep", "summarise", "sweep_defaults", "write_report", "SignificanceTest", "WallMatch", "significance", "wall_matches",
+    "run_diverged", "run_sweep", "summarise", "sweep_defaults", "write_report", "SignificanceTest", "WallMatch", "significance", "wall_matches",
 ]

@@ -11,9 +11,11 @@ variance estimate with one degree of freedom, and the t-test's error rates then 
 on the normality assumption. With one seed an arm has no spread: the table shows the single
 value without "± 0" and no interval comparison.
 
-A diverged run (non-finite error) is a failure, never dropped: every table shows "k/n
-diverged" per arm; means and std are over the finite runs (and say so), the median counts a
-diverged run as +inf, and when either arm of a comparison has a diverged run the test is the
+A diverged run is a failure, never dropped: a run whose error, or any other metric it records
+(the error on the training ICs, out of distribution, the conservation drift), is non-finite
+(`run_diverged`). Every table shows "k/n diverged" per arm; means and std of every metric are
+over the runs that did not diverge (and say so), the median counts a diverged run as +inf,
+and when either arm of a comparison has a diverged run the test is the
 Mann-Whitney U test (`SignificanceTest.MANN_WHITNEY`) on log10 errors with each diverged run
 ranked worst (+inf), so an arm cannot look better by diverging on its bad seeds. The
 direction of a verdict then comes from the ranks, and an arm called better that diverged
@@ -35,14 +37,14 @@ import dataclasses
 import enum
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ._spec import MATCHED, VARIANTS, Residual
-from ._store import RunRecord
+from ._store import RunRecord, _float
 
 _VARIANT_ORDER = {v: i for i, v in enumerate(VARIANTS)}
 MIN_SEEDS = 3  # fewest seeds per arm for a significance statement
@@ -60,8 +62,8 @@ class Row:
     n_collocation: int
     steps: int
     seeds: int
-    rel_l2_mean: float  # over the finite runs (`non_finite` counts the others)
-    rel_l2_std: float  # sample std over the finite runs (ddof=1); nan with one
+    rel_l2_mean: float  # over the runs that did not diverge (`non_finite` counts the others)
+    rel_l2_std: float  # sample std over the same runs (ddof=1); nan with one
     rel_l2_median: float  # over all runs, a diverged one counted as +inf
     rel_l2_min: float
     rel_l2_max: float
@@ -69,12 +71,12 @@ class Row:
     wall_mean: float
     wall_std: float
     converged: int
-    non_finite: int
+    non_finite: int  # diverged runs: a non-finite error or other recorded metric (`run_diverged`)
     train_ics_mean: float = math.nan  # IC-conditioned runs: error on (some of) the training ICs
     train_ics_std: float = math.nan
     ood_mean: float = math.nan  # IC-conditioned runs: error on test ICs moved out of the family
     ood_std: float = math.nan
-    drift_mean: float = math.nan  # conservation drift (largest over the laws), over finite runs
+    drift_mean: float = math.nan  # conservation drift (largest over the laws), over the same runs
     drift_std: float = math.nan
     matched_to: str | None = None  # the compute-matched arm: the variant whose cost it matches
     cost_ratio: float | None = None  # ... and the recorded cost ratio it was given
@@ -153,18 +155,15 @@ def summarise(records: Iterable[RunRecord]) -> list[Row]:
     rows = []
     for (problem, n_ics, label, variant, samples), recs in groups.items():
         recs = sorted(recs, key=lambda r: r.config.seed)
+        failed = np.array([run_diverged(r) for r in recs], dtype=bool)
         err = np.array([r.rel_l2 for r in recs], dtype=float)
-        fin = err[np.isfinite(err)]
-        worst = np.where(np.isfinite(err), err, np.inf)  # a diverged run: the worst error
+        fin = err[~failed]
+        worst = np.where(failed, np.inf, err)  # a diverged run: the worst error
         wall = np.array([r.wall_time for r in recs], dtype=float)
         wall = wall[np.isfinite(wall)]
         nan = math.nan
-        tr = np.array([float((r.result.get("rel_l2_fields") or {}).get("train_ics", nan)) for r in recs])
-        tr = tr[np.isfinite(tr)]
-        ood = np.array([float((r.result.get("rel_l2_fields") or {}).get("ood", nan)) for r in recs])
-        ood = ood[np.isfinite(ood)]
-        drift = np.array([run_drift(r) for r in recs])
-        drift = drift[np.isfinite(drift)]
+        healthy = [run_metrics(r) for r, f in zip(recs, failed) if not f]
+        tr, ood, drift = (np.array([m[k] for m in healthy if k in m]) for k in ("train_ics", "ood", "drift"))
         rows.append(Row(
             problem=problem, n_ics=n_ics, label=label, variant=variant, samples=samples,
             n_collocation=recs[0].config.n_collocation, steps=recs[0].config.steps,
@@ -178,7 +177,7 @@ def summarise(records: Iterable[RunRecord]) -> list[Row]:
             wall_mean=float(wall.mean()) if wall.size else nan,
             wall_std=_std(wall) if wall.size else nan,
             converged=sum(r.converged for r in recs),
-            non_finite=int(err.size - fin.size),
+            non_finite=int(failed.sum()),
             train_ics_mean=float(tr.mean()) if tr.size else nan,
             train_ics_std=_std(tr) if tr.size else nan,
             ood_mean=float(ood.mean()) if ood.size else nan,
@@ -191,6 +190,31 @@ def summarise(records: Iterable[RunRecord]) -> list[Row]:
     rows.sort(key=lambda r: (r.problem, -1 if r.n_ics is None else r.n_ics, r.samples,
                              _arm_sort_key(r.label, r.variant)))
     return rows
+
+
+def run_metrics(record: RunRecord) -> dict[str, float]:
+    """The metrics of a run that the tables summarise over seeds: "rel_l2" (in distribution) and,
+    where the run records them, "train_ics", "ood" (IC-conditioned runs) and "drift"
+    (conservation drift, largest law). A metric the run does not record is absent, one it
+    records as non-finite (stored as "nan") is nan."""
+    out = {"rel_l2": record.rel_l2}
+    fields = record.result.get("rel_l2_fields") or {}
+    for k in ("train_ics", "ood"):
+        if fields.get(k) is not None:
+            out[k] = _float(fields[k])
+    d = record.result.get("conservation_drift")
+    if isinstance(d, dict) and "max" in d:
+        out["drift"] = _float(d["max"])
+    return out
+
+
+def run_diverged(run: RunRecord | Mapping[str, float]) -> bool:
+    """A failure: some metric the run records (`run_metrics`, or a mapping name -> value for
+    studies that keep their own records) is non-finite. Such a run counts as diverged in every
+    table and test, whichever metric failed, so that no mean can leave it out silently (e.g. a
+    finite error in distribution but a NaN one out of it)."""
+    metrics = run_metrics(run) if isinstance(run, RunRecord) else run
+    return not all(math.isfinite(_float(v)) for v in metrics.values())
 
 
 def run_drift(record: RunRecord) -> float:
@@ -358,7 +382,7 @@ def markdown_report(rows: Sequence[Row], comparisons: Sequence[Comparison], *,
         train = any(math.isfinite(r.train_ics_mean) for r in sub)
         ood = any(math.isfinite(r.ood_mean) for r in sub)
         drift = any(math.isfinite(r.drift_mean) for r in sub)
-        head = ("| samples | arm | seeds | diverged | rel. L2 error (mean ± std over finite runs) | "
+        head = ("| samples | arm | seeds | diverged | rel. L2 error (mean ± std, diverged runs left out) | "
                 "median (diverged = worst) |")
         rule = "|---:|---|---:|---:|---|---:|"
         if train:
@@ -387,9 +411,9 @@ def markdown_report(rows: Sequence[Row], comparisons: Sequence[Comparison], *,
         lines.append("")
         failed = [r for r in sub if r.non_finite]
         if failed:
-            lines += ["Diverged runs (non-finite error) count as failures: means and std above are "
-                      "over the finite runs only, the median and the tests below rank a diverged "
-                      "run worst. " + "; ".join(f"{r.label} at n={r.samples}: {r.diverged}" for r in failed)
+            lines += ["Diverged runs (a non-finite error in or out of distribution, on the training "
+                      "ICs or in the drift) count as failures: means and std above are over the other "
+                      "runs only, the median and the tests below rank a diverged run worst. " + "; ".join(f"{r.label} at n={r.samples}: {r.diverged}" for r in failed)
                       + ".", ""]
         matches = wall_matches(sub)
         if matches:
@@ -461,8 +485,8 @@ def _statement(comps: Sequence[Comparison]) -> list[str]:
 
 
 def write_csv(rows: Sequence[Row], path: str | os.PathLike) -> None:
-    """One line per arm and sample count. rel_l2 mean, std, min and max are over the finite runs;
-    `non_finite` counts the diverged ones; the median ranks a diverged run worst (inf when at
+    """One line per arm and sample count. rel_l2 mean, std, min and max (and every other metric's
+    mean and std) are over the runs that did not diverge; `non_finite` counts the diverged ones; the median ranks a diverged run worst (inf when at
     least half diverged); wall times over the plain arm's and, for the compute-matched arm,
     over the arm it matches."""
     fields = ["problem", "n_ics", "arm", "variant", "samples", "n_collocation", "steps", "seeds",
@@ -497,7 +521,7 @@ def write_runs_csv(records: Sequence[RunRecord], path: str | os.PathLike) -> Non
             w.writerow([r.key, c.problem, "" if c.n_ics is None else c.n_ics, c.label, c.variant,
                         c.samples, c.n_collocation, c.steps, c.lbfgs_steps,
                         r.result.get("lbfgs_steps_done", ""), c.seed, r.rel_l2, r.wall_time,
-                        r.converged, r.result.get("converged_by") or "", not math.isfinite(r.rel_l2),
+                        r.converged, r.result.get("converged_by") or "", run_diverged(r),
                         run_drift(r)])
 
 
