@@ -64,7 +64,7 @@ def test_the_help_texts_state_the_defaults_that_apply():
     text = defaults_text()
     r = Recipe()
     assert f"{r.width} x {r.depth} tanh MLP, {r.n_collocation:,} sobol points" in text
-    assert f"{r.steps} Adam steps + {r.second_phase.steps} LBFGS steps" in text and "burgers" in text
+    assert f"{r.steps} Adam steps + {r.second_phase.steps} {type(r.second_phase).__name__} steps" in text and "burgers" in text
     assert "256 x 100 evaluation grid" in text and f"{RunSpec('x').eval_nx} x {RunSpec('x').eval_nt}" in text
     one, family = sweep_defaults("heat"), sweep_defaults("heat_sines")
     assert (one.recipe.width, one.recipe.depth, one.recipe.steps) == (32, 3, 2000)

@@ -9,7 +9,7 @@ training directory.
 DIR gets config.json, history.csv, model.eqx (`liepinn.load_run(DIR)` rebuilds it),
 metrics.json (rel_l2 against the exact solution or the diffrax reference, per seed and
 mean/std) and plots. Network, collocation and optimiser come from the problem's training
-recipe (`liepinn.runs.RECIPES`; hard constraints, residual-adaptive sampling, float64 L-BFGS);
+recipe (`liepinn.runs.RECIPES`; hard constraints, residual-adaptive sampling, float64 self-scaled Broyden);
 every recipe field is an option. Rerunning the same command resumes (or reports that the run
 is done); different settings are refused unless --overwrite.
 """

@@ -3,8 +3,8 @@
 A :class:`Recipe` is what the command line and the benchmarks pass around: it builds the
 model (MLP on inputs normalised to [-1, 1], optional Fourier features, optional hard
 constraint), the collocation set (sampler, optional residual-based refinement) and runs
-:func:`liepinn.train` (Adam with an exponential schedule, then L-BFGS, optionally in
-float64). It is problem-agnostic: the PDE enters through ``loss_fn``/``residual`` and the
+:func:`liepinn.train` (Adam with an exponential schedule, then a quasi-Newton phase,
+by default self-scaled Broyden in float64). It is problem-agnostic: the PDE enters through ``loss_fn``/``residual`` and the
 initial/boundary conditions through a hard-constraint ``transform``.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 import jax.random as jr
 
 from ..nn._networks import Chain, FourierFeatures, HardConstraint, MLP, Normalise
-from ..train import LBFGS, AbstractSecondPhase, SSBroyden, TrainResult, train
+from ..train import AbstractSecondPhase, SSBroyden, TrainResult, train
 from ..train import second_phase_from_json, second_phase_from_legacy
 from ..train._sampling import RAD, RAR, Collocation, Grid, LatinHypercube, Sobol, Uniform
 
@@ -43,9 +43,9 @@ class Recipe:
     ``refine_every`` Adam steps with ``refine_k``, ``refine_c`` (RAD density
     |r|^k / E|r|^k + c) from ``refine_candidates`` candidates.
     Optimiser: ``steps`` Adam steps from ``learning_rate`` decayed exponentially to
-    ``decay * learning_rate``, then ``second_phase`` (a `liepinn.train` second phase such as
-    ``LBFGS(steps=5000, memory=50, dtype="float64")``, ``SSBroyden(...)``; None: Adam only;
-    its ``resample`` continues the refinement inside it); ``adam_float64`` runs Adam in
+    ``decay * learning_rate``, then ``second_phase`` (a `liepinn.train` second phase:
+    ``SSBroyden(steps=4000)``, float64, by default; ``LBFGS(steps=5000, memory=50,
+    dtype="float64")``, ...; None: Adam only; its ``resample`` continues the refinement inside it); ``adam_float64`` runs Adam in
     float64 too. ``max_time`` (seconds) stops at the first chunk boundary after it.
     """
 
@@ -65,7 +65,10 @@ class Recipe:
     steps: int = 1000
     learning_rate: float = 1e-3
     decay: float = 0.1
-    second_phase: AbstractSecondPhase | None = LBFGS(steps=5000, memory=50, dtype="float64")
+    # self-scaled Broyden, float64 (dense: ~8 n^2 bytes for n parameters, 90 MB for the 8 x 20
+    # MLP): on KdV, Allen-Cahn and NLS its held-out residual after the same time is 4x to 20x
+    # below L-BFGS(memory 50)'s (benchmarks/second_phase.py; benchmarks/README.md)
+    second_phase: AbstractSecondPhase | None = SSBroyden(steps=4000)
     adam_float64: bool = False
     log_every: int = 100
     max_time: float | None = None
