@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from liepinn import cli
+from liepinn.runs import Recipe
 
 # tiny settings: a few compiled steps on the periodic heat problem (exact solution known)
 TINY = ["--steps", "10", "--lbfgs-steps", "0", "--n-collocation", "32", "--width", "8", "--depth", "2",
@@ -24,7 +25,8 @@ def _history(path):
         return list(csv.DictReader(f))
 
 
-# the shared run also takes two float64 L-BFGS steps (float64 weights, float32 constants)
+# the shared run also takes two steps of the default recipe's float64 second phase (float64
+# weights, float32 constants)
 FIXTURE = [*TINY, "--lbfgs-steps", "2"]
 
 
@@ -52,7 +54,8 @@ def test_tiny_run_writes_the_training_directory(tiny_run):
     assert "float64" in m["model_dtypes"]
     rows = _history(tiny_run / "history.csv")
     assert [int(r["step"]) for r in rows] == [0, 5, 10, 12] and {r["seed"] for r in rows} == {"0"}
-    assert [r["phase"] for r in rows] == ["adam", "adam", "lbfgs", "lbfgs"]
+    second = Recipe().second_phase.name
+    assert [r["phase"] for r in rows] == ["adam", "adam", second, second]
     assert float(rows[-1]["total"]) == pytest.approx(m["final"]["total"])
     # the loss went down in 10 Adam steps
     assert float(rows[-1]["total"]) < float(rows[0]["total"])
