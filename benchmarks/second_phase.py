@@ -5,7 +5,7 @@ For each problem and method the same `liepinn train` command as `benchmarks/accu
 the second phase swapped and the steps fixed high so that the time cap ends it:
 
     liepinn train NAME --out DIR --reference tests/data/FILE.mat --max-time T --steps A
-        --second-phase METHOD --lbfgs-steps 100000 --no-plots --quiet
+        --second-phase METHOD --lbfgs-steps 100000 [--lbfgs-memory 50] --no-plots --quiet
 
 one run at a time, each in a fresh process. Recorded: the final training loss, the mean squared
 residual on 16,384 held-out Sobol points (key 1234; not trained on: a loss far below it means
@@ -39,13 +39,14 @@ from accuracy import PROBLEMS, ROOT, machine  # noqa: E402  (the same data files
 
 OUT = ROOT / "benchmarks" / "results" / "second_phase.json"
 HELD_OUT_POINTS, HELD_OUT_KEY = 16_384, 1234
+LBFGS_MEMORY = 50  # the default recipe's L-BFGS before it moved to self-scaled Broyden
 
 
 def command(name: str, method: str, out: Path, max_time: float, steps: int) -> list[str]:
     return [sys.executable, "-m", "liepinn.cli", "train", name, "--out", str(out),
             "--reference", str(Path("tests/data") / PROBLEMS[name]), "--max-time", f"{max_time:g}",
             "--steps", str(steps), "--second-phase", method, "--lbfgs-steps", "100000",
-            "--no-plots", "--quiet"]
+            *(["--lbfgs-memory", str(LBFGS_MEMORY)] if method == "lbfgs" else []), "--no-plots", "--quiet"]
 
 
 def evaluate(directory: Path) -> dict:

@@ -40,7 +40,8 @@ def test_allen_cahn2d_trains_against_the_2d_reference(tmp_path):
 
     out = tmp_path / "ac2d"
     cmd = [sys.executable, "-m", "liepinn.cli", "train", "allen_cahn2d", "--width", "32", "--depth", "4",
-           "--n-collocation", "2000", "--steps", "1000", "--lbfgs-steps", "500", "--eval-nx", "32",
+           "--n-collocation", "2000", "--steps", "1000", "--second-phase", "lbfgs", "--lbfgs-memory", "50",
+           "--lbfgs-steps", "500", "--eval-nx", "32",
            "--eval-nt", "11", "--quiet", "--no-plots", "--out", str(out)]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=900,
                          env=dict(os.environ, LIEPINN_TYPECHECK="0"))
