@@ -9,8 +9,8 @@ training-time cap, the same for every problem), one problem at a time, each in a
 Recorded per problem: rel. L2 on the data file's own grid (all fields together; NLS: u and v of
 h = u + i v), the training wall and CPU time reported by the command (metrics.json), the whole
 command's wall time and CPU time (interpreter, imports, compilation, evaluation included; CPU from
-`getrusage(RUSAGE_CHILDREN)`), the steps done, and the machine. The literature figures, with
-their setup and hardware, are stored beside them (`LITERATURE`).
+`getrusage(RUSAGE_CHILDREN)`), the steps done, the recipe's second phase, and the machine. The
+literature figures, with their setup and hardware, are stored beside them (`LITERATURE`).
 
 Run:  PYTHONPATH=. nice -n 5 .venv/bin/python benchmarks/accuracy.py [--max-time 480] [--only burgers,kdv]
 Writes benchmarks/results/accuracy.json after every problem (atomically; a rerun replaces only
@@ -107,6 +107,7 @@ def run_one(name: str, max_time: float, workdir: Path) -> dict:
         raise RuntimeError(f"{name}: `{shlex.join(command(name, out, max_time))}` failed "
                            f"({proc.returncode}):\n{proc.stderr[-2000:]}")
     m = json.loads((out / "metrics.json").read_text())
+    second = json.loads((out / "config.json").read_text())["config"]["recipe"]["second_phase"]
     return {
         "command": shown(name, max_time),
         "rel_l2": m["rel_l2"],
@@ -116,7 +117,8 @@ def run_one(name: str, max_time: float, workdir: Path) -> dict:
         "command_wall_s": wall,
         "command_cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
         "adam_steps": m["steps_done"],
-        "lbfgs_steps": m["lbfgs_steps_done"],
+        "lbfgs_steps": m["lbfgs_steps_done"],  # of the second phase, whichever it is
+        "second_phase": None if second is None else second["method"],
         "stopped": m["stopped"],
         "final_loss": m["final"]["total"],
         "load_average_after": os.getloadavg(),
