@@ -7,9 +7,11 @@ burgers_sines with 4, 16 and 64 training ICs. Arms (every one with the same reci
 - `evolutionary`: + the symmetry terms in evolutionary form (`Symmetry(form=Evolutionary())`);
 - `augment`: + `copies` x n ICs g.u0 moved along the problem's default orbits
   (`Augment()`; data-free: residual and IC terms on them as on the originals);
-- `equivariant`: + the consistency term ||G(g.u0)(g.z) - sg[g.G(u0)](z)||^2 (`Equivariant()`);
+- `equivariant`: + the consistency term ||G(g.u0)(g.z) - g.G(u0)(z)||^2 / gain (`Equivariant()`: the
+  training IC's side held fixed for translations, boosts and shifts, both sides trained for
+  u -> lambda u);
 - `equivariant_noscale` (not in the default arms; `--arms`): the same without the amplitude
-  scaling u -> lambda u (heat), whose consistency term feeds back on itself with gain lambda;
+  scaling u -> lambda u (heat), whose held-fixed term fed back on itself with gain lambda;
 - `extra_ics`: the plain loss on n (1 + copies) ICs of the training family: as many ICs as
   `augment` trains on, drawn from the family instead of the orbits (the honest competitor:
   ICs cost compute, not data);
@@ -26,7 +28,8 @@ scaling by [2, 3]), against the diffrax reference on the moved IC; `train`: the 
     .venv/bin/python examples/group_action_study.py [--quick] [--problems burgers_sines --n-ics 16]
 
 Resumable: each (problem, n, arm) is one JSON file under OUT; finished ones are reused (a
-different budget goes in a different OUT). Results: OUT/results.json and OUT/table.md.
+different budget goes in a different OUT), except one trained with another equivariance term
+than today's (`stale`): the command stops and names it. Results: OUT/results.json and OUT/table.md.
 """
 
 from __future__ import annotations
@@ -92,6 +95,8 @@ def run_arm(spec, references, n_train_eval: int) -> dict:
         errors, fields = asm.evaluate(model_for, n, references)
     total = np.asarray(res.history["total"], float).reshape(n, -1)[:, -1]
     diverged = [not math.isfinite(float(t)) for t in total]
+    terms = {k: [float(v) for v in np.asarray(res.history[k], float).reshape(n, -1)[:, -1]] for k in res.history.names
+             if k != "grad_norm"}
     return {
         "in": [float(e) for e in errors],
         "ood": [f.get("ood", math.nan) for f in fields],
@@ -99,6 +104,8 @@ def run_arm(spec, references, n_train_eval: int) -> dict:
         "ood_moves": fields[0].get("ood_moves", []),
         "diverged": diverged,
         "final_total_loss": [float(t) for t in total],
+        "final_terms": terms,  # each loss term's last logged value, per seed
+        **({"term": spec.loss.term(asm.problem)} if hasattr(spec.loss, "term") else {}),
         "wall_time_s": float(res.wall_time),
         "cpu_time_s": cpu,
         "elapsed_s": time.perf_counter() - t0,
@@ -108,12 +115,52 @@ def run_arm(spec, references, n_train_eval: int) -> dict:
     }
 
 
+def stale(stored: dict, problem: str) -> str | None:
+    """Why a stored arm was trained with another loss than today's code builds from its own
+    spec (None: it was not): the `Equivariant` term, which side of each orbit's term is
+    trained (`Equivariant.term`). An arm stored before this was recorded held every side fixed."""
+    from liepinn.losses import Equivariant
+    from liepinn.losses._variants import variant_from_json
+    from liepinn.problems import load_problem
+
+    loss = variant_from_json(stored["spec"]["loss"])
+    if not isinstance(loss, Equivariant):
+        return None
+    now = loss.term(load_problem(problem))
+    was = stored.get("term") or {label: "training side held fixed" for label in now}
+    if was == now:
+        return None
+    return f"trained with {was}, today's term is {now}"
+
+
 def _welch(a, b) -> float:
     """Two-sided p-value of the project's comparison (`liepinn.experiments.significance`):
     Welch on log10 errors, or Mann-Whitney with a diverged seed ranked worst."""
     from liepinn.experiments import significance
 
     return significance(a, b)[1]
+
+
+def failed_seeds(r: dict) -> list[bool]:
+    """Per seed, whether it diverged (`liepinn.experiments.run_diverged`): a non-finite final loss
+    or error in distribution, on the training ICs or (where recorded) out of distribution."""
+    from liepinn.experiments import run_diverged
+
+    names = ["final_total_loss", "in", "train"] + (["ood"] if r.get("ood_moves") else [])
+    return [run_diverged({m: r[m][k] for m in names}) for k in range(len(r["in"]))]
+
+
+def errors(r: dict, metric: str) -> np.ndarray:
+    """Per seed, the arm's `metric`, nan for a diverged seed (`failed_seeds`): left out of means,
+    ranked worst by the significance test."""
+    return np.where(failed_seeds(r), np.nan, np.asarray(r[metric], float))
+
+
+def _ratio(r: dict, b: dict, metric: str) -> str:
+    """Mean error of arm `r` over that of `b` (seeds that did not diverge), with the test's p."""
+    e, f = errors(r, metric), errors(b, metric)
+    ratio = np.nanmean(e) / np.nanmean(f) if np.isfinite(e).any() and np.isfinite(f).any() else math.nan
+    return f"{ratio:.2f} (p={_welch(e, f):.2g})"
 
 
 def comparisons(results: dict) -> str:
@@ -128,13 +175,16 @@ def comparisons(results: dict) -> str:
                 if arm not in arms or base not in arms:
                     continue
                 r, b = arms[arm], arms[base]
-                cells = [f"{np.mean(r[m]) / np.mean(b[m]):.2f} (p={_welch(r[m], b[m]):.2g})" for m in ("ood", "in")]
+                cells = [_ratio(r, b, m) for m in ("ood", "in")]
                 lines.append(f"| {problem} | {n} | {arm} | {base} | {cells[0]} | {cells[1]} |")
     return "\n".join(lines)
 
 
 def table(results: dict) -> str:
-    lines = ["| problem | n ICs | arm | in-distribution | OOD | training ICs | diverged | train wall s (CPU s) | vs residual OOD (p) |",
+    lines = ["Mean ± std over the seeds that did not diverge; a diverged seed (a non-finite loss or error, "
+             "in or out of distribution or on the training ICs) is counted in 'diverged' and ranked worst "
+             "by the tests (Mann-Whitney instead of Welch).", "",
+             "| problem | n ICs | arm | in-distribution | OOD | training ICs | diverged | train wall s (CPU s) | vs residual OOD (p) |",
              "|---|---|---|---|---|---|---|---|---|"]
     for key, arms in results.items():
         problem, n = key.rsplit("/n", 1)
@@ -144,15 +194,15 @@ def table(results: dict) -> str:
             if r is None:
                 continue
 
-            def ms(v):
-                v = np.asarray(v, float)
-                return f"{np.nanmean(v):.3g} ± {np.nanstd(v, ddof=1) if len(v) > 1 else 0:.2g}"
+            def ms(metric):  # over the seeds that did not diverge
+                v = errors(r, metric)
+                v = v[np.isfinite(v)]
+                return "n/a" if not len(v) else f"{np.mean(v):.3g} ± {np.std(v, ddof=1) if len(v) > 1 else 0:.2g}"
 
-            p = "" if base is None or arm == "residual" else \
-                f"x{np.mean(r['ood']) / np.mean(base['ood']):.2f} (p={_welch(r['ood'], base['ood']):.2g})"
+            p = "" if base is None or arm == "residual" else f"x{_ratio(r, base, 'ood')}"
             extra = f" ({r['steps']} Adam)" if arm == "matched" else ""
-            lines.append(f"| {problem} | {n} | {arm}{extra} | {ms(r['in'])} | {ms(r['ood'])} | {ms(r['train'])} | "
-                         f"{sum(r['diverged'])}/{len(r['diverged'])} | {r['wall_time_s']:.0f} ({r['cpu_time_s']:.0f}) | {p} |")
+            lines.append(f"| {problem} | {n} | {arm}{extra} | {ms('in')} | {ms('ood')} | {ms('train')} | "
+                         f"{sum(failed_seeds(r))}/{len(r['in'])} | {r['wall_time_s']:.0f} ({r['cpu_time_s']:.0f}) | {p} |")
     return "\n".join(lines)
 
 
@@ -205,7 +255,11 @@ def main(argv=None) -> int:
                 path = out / problem / f"n{n}" / f"{arm}.json"
                 if path.exists():
                     with open(path) as f:
-                        results[key][arm] = json.load(f)
+                        stored = json.load(f)
+                    why = stale(stored, problem)
+                    if why:  # never report or reuse it as today's arm
+                        raise SystemExit(f"{path}: stale, {why}; delete it to retrain (or keep it under another --out)")
+                    results[key][arm] = stored
                     continue
                 if args.report:
                     continue

@@ -43,5 +43,6 @@ def test_compare_help_documents_the_group_arms(capsys):
         main(["compare", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     for words in ("augment (the training ICs plus one IC g.u0", "equivariant (the training ICs plus the consistency",
-                  "sg: the training IC's side held fixed", "(copies, orbits, weight)", "moved out of the family (OOD)"):
+                  "side held fixed for translations, boosts and shifts, both sides trained for u -> lambda u",
+                  "(copies, orbits, weight, hold_source)", "moved out of the family (OOD)"):
         assert words in text, words

@@ -41,10 +41,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "augment (the training ICs plus one IC g.u0 per training IC, each moved by an element "
                         "drawn from the orbits the problem admits: x-translations, the Galilean boost, "
                         "u -> lambda u, u -> u + c; data-free) and equivariant (the training ICs plus the "
-                        "consistency term ||G(g.u0)(g.z) - g.sg[G(u0)](z)||^2, sg: the training IC's side held "
-                        "fixed, weight 1; with u -> lambda u on heat it diverged in the study, see "
-                        "examples/README.md). Their options "
-                        "(copies, orbits, weight) are those of liepinn.losses.Augment / Equivariant, default "
+                        "consistency term ||G(g.u0)(g.z) - g.G(u0)(z)||^2 / gain, weight 1: the training IC's side "
+                        "held fixed for translations, boosts and shifts, both sides trained for u -> lambda u, "
+                        "whose held-fixed form diverged on heat, see examples/README.md). Their options "
+                        "(copies, orbits, weight, hold_source) are those of liepinn.losses.Augment / Equivariant, default "
                         "here; other values through the Python API (Sweep(variants=(Augment(copies=2), ...)). "
                         "Their runs also report the error on test ICs moved out of the family (OOD)")
     p.add_argument("--steps", type=int, default=None, help="Adam steps (default: the sweep's, 2000; 3000 for a family of ICs)")

@@ -26,6 +26,7 @@ from ._group import (
     Augment as Augment,
     Boost as Boost,
     Equivariant as Equivariant,
+    HoldSource as HoldSource,
     Reflection as Reflection,
     Scaling as Scaling,
     Shift as Shift,
@@ -56,7 +57,7 @@ from ..symmetry._degeneracy import (
 __all__ = [
     "AbstractForm", "AbstractNormaliser", "AbstractVariant", "CoefficientScale", "Evolutionary", "GPINN", "Generalized",
     "InitialBalance", "NoScaling", "Prolonged", "Residual", "Symmetry", "ConservedLoss", "ConservedQuantity", "conservation_drift",
-    "AbstractOrbit", "Augment", "Boost", "Equivariant", "Reflection", "Scaling", "Shift", "Translation",
+    "AbstractOrbit", "Augment", "Boost", "Equivariant", "HoldSource", "Reflection", "Scaling", "Shift", "Translation",
     "default_orbits",
     "Degeneracy",
     "GroupAction",

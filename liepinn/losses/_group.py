@@ -24,6 +24,7 @@ map the problem to itself (checked there too).
 from __future__ import annotations
 
 import dataclasses
+import enum
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
@@ -354,6 +355,11 @@ def _copies(copies) -> int:
     return copies
 
 
+def _plain(value):
+    """A field as JSON holds it (an enum by its value)."""
+    return value.value if isinstance(value, enum.Enum) else value
+
+
 class AbstractGroupVariant(AbstractVariant):
     """A variant that trains an IC-conditioned network on the residual plus what the group adds
     (extra ICs, a consistency term); `liepinn.runs.assemble` extends the run's data and loss."""
@@ -373,7 +379,7 @@ class AbstractGroupVariant(AbstractVariant):
 
     def to_json(self) -> dict[str, Any]:
         return {"variant": self.name, "orbits": None if self.orbits is None else [o.to_json() for o in self.orbits],
-                **{f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "orbits"}}
+                **{f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self) if f.name != "orbits"}}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -392,41 +398,82 @@ class Augment(AbstractGroupVariant):
         object.__setattr__(self, "copies", _copies(self.copies))
 
 
+class HoldSource(enum.StrEnum):
+    r"""Which equivariance terms hold the training IC's side $G(u_0)$ fixed (stop-gradient)."""
+
+    UNIT_GAIN = "unit-gain"  # actions with gain dũ/du = 1 (translations, boosts, shifts); the others train both sides
+    ALWAYS = "always"  # every action (the semi-gradient form; diverged on heat with u -> lambda u)
+
+
+def unit_gain(problem, orbit: AbstractOrbit) -> bool:
+    r"""Whether `orbit`'s action on the dependent variables has gain
+    $J = \partial\tilde u/\partial u = I$ for every $\varepsilon$ (translations, boosts, shifts;
+    not $u \to \lambda u$, nor $u \to -u$)."""
+    import sympy as sp
+
+    ft = orbit.transformation(problem)
+    us = [sp.Symbol(d) for d in problem.dependent]
+    return all(sp.simplify(sp.diff(ft.images.get(ui, ui), uj) - (1 if ui == uj else 0)) == 0
+               for ui in us for uj in us)
+
+
 @dataclasses.dataclass(frozen=True)
 class Equivariant(AbstractGroupVariant):
     r"""Residual + IC losses on the training ICs, plus the equivariance (consistency) term
-    $w\,\big\|G(g\cdot u_0)(\tilde z) - \tilde u\big(z, \mathrm{sg}[G(u_0)(z)]\big)\big\|^2$ at the
+    $w\,\big\|J^{-1}\big(G(g\cdot u_0)(\tilde z) - \tilde u(z, G(u_0)(z))\big)\big\|^2$ at the
     collocation points $z$, $\tilde z = \tilde x(z)$, for `copies` pairs $(u_0, g_\varepsilon)$ per
-    training IC (drawn once per run).
+    training IC (drawn once per run), $J = \partial\tilde u/\partial u$ the action's gain (a
+    weight, held fixed: the mismatch is measured in the frame of $u_0$).
 
-    The side on the training IC, $G(u_0)$, is held fixed (stop-gradient): it is anchored by the
-    IC loss and the residual, while $G(g\cdot u_0)$ has no IC term of its own; without the
-    stop-gradient the term could also pull the anchored prediction towards the unanchored one,
-    or shrink both towards a trivially consistent pair.
+    Which side is trained (`hold_source`):
 
-    The held-fixed side makes the term a self-training target: for an amplitude scaling
-    $u \to \lambda u$ it asks $G(\lambda u_0) \approx \lambda\,G(u_0)$ of one shared network,
-    a feedback with gain $\lambda$; with $\lambda$ up to 3 (the default `Scaling` range) the
-    heat study diverged to errors of ~300 (`examples/README.md`). Translations and boosts
-    (gain 1) trained stably. The term is therefore measured in the frame of $u_0$: divided by
-    the gain $J = \partial\tilde u/\partial u$ (held fixed), which bounds the growth it can
-    drive along the output scale by $w s^2/2$ whatever $\lambda$
-    (`liepinn.runs._group.equivariance_residual` states the maths); $J = 1$ leaves
-    translations, boosts and shifts unchanged. That bound is not enough: rerun with it, heat
-    with 16 ICs still diverged on 4 of 5 seeds (`examples/README.md`); leave the scaling out
-    of `orbits` (or use `Augment`) on heat."""
+    - Gain 1 (translations, boosts, shifts): the side on the training IC is held fixed,
+      $\mathrm{sg}[G(u_0)]$. It is anchored by the IC loss and the residual, $G(g\cdot u_0)$ has
+      no IC term of its own; without the stop-gradient the term would also pull the anchored
+      prediction towards the unanchored one. Stable on Burgers (the study's best arm).
+    - Gain $\ne 1$ ($u \to \lambda u$): both sides are trained, so the term is a genuine loss
+      $E(\theta)$ and the step follows $-\nabla(L + wE)$ of one fixed objective. Held fixed, it
+      was a semi-gradient (a self-training target $\lambda\,\mathrm{sg}[G(u_0)]$): along the
+      output scale $a$ (prediction $a f$) it moved $a$ at the rate $2w\,t(Js - t)/J^2 > 0$
+      whenever $0 < t < Js$ ($s = f(u_0)$, $t = f(\lambda u_0)$, a sublinear answer), i.e. it
+      grew the very target it chased, and heat with $\lambda \in [0.5, 3]$ diverged to errors
+      ~300 (5 of 5 seeds; divided by $J$, 4 of 5; `examples/README.md`). As a loss,
+      $E(a\theta_{\rm out}) = a^2 E$: along the output scale its gradient only shrinks $a$,
+      and in every direction it is the gradient of the one objective, so descent with small
+      enough steps lowers $L + wE$ and cannot feed back on its own target. Both sides
+      shrinking to a trivially consistent pair ($G \equiv 0$) is excluded by the IC term and
+      the residual, which pin $G(u_0)$ to the training IC; the cost is the pull of
+      $G(u_0)$ towards $G(\lambda u_0)/\lambda$, which $w$ weighs against them.
+
+    `HoldSource.ALWAYS` restores the semi-gradient for every orbit (for comparison only)."""
 
     orbits: Sequence[AbstractOrbit | Mapping | str] | AbstractOrbit | None = None
     copies: int = 1
     weight: float = 1.0
+    hold_source: HoldSource | str = HoldSource.UNIT_GAIN
     name: ClassVar[str] = "equivariant"
 
     def __post_init__(self):
         object.__setattr__(self, "orbits", _orbits(self.orbits))
         object.__setattr__(self, "copies", _copies(self.copies))
         object.__setattr__(self, "weight", _check_weight(self.weight))
+        try:
+            object.__setattr__(self, "hold_source", HoldSource(self.hold_source))
+        except ValueError:
+            raise ValueError(f"equivariant: hold_source must be one of {[h.value for h in HoldSource]}, "
+                             f"got {self.hold_source!r}") from None
+
+    def holds_source(self, problem, orbit: AbstractOrbit) -> bool:
+        """Whether the term of `orbit` holds the training IC's side fixed (stop-gradient)."""
+        return self.hold_source is HoldSource.ALWAYS or unit_gain(problem, orbit)
+
+    def term(self, problem) -> dict[str, str]:
+        """How the term treats each orbit: {orbit label: "training side held fixed" or "both
+        sides trained"}; stored with results so that a stale one is not reused."""
+        return {o.label: "training side held fixed" if self.holds_source(problem, o) else "both sides trained"
+                for o in self.resolved_orbits(problem)}
 
 
 __all__ = ["AbstractOrbit", "Translation", "Boost", "Scaling", "Shift", "Reflection", "orbit_from_json",
-           "default_orbits", "orbit_actions", "AbstractGroupVariant", "Augment", "Equivariant",
+           "default_orbits", "orbit_actions", "AbstractGroupVariant", "Augment", "Equivariant", "HoldSource", "unit_gain",
            "parameter_values"]

@@ -160,16 +160,16 @@ def extend_assembly(assembly):
             data[f"equivariant{k}_source"] = data["branch"][src[sel]]
             data[f"equivariant{k}_branch"] = jnp.asarray(branch[sel], dtype)
             data[f"equivariant{k}_eps"] = jnp.asarray(eps[sel, None], dtype)
-            groups.append((k, action))
+            groups.append((k, action, variant.holds_source(problem, acts[k][0])))
     base, w = assembly.loss_fn, float(variant.weight)
 
     def loss_fn(model, batch):
         total, terms = base(model, batch)
         pts = batch["interior"]
         sq, count = 0.0, 0
-        for k, action in groups:
+        for k, action, hold in groups:
             e_k = batch[f"equivariant{k}_eps"]
-            sq = sq + jnp.sum(jax.vmap(lambda s, b, e: equivariance_residual(model, action, pts, s, b, e))(
+            sq = sq + jnp.sum(jax.vmap(lambda s, b, e: equivariance_residual(model, action, pts, s, b, e, hold))(
                 batch[f"equivariant{k}_source"], batch[f"equivariant{k}_branch"],
                 e_k if action.group_parameters else e_k[:, :0]))
             count += e_k.shape[0]
@@ -179,27 +179,27 @@ def extend_assembly(assembly):
     return dataclasses.replace(assembly, data=data, loss_fn=loss_fn)
 
 
-def equivariance_residual(model, action, points, source_branch, moved_branch, eps):
-    r"""$\frac1N\sum_z \|J^{-1}\big(G(g\cdot u_0)(\tilde z) - \tilde u(z, \mathrm{sg}[G(u_0)(z)])\big)\|^2$
-    for one pair (a DeepONet `model`, the branch inputs of $u_0$ and $g\cdot u_0$, the group
-    parameter `eps`), with $J = \partial\tilde u/\partial u$ at $\mathrm{sg}[G(u_0)(z)]$ (held
-    fixed): the mismatch measured in the frame of $u_0$.
+def equivariance_residual(model, action, points, source_branch, moved_branch, eps, hold_source: bool = True):
+    r"""$\frac1N\sum_z \|J^{-1}\big(G(g\cdot u_0)(\tilde z) - \tilde u(z, G(u_0)(z))\big)\|^2$ for one
+    pair (a DeepONet `model`, the branch inputs of $u_0$ and $g\cdot u_0$, the group parameter
+    `eps`), with $J = \partial\tilde u/\partial u$ at $G(u_0)(z)$ (held fixed: a weight) and
+    $G(u_0)$ under a stop-gradient when `hold_source` (`liepinn.losses.Equivariant` says which).
 
-    Why $J$: with the training IC's side held fixed the term is a semi-gradient, not the
-    gradient of a loss. Along the output scale $a$ of the network (prediction $a f$), the
-    unnormalised term moves $a$ at the rate $-\partial_a = 2w\,t(Js - t) = 2w J^2 s^2 r(1 - r)$
-    per point, where $s = f(u_0)$, $t = f(g\cdot u_0)$ and $r = t/(Js)$: positive (growth)
-    whenever the network answers an amplitude scaling $u \to \lambda u$ ($J = \lambda$)
-    sublinearly ($0 < r < 1$, e.g. saturating branch units), up to $w\lambda^2 s^2/2$; with
-    $\lambda$ up to 3 it outweighs the IC term that anchors $a$, and heat diverged. Divided by
-    $J^2$ the rate is $2w s^2 r(1 - r) \le w s^2/2$ whatever $\lambda$ (a contraction,
-    $\lambda < 1$, contracts harder). Translations, boosts and shifts have $J = 1$: their term is unchanged.
-    The bound covers this one direction only: heat with u -> lambda u still diverged on 4 of 5
-    seeds of the study (`examples/README.md`)."""
+    Why $J$ and which side: along the output scale $a$ of the network (prediction $a f$), with
+    $s = f(u_0)$, $t = f(g\cdot u_0)$, $r = t/(Js)$, the held-fixed (semi-gradient) term moves $a$
+    at the rate $-\partial_a = 2w\,t(Js - t)/J^2 = 2w s^2 r(1 - r)$ per point: growth whenever
+    the network answers sublinearly ($0 < r < 1$), bounded by $w s^2/2$ thanks to $J^{-2}$
+    (unnormalised it reached $w\lambda^2 s^2/2$ for $u \to \lambda u$). Bounded is not stable:
+    heat with $u \to \lambda u$ still diverged on 4 of 5 seeds. With both sides trained the
+    term is $a^2$ times a fixed mismatch, $-\partial_a = -2w\,s^2(r - 1)^2 \le 0$: it never
+    grows the output scale, and its gradient is that of a loss in every direction.
+    Translations, boosts and shifts ($J = 1$) keep the held-fixed form, unchanged."""
     import jax
     import jax.numpy as jnp
 
-    u = jax.lax.stop_gradient(model.condition(source_branch)(points))
+    u = model.condition(source_branch)(points)
+    if hold_source:
+        u = jax.lax.stop_gradient(u)
     e = eps if action.group_parameters else None
     (z_moved, u_moved), (_, gain) = jax.jvp(lambda v: action(e, points, v), (u,), (jnp.ones_like(u),))
     pred = model.condition(moved_branch)(z_moved)
