@@ -480,9 +480,23 @@ def check_memory(loss, recipe, n_points: int) -> None:
     )
 
 
+def check_second_phase_memory(phase, n_params: int) -> None:
+    """ValueError, with the estimate, when a dense second phase's n x n matrices cannot fit."""
+    need = 0 if phase is None else phase.step_memory(n_params)
+    have = _available_memory()
+    if need == 0 or have is None or need <= 0.8 * have:
+        return
+    raise ValueError(
+        f"the {phase.name} second phase keeps dense {n_params:,} x {n_params:,} matrices (one row per "
+        f"network parameter): about {need / 2**30:.1f} GiB, and {have / 2**30:.1f} GiB are free: use "
+        "--second-phase lbfgs (memory linear in the parameters) or a smaller network"
+    )
+
+
 def assemble(problem, spec) -> Assembly:
     """The loss, data, network factory and evaluator of `spec` on `problem` (a `Problem`, or
     None to load `spec.problem` by name). ValueError with a clear message if impossible."""
+    import equinox as eqx
     import jax
     import jax.numpy as jnp
     import jax.random as jr
@@ -558,6 +572,8 @@ def assemble(problem, spec) -> Assembly:
     # every extra term calibrated on a fixed network (InitialBalance; others: unchanged)
     calib_key = jr.PRNGKey(CALIBRATION_KEY)
     calib = make_model(calib_key)
+    check_second_phase_memory(recipe.second_phase, sum(
+        x.size for x in jax.tree.leaves(calib) if eqx.is_inexact_array(x)))
     if conditioned:
         calib = calib.condition(data["branch"][0])
     loss = variant.calibrate(loss, calib, colloc.init(calib_key))

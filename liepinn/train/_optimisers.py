@@ -89,6 +89,9 @@ class AbstractSecondPhase(abc.ABC):
     citation: ClassVar[str] = ""
     # the transformation takes the loss's residual vector (``residual_fn=``; see _eng.py)
     needs_residuals: ClassVar[bool] = False
+    # n x n arrays a step holds for n parameters (dense quasi-Newton: H_k, I and the update's
+    # outer products); 0: memory linear in n
+    dense_arrays: ClassVar[int] = 0
 
     steps: int = 0
     dtype: str | None = None
@@ -125,6 +128,10 @@ class AbstractSecondPhase(abc.ABC):
         The same settings give the same object, so runs that differ only in ``steps``,
         ``dtype`` or ``resample`` share compiled code."""
         return _cached_transformation(dataclasses.replace(self, steps=0, dtype=None, resample=False))
+
+    def step_memory(self, n: int) -> int:
+        """Bytes of the n x n arrays one step holds for a network of n parameters (0: none)."""
+        return self.dense_arrays * n * n * (4 if self.dtype == "float32" else 8)
 
     def to_json(self) -> dict[str, Any]:
         return {"method": self.name, **{f.name: getattr(self, f.name) for f in dataclasses.fields(self)}}
@@ -164,6 +171,7 @@ class BFGS(AbstractSecondPhase):
     memory: for networks of up to a few thousand parameters."""
 
     name: ClassVar[str] = "bfgs"
+    dense_arrays: ClassVar[int] = 4
     citation: ClassVar[str] = "Nocedal & Wright, Numerical Optimization (2006), ch. 6"
 
     dtype: str | None = "float64"
@@ -180,6 +188,7 @@ class SSBFGS(AbstractSecondPhase):
     zoom line search. Float64 by default, as in those papers."""
 
     name: ClassVar[str] = "ssbfgs"
+    dense_arrays: ClassVar[int] = 4
     citation: ClassVar[str] = ("Urbán, Stefanou & Pons, J. Comput. Phys. (2025), arXiv:2405.04230; "
                                "Kiyani et al., arXiv:2501.16371 (2025)")
 
@@ -197,6 +206,7 @@ class SSBroyden(AbstractSecondPhase):
     in :mod:`liepinn.train._bfgs`), with the zoom line search. Float64 by default."""
 
     name: ClassVar[str] = "ssbroyden"
+    dense_arrays: ClassVar[int] = 4
     citation: ClassVar[str] = SSBFGS.citation
 
     dtype: str | None = "float64"
