@@ -16,7 +16,7 @@ trace (`history.csv`) is kept as (step, loss) pairs at the log steps, to see whe
 budget still pays.
 
 Run:  PYTHONPATH=. nice -n 5 .venv/bin/python benchmarks/second_phase.py [--max-time 150]
-          [--steps 1000] [--only kdv,allen_cahn,nls] [--methods lbfgs,ssbroyden]
+          [--steps 1000] [--only kdv,allen_cahn,nls] [--methods lbfgs,ssbroyden] [--extra '--refinement rad']
 Writes benchmarks/results/second_phase.json after every run (atomically; a rerun replaces only
 the (problem, method, cap) entries it ran).
 """
@@ -28,6 +28,7 @@ import csv
 import json
 import os
 import resource
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -42,11 +43,12 @@ HELD_OUT_POINTS, HELD_OUT_KEY = 16_384, 1234
 LBFGS_MEMORY = 50  # the default recipe's L-BFGS before it moved to self-scaled Broyden
 
 
-def command(name: str, method: str, out: Path, max_time: float, steps: int) -> list[str]:
+def command(name: str, method: str, out: Path, max_time: float, steps: int, extra: str = "") -> list[str]:
     return [sys.executable, "-m", "liepinn.cli", "train", name, "--out", str(out),
             "--reference", str(Path("tests/data") / PROBLEMS[name]), "--max-time", f"{max_time:g}",
             "--steps", str(steps), "--second-phase", method, "--lbfgs-steps", "100000",
-            *(["--lbfgs-memory", str(LBFGS_MEMORY)] if method == "lbfgs" else []), "--no-plots", "--quiet"]
+            *(["--lbfgs-memory", str(LBFGS_MEMORY)] if method == "lbfgs" else []), "--no-plots", "--quiet",
+            *shlex.split(extra)]
 
 
 def evaluate(directory: Path) -> dict:
@@ -80,13 +82,13 @@ def trace(directory: Path) -> list[tuple[int, str, float]]:
         return [(int(r["step"]), r["phase"], float(r["total"])) for r in csv.DictReader(f)]
 
 
-def run_one(name: str, method: str, max_time: float, steps: int, workdir: Path) -> dict:
+def run_one(name: str, method: str, max_time: float, steps: int, workdir: Path, extra: str = "") -> dict:
     out = workdir / f"{name}-{method}"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     load = os.getloadavg()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.run(command(name, method, out, max_time, steps), cwd=ROOT, env=env,
+    proc = subprocess.run(command(name, method, out, max_time, steps, extra), cwd=ROOT, env=env,
                           capture_output=True, text=True)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -94,7 +96,7 @@ def run_one(name: str, method: str, max_time: float, steps: int, workdir: Path) 
         raise RuntimeError(f"{name} {method} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
     m = json.loads((out / "metrics.json").read_text())
     return {
-        "problem": name, "method": method, "max_time": max_time, "adam_steps": m["steps_done"],
+        "problem": name, "method": method, "extra": extra, "max_time": max_time, "adam_steps": m["steps_done"],
         "second_phase_steps": m["lbfgs_steps_done"], "stopped": m["stopped"],
         "final_loss": m["final"]["total"], **evaluate(out), "rel_l2": m["rel_l2"],
         "training_wall_s": m["wall_time_s"], "training_cpu_s": m["cpu_time_s"],
@@ -113,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps", type=int, default=1000, help="Adam steps before the second phase")
     p.add_argument("--only", default="kdv,allen_cahn,nls")
     p.add_argument("--methods", default="lbfgs,ssbroyden")
+    p.add_argument("--extra", default="", help="more `liepinn train` options, e.g. '--refinement rad'")
     p.add_argument("--out", type=Path, default=OUT)
     args = p.parse_args(argv)
     names = [n for n in args.only.split(",") if n]
@@ -123,9 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="liepinn-second-phase-") as tmp:
         for name in names:
             for method in args.methods.split(","):
-                r = run_one(name, method, args.max_time, args.steps, Path(tmp))
-                data["runs"] = [x for x in data["runs"] if (x["problem"], x["method"], x["max_time"], x["adam_steps"])
-                                != (name, method, args.max_time, r["adam_steps"])] + [r]
+                r = run_one(name, method, args.max_time, args.steps, Path(tmp), args.extra)
+                key = (name, method, args.extra, args.max_time, r["adam_steps"])
+                data["runs"] = [x for x in data["runs"]
+                                if (x["problem"], x["method"], x.get("extra", ""), x["max_time"], x["adam_steps"]) != key] + [r]
                 atomic_write_json(args.out, data)
                 print(f"{name} {method}: {r['second_phase_steps']} steps, loss {r['final_loss']:.3e}, held-out "
                       f"{r['held_out_residual']:.3e}, rel. L2 {r['rel_l2']:.3e}, {r['training_wall_s']:.0f} s "

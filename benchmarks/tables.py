@@ -329,11 +329,12 @@ def accuracy(r: Results) -> str:
 def default_second_phase(r: Results) -> str:
     """`benchmarks/second_phase.py`: the default recipe's second phase on KdV, Allen-Cahn, NLS."""
     d = r["second_phase"]
-    rows = [[x["problem"], x["method"], f"{x['max_time']:g}", f"{x['adam_steps']} + {x['second_phase_steps']:,}",
+    rows = [[x["problem"], x["method"] + (f" `{x['extra']}`" if x.get("extra") else ""), f"{x['max_time']:g}", f"{x['adam_steps']} + {x['second_phase_steps']:,}",
              f"{x['training_wall_s']:.0f} ({x['training_cpu_s']:.0f})",
              f"{x['load_average_before'][0]:.1f} / {x['load_average_after'][0]:.1f}", sci(x["final_loss"]),
              f"**{sci(x['held_out_residual'])}**", sci(x["rel_l2"]), ", ".join(sci(v) for v in x["rel_l2_by_time"])]
-            for x in sorted(d["runs"], key=lambda x: (_problem_rank(x["problem"]), x["max_time"], x["method"]))]
+            for x in sorted(d["runs"], key=lambda x: (_problem_rank(x["problem"]), x["max_time"], x.get("extra", ""),
+                                                      x["method"]))]
     return table(["problem", "second phase", "cap s", "steps (Adam + second)", "training wall s (CPU s)",
                   "load (1 min) before / after", "final loss", "held-out residual", "rel. L2 (not used to choose)",
                   "rel. L2 per quarter of t"], rows)
