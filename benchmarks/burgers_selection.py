@@ -16,6 +16,7 @@ Run (one arm, one seed; appends to the JSON under the key ARM/seed):
         --arm n8192 --seed 0 [--json benchmarks/results/burgers_selection.json]
     PYTHONPATH=. .venv/bin/python benchmarks/burgers_selection.py --summary
     PYTHONPATH=. .venv/bin/python benchmarks/burgers_selection.py --gap DIR   # a saved CLI run
+    nice -n 5 env PYTHONPATH=. .venv/bin/python benchmarks/burgers_selection.py --cost  # s per step
 
 Each arm runs to the recipe's total step count (``--max-time none``: the step count, not
 the load, decides where it stops). ``--summary`` prints, per arm and step, the median over
@@ -121,7 +122,8 @@ def run(arm: str, seed: int, every: int = 500) -> dict:
 
 def gap(directory: str) -> dict:
     """Training loss against the held-out residual of a saved run (``liepinn train burgers --out DIR``),
-    split at the front (|x| < 0.05) where the solution is steep."""
+    split at the front (|x| < 0.05) where the solution is steep; with the run's wall and CPU time
+    and, when a ``DIR.load`` log sits beside it, the load averages during the run."""
     from liepinn.runs import load_run
 
     with jax.enable_x64(True):
@@ -136,7 +138,40 @@ def gap(directory: str) -> dict:
                     steps=[int(run_.metrics["steps_done"]), int(run_.metrics["lbfgs_steps_done"])],
                     held_out_residual=float(r2.mean()), held_out_front=float(r2[front].mean()),
                     held_out_off_front=float(r2[~front].mean()), front_fraction=float(front.mean()),
-                    rel_l2=tb.rel_l2(m, grid, usol))
+                    rel_l2=tb.rel_l2(m, grid, usol), wall_s=run_.metrics.get("wall_time_s"),
+                    cpu_s=run_.metrics.get("cpu_time_s"), load1=_loads(directory))
+
+
+def _loads(directory: str) -> list[float] | None:
+    """The 1-minute load averages that /tmp-style ``DIR.load`` logs (``HH:MM:SS l1 l5 l15 ...``) hold."""
+    path = os.path.normpath(directory) + ".load"
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return [float(line.split()[1]) for line in f if line.strip()]
+
+
+def step_cost(sizes=(4096, 8192, 16384), short=20, long=120) -> dict:
+    """CPU and wall seconds per second-phase (SSBroyden) step at each number of points: two runs
+    of ``short`` and ``long`` steps from the same start (one Adam step, no refinement), the
+    difference divided by ``long - short`` (compilation and set-up cancel)."""
+    out = {}
+    for n in sizes:
+        recipe = _BASE.replace(n_collocation=n, refinement=None, steps=1, max_time=None, log_every=10)
+        times = {}
+        for k in (short, long):
+            key = jr.PRNGKey(0)
+            model = recipe.model(2, 1, tb.LOWER, tb.UPPER, transform=tb.transform, key=key)
+            data = recipe.collocation(tb.LOWER, tb.UPPER)
+            w, c = time.perf_counter(), time.process_time()
+            recipe.train(tb.loss_fn, model, data, key=key, second_phase=recipe.second_phase.replace(steps=k))
+            times[k] = (time.perf_counter() - w, time.process_time() - c)
+        out[str(n)] = dict(wall_s_per_step=(times[long][0] - times[short][0]) / (long - short),
+                           cpu_s_per_step=(times[long][1] - times[short][1]) / (long - short),
+                           load1=os.getloadavg()[0])
+        print(n, json.dumps(out[str(n)]), flush=True)
+    return dict(steps=[short, long], sizes=out, jax=jax.__version__,
+                time=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
 
 
 def _write(path, key, entry):
@@ -185,10 +220,14 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", default=RESULTS)
     ap.add_argument("--summary", action="store_true")
+    ap.add_argument("--cost", action="store_true", help="seconds per second-phase step at 4k/8k/16k points")
     ap.add_argument("--gap", metavar="DIR", help="held-out residual of a saved run, stored under gap/DIR")
     args = ap.parse_args(argv)
     if args.summary:
         print(summary(args.json))
+        return
+    if args.cost:
+        _write(args.json, "cost", step_cost())
         return
     if args.gap:
         entry = gap(args.gap)

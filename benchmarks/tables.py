@@ -218,6 +218,44 @@ def second_phase_runs(r: Results) -> str:
                   "rel. L2 on burgers_shock.mat", "raw file"], rows)
 
 
+def burgers_selection(r: Results) -> str:
+    """Burgers collocation arms (benchmarks/burgers_selection.py): held-out residual, not the error, chooses."""
+    d = r["burgers_selection"]
+    rows = []
+    for key, e in d.items():
+        if "arm" not in e:
+            continue
+        tr = {row["step"]: row for row in e["trace"]}
+        points = e["recipe"]["n_collocation"]
+        rad = "every 1000" if e["recipe"]["second_phase"].get("resample") else "at 500, 1000"
+        ho = " / ".join(sci(tr[s]["held_out_residual"]) if s in tr else "-" for s in (3000, 4000, 5000))
+        second = [row for row in e["trace"] if row["phase"] != "adam"]
+        per = ((second[-1]["cpu_s"] - second[0]["cpu_s"]) / (second[-1]["step"] - second[0]["step"])
+               if len(second) > 1 else math.nan)
+        loads = [row["load1"] for row in e["trace"]]
+        rows.append([f"{points:,}", rad, str(e["seed"]), f"{e['steps']:,}", sci(e["final_loss"]), ho,
+                     sci(e["rel_l2"]), f"{e['cpu_s']:.0f} ({per:.2f})", f"{e['wall_s']:.0f}",
+                     f"{min(loads):.1f}-{max(loads):.1f}"])
+    return table(["points", "RAD", "seed", "steps", "final loss", "held-out residual at 3,000 / 4,000 / 5,000",
+                  "rel. L2 (not used to choose)", "CPU s (per 2nd-phase step)", "wall s", "load average"], rows)
+
+
+def burgers_gap(r: Results) -> str:
+    """Training loss against the held-out residual of saved `liepinn train burgers` runs."""
+    d = r["burgers_selection"]
+    rows = []
+    for key, e in d.items():
+        if not key.startswith("gap/"):
+            continue
+        load = e.get("load1")
+        rows.append([f"{e['recipe']['n_collocation']:,}", str(e["seed"]), f"{e['steps'][0]:,} + {e['steps'][1]:,}",
+                     sci(e["final_loss"]), sci(e["held_out_residual"]), sci(e["held_out_front"]),
+                     sci(e["held_out_off_front"]), sci(e["rel_l2"]), f"{e['cpu_s']:.0f}", f"{e['wall_s']:.0f}",
+                     f"{min(load):.1f}-{max(load):.1f}" if load else "not logged"])
+    return table(["points", "seed", "steps (Adam + second)", "training loss", "held-out residual",
+                  "at the front (abs(x) < 0.05)", "elsewhere", "rel. L2", "CPU s", "wall s", "load average"], rows)
+
+
 def train_burgers_odd(r: Results) -> str:
     d = r["train_burgers_odd"]
     b, a = d["session_B"], d["session_A"]
@@ -438,6 +476,7 @@ BLOCKS: dict[str, Callable[[Results], str]] = {
     "rerun_stored": rerun_stored, "scale_out": scale_out, "optimisers": optimisers, "accuracy": accuracy,
     "accuracy_literature": accuracy_literature, "default_second_phase": default_second_phase, "accuracy_commands": accuracy_commands, "peers": peers,
     "gpu_per_point": gpu_per_point, "gpu_seeds": gpu_seeds, "train_burgers_h200": train_burgers_h200,
+    "burgers_selection": burgers_selection, "burgers_gap": burgers_gap,
 }
 
 
