@@ -155,9 +155,12 @@ def run(args) -> int:
         print("liepinn symmetries: error: --order, --xt-degree and --jet-degree need --generalized",
               file=sys.stderr)
         return 2
+    from ._user_problem import is_file_problem
+
     problem, pde, entry = None, None, None
-    if args.transformations or args.discrete:
-        if args.classify is not None:
+    own = args.problem is not None and is_file_problem(args.problem)  # FILE.py:NAME: its PDE, with or without flags
+    if args.transformations or args.discrete or own:
+        if args.classify is not None and not own:
             print("liepinn symmetries: error: --transformations and --discrete do not combine with --classify",
                   file=sys.stderr)
             return 2

@@ -122,8 +122,12 @@ def lower_transformation(
     reps = {(sp.Symbol(k) if isinstance(k, str) else k): (parse_value(v, where=f"value of {k}") if isinstance(v, str)
                                                            else sp.sympify(v, strict=True))
             for k, v in (values or {}).items()}
-    images = [ft.images[z].xreplace(reps) for z in ft.variables]
     group = tuple(ft.parameters)
+    fixed = sorted(p.name for p in set(reps) & set(group))
+    if fixed:  # a PDE parameter of the same name would silently replace the group parameter
+        raise ValueError(f"values given for {', '.join(fixed)}, a group parameter of {ft.label or ft}: fix it with "
+                         "FiniteTransformation.at, or rename it (it clashes with a PDE parameter)")
+    images = [ft.images[z].xreplace(reps) for z in ft.variables]
     if parameters is None:
         known = set(ft.variables) | set(group)
         rest = set().union(*(e.free_symbols for e in images)) - known

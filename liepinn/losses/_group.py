@@ -77,11 +77,17 @@ class AbstractOrbit:
         return False
 
     def transformation(self, problem):
-        """The `FiniteTransformation` (group parameter `eps`, none when discrete)."""
+        """The `FiniteTransformation` (group parameter `eps`, none when discrete). A problem
+        with a parameter or variable named `eps` gets a fresh name (`eps_`) for the group
+        parameter instead, so that the problem's value is never substituted for it."""
+        import sympy as sp
+
         from ..symmetry import FiniteTransformation
 
-        return FiniteTransformation(self.images(problem), problem.pde.jet, () if self.discrete else ("eps",),
-                                    label=self.label)
+        ft = FiniteTransformation(self.images(problem), problem.pde.jet, () if self.discrete else ("eps",),
+                                  label=self.label)
+        eps = group_parameter(problem)
+        return ft if self.discrete or eps.name == "eps" else ft._renamed({sp.Symbol("eps"): eps})
 
     @property
     def label(self) -> str:
@@ -125,15 +131,19 @@ class Translation(AbstractOrbit):
 
 @dataclasses.dataclass(frozen=True)
 class Boost(AbstractOrbit):
-    r"""Galilean boost $x \to x + \varepsilon t$, $u \to u + \varepsilon$ (a symmetry of Burgers);
-    on a periodic domain it moves a zero-mean IC to mean $\varepsilon$. Default range: $[-1, 1]$."""
+    r"""Galilean boost $x \to x + c\,\varepsilon t$, $u \to u + \varepsilon$, the speed $c$ that of
+    the boost in the problem's algebra (`liepinn.problems.admissible`): 1 for Burgers
+    $u_t + u u_x = \nu u_{xx}$, 6 for KdV $u_t + 6 u u_x + u_{xxx} = 0$; 1 when the algebra has
+    none (then it is not a symmetry, which `orbit_actions` reports). On a periodic domain it
+    moves a zero-mean IC to mean $\varepsilon$. Default range: $[-1, 1]$."""
 
     range: Sequence[float] | None = (-1.0, 1.0)
     name: ClassVar[str] = "boost"
 
     def images(self, problem):
         x, t, u = problem.space[0], problem.independent[problem.time_index], problem.dependent[0]
-        return {x: f"{x} + eps*{t}", u: f"{u} + eps"}
+        c = _boost_speed(problem)
+        return {x: f"{x} + eps*{t}" if c == 1 else f"{x} + ({c})*eps*{t}", u: f"{u} + eps"}
 
     @property
     def label(self) -> str:
@@ -202,14 +212,24 @@ class Reflection(AbstractOrbit):
         return ", ".join(f"{k} -> {v}" for k, v in self.mapping.items())
 
 
+def group_parameter(problem):
+    """The Symbol of an orbit's group parameter on `problem`: `eps`, or a fresh name when the
+    problem already uses `eps` (a parameter such as a diffusivity, or a variable)."""
+    from ..symmetry._reduce import _fresh
+
+    taken = set(problem.parameters) | set(problem.independent) | set(problem.dependent)
+    return _fresh("eps", taken)
+
+
 def orbit_from_json(d) -> AbstractOrbit:
     """Inverse of `AbstractOrbit.to_json` (an orbit object passes through; a bare name gets the defaults)."""
     if isinstance(d, AbstractOrbit):
         return d
     d = {"orbit": d} if isinstance(d, str) else dict(d)
-    cls = _ORBITS.get(d.pop("orbit", None))
+    name = d.pop("orbit", None)
+    cls = _ORBITS.get(name)
     if cls is None:
-        raise ValueError(f"unknown orbit {d!r}; known: {sorted(_ORBITS)}")
+        raise ValueError(f"unknown orbit {name!r}; known: {', '.join(sorted(_ORBITS))}")
     if "range" in d and d["range"] is not None:
         d["range"] = tuple(d["range"])
     return cls(**d)
@@ -249,6 +269,29 @@ def _report(problem):
     return _REPORTS[key]
 
 
+def _boost_speed(problem):
+    r"""$c$ of a basis subgroup $x \to x + a\varepsilon t$, $u \to u + b\varepsilon$ ($a$, $b \ne 0$
+    constants, nothing else moved) of the problem's algebra, $c = a/b$; 1 when there is none."""
+    import sympy as sp
+
+    report = _report(problem)
+    x, t, u = (sp.Symbol(n) for n in (problem.space[0], problem.time, problem.dependent[0]))
+    for e in report or ():
+        ft = e.transformation
+        if ft is None or len(ft.parameters) != 1 or not e.name.startswith("v"):
+            continue
+        (p,) = ft.parameters
+        img = ft.images
+        if {z for z in ft.variables if img[z] != z} != {x, u}:
+            continue
+        a, b = sp.diff(img[x], p) / t, sp.diff(img[u], p)
+        if a.free_symbols or b.free_symbols or b == 0 or a == 0:
+            continue
+        if sp.expand(img[x] - x - a * p * t) == 0 and sp.expand(img[u] - u - b * p) == 0:
+            return sp.nsimplify(a / b)
+    return sp.Integer(1)
+
+
 def _admitted(orbit: AbstractOrbit, problem, report) -> bool:
     r"""Whether the admissibility report admits `orbit` for every $\varepsilon$: an entry with the
     same images (its parameter renamed to eps); `Shift` by the superposition entry on a
@@ -258,10 +301,11 @@ def _admitted(orbit: AbstractOrbit, problem, report) -> bool:
 
     if report is None:
         return True
-    if isinstance(orbit, Shift):
-        return problem.periodic and any(e.name == "superposition" and e.admissible for e in report)
+    if isinstance(orbit, Shift) and problem.periodic and any(e.name == "superposition" and e.admissible
+                                                             for e in report):
+        return True
     mine = orbit.transformation(problem)
-    eps = sp.Symbol("eps")
+    eps = mine.parameters[0] if mine.parameters else sp.Symbol("eps")
     for e in report:
         ft = e.transformation
         if ft is None or not e.admissible or type(e.status).__name__ != "Admissible":
@@ -311,7 +355,10 @@ def _same_subgroup(a, b) -> bool:
 
 def orbit_actions(problem, orbits: Sequence[AbstractOrbit]):
     """[(orbit, GroupAction, (lo, hi))] for `orbits` on `problem`; ValueError when an orbit is not a
-    symmetry of the PDE, moves the independent variables depending on u, or moves $t_0$."""
+    symmetry of the PDE, moves the independent variables depending on u, moves $t_0$, or is
+    not admitted by the problem for every parameter of its range (`liepinn.problems.admits`:
+    domain, boundary data, time window), so that a hand-given orbit is held to the same
+    standard as the defaults."""
     import sympy as sp
 
     from ._action import lower_transformation
@@ -327,11 +374,29 @@ def orbit_actions(problem, orbits: Sequence[AbstractOrbit]):
             raise ValueError(f"orbit {orbit.label!r} moves the independent variables depending on u: its action "
                              "on an IC given by values is not pointwise")
         t_image = ft.images[t].subs(t, t0)
-        if t_image.free_symbols - {sp.Symbol("eps")} or sp.simplify(t_image - t0) != 0:
+        if t_image.free_symbols - set(ft.parameters) or sp.simplify(t_image - t0) != 0:
             raise ValueError(f"orbit {orbit.label!r} moves t = {t0} (t -> {ft.images[t]}): it does not map ICs to ICs")
+        rng = orbit.parameter_range(problem)
+        _check_admitted(orbit, ft, problem, rng)
         action = lower_transformation(ft, values={sp.Symbol(k): sp.sympify(v) for k, v in problem.parameters.items()})
-        out.append((orbit, action, orbit.parameter_range(problem)))
+        out.append((orbit, action, rng))
     return out
+
+
+def _check_admitted(orbit: AbstractOrbit, ft, problem, rng) -> None:
+    r"""ValueError unless `problem` admits `ft` for every $\varepsilon$ of `rng` (a discrete map:
+    the map itself), with the report's first reason."""
+    from ..problems import Admissible, admits
+
+    entry = admits(problem, ft, name=orbit.name)
+    ok = isinstance(entry.status, Admissible) or (
+        entry.status.admissible and ft.parameters and rng[0] == rng[1]
+        and ft.at({ft.parameters[0]: rng[0]}).is_identity())
+    if not ok:
+        why = entry.reasons[0] if entry.reasons else entry.summary()
+        which = "it" if not ft.parameters else f"it for every eps in [{rng[0]:g}, {rng[1]:g}]"
+        only = "" if entry.status.kind == "none" or not ft.parameters else f" (admitted: {entry.summary()})"
+        raise ValueError(f"orbit {orbit.label!r}: {problem.name!r} does not admit {which}{only}: {why}")
 
 
 # ------------------------------------------------------------------------------------------

@@ -40,8 +40,9 @@ import sympy as sp
 
 from ..symbolic._deadline import OutOfTime, deadline
 from ..symmetry._generator import _numeric_zero, _simplify_zero
-from ..symmetry._transform import FiniteTransformation, TransformationError, act
-from ._problem import AbstractInitialFamily, Dirichlet, Neumann, Periodic, Problem, SineSeries
+from ..symmetry._reduce import _fresh
+from ..symmetry._transform import FiniteTransformation, TransformationError, _variables, act
+from ._problem import AbstractInitialFamily, Dirichlet, Neumann, Periodic, Problem, SineSeries, SineSeriesND
 
 __all__ = [
     "AbstractStatus", "Admissible", "AdmissibleFor", "NotAdmissible", "Semigroup", "Undecided",
@@ -447,6 +448,10 @@ def admits(problem: Problem, transformation: FiniteTransformation, *, name: str 
         raise ValueError(f"{g.label or g}: decide one group parameter at a time, got "
                          f"{', '.join(map(str, g.parameters))}")
     values = problem.parameter_symbols()
+    clash = sorted(p.name for p in set(values) & set(g.parameters))
+    if clash:  # the problem's value would be substituted for the group parameter
+        raise ValueError(f"{g.label or g}: its group parameter {clash[0]} is also a parameter of problem "
+                         f"{problem.name!r}; rename it")
     g = FiniteTransformation({z: e.xreplace(values) for z, e in g.images.items()}, jet, g.parameters, g.label)
     name = name or g.label or "map"
     return _Admit(problem, g).decide(name, generator)
@@ -730,15 +735,21 @@ def _family_effect(family: AbstractInitialFamily, work: _Admit, t0) -> str:
     return analyse(family, work, t0)
 
 
-def _sine_series(family: SineSeries, work: _Admit, t0) -> str:
-    r"""$u_0 = \sum_j A_j \sin(2\pi l_j (x - lo)/L + \varphi_j)$ under $\tilde u = \alpha u + \beta$,
-    $x = m \tilde x + c$: the phases absorb $c$ and the signs of $\alpha$ and $m$, the amplitudes
-    scale by $|\alpha|$, the wavenumbers by $|m|$, and $\beta$ adds a mean."""
+def _sine_series(family: SineSeries | SineSeriesND, work: _Admit, t0) -> str:
+    r"""$u_0 = \sum_j A_j \sin(2\pi \sum_i l_{ji} (x_i - lo_i)/L_i + \varphi_j)$ under
+    $\tilde u = \alpha u + \beta$, $x = M \tilde x + c$: the phases absorb $c$ and the signs of
+    $\alpha$ and of the wavevectors, the amplitudes scale by $|\alpha|$, the wavevectors go to
+    $l \to D M^T D^{-1} l$ ($D = \mathrm{diag}(L)$; in one dimension the wavenumbers scale by
+    $|M|$), which keeps the family when it is a signed permutation (every $|l_i|$ allowed), and
+    $\beta$ adds a mean."""
     img = work.img
-    x = sp.Symbol(family.variable)
+    nd = isinstance(family, SineSeriesND)
+    names = family.variables if nd else (family.variable,)
+    lengths = family.lengths if nd else (family.length,)
+    xs = [sp.Symbol(v) for v in names]
     u = sp.Symbol(family.dependent)
-    if u not in img or x not in img:
-        return f"{family.dependent}({family.variable}) is not a variable of the problem"
+    if u not in img or any(x not in img for x in xs):
+        return f"{family.dependent}({', '.join(names)}) is not a variable of the problem"
     f = img[u].xreplace({work.t: t0})
     alpha = sp.diff(f, u)
     if not _zero(sp.diff(alpha, u)):
@@ -748,7 +759,7 @@ def _sine_series(family: SineSeries, work: _Admit, t0) -> str:
     if back is None:
         return "not decided (x~ cannot be inverted in closed form)"
     alpha, beta = alpha.xreplace(back), beta.xreplace(back)
-    m = sp.diff(back[x], x)
+    M = sp.Matrix([[sp.diff(back[xi], xj) for xj in xs] for xi in xs])
     out = []
     if any(alpha.has(y) for y in work.space):
         out.append(f"multiplies {u}0 by {_show(alpha)}, not a constant")
@@ -759,17 +770,35 @@ def _sine_series(family: SineSeries, work: _Admit, t0) -> str:
             out.append(f"adds {_show(beta)} (not a sum of sines)")
         else:
             out.append(f"adds the constant {_show(beta)}: moves the zero-mean family to mean {_show(beta)}")
-    if any(m.has(y) for y in work.space):
-        out.append(f"bends {x} (x = {_show(back[x])}): not a sum of sines")
-    elif not _zero(m ** 2 - 1):
-        out.append(f"multiplies the wavenumbers {list(family.wavenumbers)} by {_show(m)}")
+    flips = not _zero(alpha - 1)
+    if any(m.has(y) for m in M for y in work.space):
+        where = ", ".join(f"{x} = {_show(back[x])}" for x in xs)
+        out.append(f"bends {'space' if nd else xs[0]} ({where}): not a sum of sines")
+    elif not nd:
+        (m,) = M
+        flips = flips or not _zero(m - 1)
+        if not _zero(m ** 2 - 1):
+            out.append(f"multiplies the wavenumbers {list(family.wavenumbers)} by {_show(m)}")
+    else:
+        D = sp.diag(*lengths)
+        W = (D * M.T * D.inv()).applyfunc(sp.simplify)
+        flips = flips or not all(_zero(W[i, j] - int(i == j)) for i in range(W.rows) for j in range(W.cols))
+        if not _signed_permutation(W):
+            out.append(f"maps the wavevectors l to {sp.sstr(W.tolist())} l: not all |l_i| in "
+                       f"{list(family.wavenumbers)}")
     if out:
         return "leaves the family: " + "; ".join(out)
-    return "stays in the family (shifted phases" + (", amplitude signs absorbed in the phases" if not _zero(alpha - 1)
-                                                    or not _zero(m - 1) else "") + ")"
+    return "stays in the family (shifted phases" + (", amplitude signs absorbed in the phases" if flips else "") + ")"
 
 
-_FAMILIES: dict[type, Callable[[AbstractInitialFamily, _Admit, sp.Expr], str]] = {SineSeries: _sine_series}
+def _signed_permutation(W: sp.Matrix) -> bool:
+    return all(sum(1 for e in W.row(i) if _zero(e ** 2 - 1)) == 1
+               and sum(1 for e in W.row(i) if not _zero(e)) == 1 for i in range(W.rows)) and \
+        all(sum(1 for e in W.col(j) if not _zero(e)) == 1 for j in range(W.cols))
+
+
+_FAMILIES: dict[type, Callable[[AbstractInitialFamily, _Admit, sp.Expr], str]] = {
+    SineSeries: _sine_series, SineSeriesND: _sine_series}
 
 
 # -- the report -------------------------------------------------------------------------------------
@@ -791,16 +820,35 @@ def _linear_entries(problem: Problem, algebra) -> list[Admission]:
                   if problem.initial_family is not None else "")]
     out.append(Admission("superposition", g, Admissible(), (), tuple(effects),
                          " + ".join(f"{sp.sstr(v)}*d/d{u}" for u, v in sup.phi.items())))
-    c = sp.Symbol("c")
-    scale = FiniteTransformation({u: c * u for u in jet.dependent}, jet, (c,), "u -> c*u")
-    out.append(admits(problem, scale, name="amplitude", generator="u -> c*u, c != 0"))
+    c = _fresh("c", {*problem.parameters, *map(str, _variables(jet))})  # not a parameter of the PDE
+    scale = FiniteTransformation({u: c * u for u in jet.dependent}, jet, (c,), f"u -> {c}*u")
+    out.append(admits(problem, scale, name="amplitude", generator=f"u -> {c}*u, {c} != 0"))
+    return out
+
+
+def _infinite_translations(problem: Problem, algebra, pde) -> list[Admission]:
+    r"""The translations $z \to z + \varepsilon$ that are symmetries of the PDE at the problem's
+    parameter values but lie outside the finite basis: members of an infinite family (the wave
+    equation's $F_1(x, t)\partial_x + F_2(x, t)\partial_t$, advection's $\xi(x, t, u)\partial_x$,
+    ...), named ``"x-translation"``."""
+    from ..symmetry._generator import Generator
+
+    jet = problem.pde.jet
+    out = []
+    for z in jet.independent:
+        eps = _fresh("eps", {*problem.parameters, *map(str, _variables(jet))})
+        g = FiniteTransformation({z: z + eps}, jet, (eps,), f"{z} -> {z} + {eps}")
+        if algebra.contains(Generator({z: 1}, {}, jet)) or not g.is_symmetry(pde):
+            continue
+        out.append(admits(problem, g, name=f"{z}-translation", generator=f"∂{z} (in an infinite family)"))
     return out
 
 
 def admissible(problem: Problem, algebra=None, *, subgroups=None) -> AdmissibilityReport:
     r"""What `problem` admits: every one-parameter subgroup $\exp(\varepsilon_k v_k)$ of the
-    algebra's basis, every discrete symmetry and, for linear problems, superposition and
-    amplitude scaling, each with an `AbstractStatus`, reasons and effects.
+    algebra's basis, the translations that only an infinite family contains, every discrete
+    symmetry and, for linear problems, superposition and amplitude scaling, each with an
+    `AbstractStatus`, reasons and effects.
 
     **Arguments:**
 
@@ -831,6 +879,8 @@ def admissible(problem: Problem, algebra=None, *, subgroups=None) -> Admissibili
             entries.append(Admission(f"v{k}", None, Undecided(f"no closed-form flow ({why})"), generator=str(v)))
         else:
             entries.append(admits(problem, g, name=f"v{k}", generator=str(v)))
+    if algebra.infinite:
+        entries += _infinite_translations(problem, algebra, pde)
     for k, h in enumerate(discrete_symmetries(pde), 1):
         entries.append(admits(problem, h, name=f"d{k}", generator=h.label))
     if algebra.superposition is not None:

@@ -80,7 +80,7 @@ def moved_expression(problem, orbit, eps: float | None, u0):
     ft = orbit.transformation(problem)
     inv = ft.inverse()  # before fixing eps: a float parameter breaks the exact inverse check
     if ft.parameters:
-        value = {"eps": sp.Float(float(eps), 17)}
+        value = {ft.parameters[0]: sp.Float(float(eps), 17)}
         ft, inv = ft.at(value), inv.at(value)
     t = sp.Symbol(problem.independent[problem.time_index])
     u = sp.Symbol(problem.dependent[0])
