@@ -256,6 +256,7 @@ def test_ic_family_integrals_per_member():
             conservation_drift(problem, frozen(1), laws=(1, 3))
 
 
+@pytest.mark.slow  # heavy (compiles several programs); default-suite time
 def test_tiny_ic_conditioned_sweep_with_the_conserved_loss(tmp_path):
     from liepinn.experiments import Sweep, run_sweep
     from liepinn.runs import assemble

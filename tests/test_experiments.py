@@ -473,6 +473,7 @@ def _check_extra_rounds(records, rounds_max):
         assert all(r.result["converged"] for r in records)
 
 
+@pytest.mark.slow  # heavy (compiles several programs); default-suite time
 def test_extra_lbfgs_rounds_stop_on_plateau_or_held_out_residual(tmp_path):
     out = run_sweep(_extra_rounds_sweep("heat"), tmp_path, progress=None)
     assert out.trained == 2

@@ -208,6 +208,7 @@ def test_group_variants_need_a_family_and_round_trip_in_a_spec():
         assemble(load_problem("burgers"), spec.replace(network=None))
 
 
+@pytest.mark.slow  # heavy (compiles several programs); default-suite time
 def test_group_variants_in_a_sweep(tmp_path):
     """augment / equivariant are sweep arms (by name or object); the OOD error is recorded."""
     from liepinn.experiments import Sweep, run_sweep

@@ -87,7 +87,8 @@ def test_solves_rosenbrock_and_a_quadratic(x64, phase):
     np.testing.assert_allclose(xq, 1.0, atol=1e-6)
 
 
-@pytest.mark.parametrize("transform", [scale_by_bfgs(False), scale_by_bfgs(True), scale_by_ssbroyden()],
+@pytest.mark.parametrize("transform", [pytest.param(scale_by_bfgs(False), marks=pytest.mark.slow),
+                                       scale_by_bfgs(True), scale_by_ssbroyden()],
                          ids=["bfgs", "ssbfgs", "ssbroyden"])
 def test_dense_update_satisfies_the_secant_equation_and_stays_positive_definite(x64, transform):
     # a line search keeps s^T y > 0 on a convex function; then H_{k+1} y_k = s_k for every
@@ -142,7 +143,7 @@ def _paper_update(H, s, y, member, first):
     return (H - np.outer(Hy, Hy) / yHy + phi * np.outer(v, v)) / tau + np.outer(s, s) / sy
 
 
-@pytest.mark.parametrize("member", ["bfgs", "ssbfgs", "ssbroyden"])
+@pytest.mark.parametrize("member", [pytest.param("bfgs", marks=pytest.mark.slow), "ssbfgs", "ssbroyden"])
 def test_dense_updates_match_the_papers_formulas(x64, member):
     # H_0 = gamma_0 I, the initial scaling tau_0 = h_0 / (1 + a_0 theta_0) on the first
     # update, then tau_k and phi_k as in the papers: the same matrices as the NumPy transcription
@@ -201,7 +202,8 @@ def _same_numbers(r1, r2):
 
 # dense BFGS is SSBFGS's code with tau = 1 (and L-BFGS is tested in test_train.py): two
 # compilations instead of four
-@pytest.mark.parametrize("phase", [SSBFGS(steps=16), SSBroyden(steps=16)], ids=IDS[2:])
+@pytest.mark.parametrize("phase", [pytest.param(SSBFGS(steps=16), marks=pytest.mark.slow), SSBroyden(steps=16)],
+                         ids=IDS[2:])
 def test_checkpoint_inside_the_phase_resumes_bit_identically(tmp_path, phase):
     opts = dict(steps=20, learning_rate=1e-2, log_every=4, checkpoint_every=4, second_phase=phase)
     full = train(loss_fn, _model(), _data(), checkpoint=tmp_path / "full.eqx", **opts)
@@ -438,6 +440,7 @@ def test_eng_checkpoint_resumes_bit_identically_and_needs_residuals(tmp_path):
         train(poisson_loss, model, _poisson_data(), **dict(opts, checkpoint_every=None))
 
 
+@pytest.mark.slow  # heavy (compiles several programs); default-suite time
 def test_pointwise_jacobian_equals_the_forward_mode_one(x64):
     # the two ways to J: reverse mode point by point (LeastSquares.pointwise) and forward
     # mode over parameter directions (residuals only)

@@ -182,6 +182,7 @@ def test_a_sweep_stored_before_runspec_loads_and_reports_the_same(tmp_path):
 USER_2D = Path(__file__).parent / "data" / "user_problems" / "heat2d_dirichlet.py"
 
 
+@pytest.mark.slow  # heavy (compiles several programs); default-suite time
 def test_a_users_2d_problem_trains_from_its_file_and_reloads_in_a_new_process(tmp_path):
     """`liepinn train FILE.py:problem` on a 2-D heat problem (Dirichlet, exact solution), then
     `load_run(DIR, problem=...)` in a fresh process."""
@@ -256,6 +257,7 @@ def test_compute_matched_arm_as_an_object():
         ComputeMatched(match="flops")
 
 
+@pytest.mark.slow  # heavy (compiles several programs); default-suite time
 def test_a_2d_sweep_with_the_symmetry_loss(tmp_path):
     """`liepinn compare FILE.py:problem` on a 2-D problem: soft IC/BC point sets on every face,
     symmetry terms of the 2-D algebra, evaluation against the exact solution."""
