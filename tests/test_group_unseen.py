@@ -279,3 +279,16 @@ def test_what_moves_do_to_a_2d_family_of_plane_waves():
     assert "stays in the family" in family({x: y, y: x}) and "stays in the family" in family({x: -y, y: x, u: -u})
     assert "maps the wavevectors l to [[2, 0], [0, 2]] l" in family({x: x / 2, y: y / 2})
     assert "moves the zero-mean family to mean e" in family({u: u + e}, (e,))
+
+
+@pytest.mark.parametrize("lengths, turns", [((2, 2), [0, sp.pi / 2, sp.pi, 3 * sp.pi / 2]), ((2, 4), [0, sp.pi])])
+def test_rotations_of_a_periodic_box(lengths, turns):
+    """A rotation maps the period lattice of a square torus to itself by quarter turns, of a
+    2 x 4 one by half turns only (was: 'eps with D^-1 A^-1 D an integer matrix')."""
+    y, e = sp.symbols("y e")
+    p = Problem(name="heat2d_torus", pde=PDE.from_text("u_t = u_xx + u_yy", independent="x,y,t", dependent="u"),
+                domain={"x": (0, lengths[0]), "y": (0, lengths[1]), "t": (0, 1)}, initial={"u": "0"},
+                boundary=Periodic())
+    rotation = {x: x * sp.cos(e) + y * sp.sin(e), y: -x * sp.sin(e) + y * sp.cos(e)}
+    entry = admits(p, FiniteTransformation(rotation, p.pde.jet, (e,)))
+    assert isinstance(entry.status, AdmissibleFor) and list(entry.status.points) == turns

@@ -363,6 +363,37 @@ def _as_equation(expr: sp.Expr) -> sp.Expr:
     return expr
 
 
+def _angles(entries: Sequence[sp.Expr], eps: sp.Symbol, member: Callable) -> _Set:
+    r"""The $\varepsilon \in [0, 2\pi)$ at which the oscillating (trigonometric) entries of
+    $D^{-1} A(\varepsilon)^{-1} D$ are all integers (`member`), e.g. the quarter turns of a
+    rotation of a square torus: each entry takes the integer values $n$ of its (bounded) range,
+    $\mathrm{entry}(\varepsilon) = n$ is solved, and every root (reduced modulo $2\pi$) is tested."""
+    import math
+
+    candidates = [sp.pi * k / 4 for k in range(8)]
+    for e in entries:
+        f = sp.lambdify(eps, e, "math")
+        try:
+            values = [float(f(2 * math.pi * j / 720)) for j in range(721)]
+        except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+            return _Set("values", (), text=_MAYBE_MORE)
+        for n in range(math.floor(min(values)), math.ceil(max(values)) + 1):
+            try:
+                with deadline(2):
+                    roots = sp.solve(e - n, eps)
+            except (OutOfTime, NotImplementedError, ValueError, TypeError):
+                continue
+            candidates += [r for r in roots if isinstance(r, sp.Expr) and not r.free_symbols
+                           and abs(complex(sp.N(r, 30)).imag) < 1e-25]
+    keep: list = []
+    for v in candidates:
+        v = sp.re(v) if v.has(sp.I) else v
+        v = sp.nsimplify(v - 2 * sp.pi * sp.floor(sp.N(v / (2 * sp.pi), 30)))
+        if not any(_zero(v - w) for w in keep) and member(v):
+            keep.append(v)
+    return _Set("values", tuple(sorted(keep, key=lambda v: float(v))), text=f"modulo 2 pi; {_MAYBE_MORE}")
+
+
 def _describe(s: _Set, eps: sp.Symbol | None) -> str:
     if s.kind == "described":
         return s.text
@@ -622,6 +653,8 @@ class _Admit:
                 moving.append(e)
         fixed = [e for e in M if not e.has(eps)]
         text = f"{eps} with D^-1 A({eps})^-1 D an integer matrix"
+        if len(moving) > 1 and all(integral(e) for e in fixed) and not any(_roots_complete(e, eps) for e in moving):
+            return _angles(moving, eps, member)
         if len(moving) == 1 and all(integral(e) for e in fixed):
             k = sp.Symbol("k", integer=True)
             try:
