@@ -292,3 +292,17 @@ def test_rotations_of_a_periodic_box(lengths, turns):
     rotation = {x: x * sp.cos(e) + y * sp.sin(e), y: -x * sp.sin(e) + y * sp.cos(e)}
     entry = admits(p, FiniteTransformation(rotation, p.pde.jet, (e,)))
     assert isinstance(entry.status, AdmissibleFor) and list(entry.status.points) == turns
+
+
+def test_a_generic_algebra_is_not_used_where_the_parameters_violate_its_assumptions():
+    """u_t + u^n u_x = nu u_xx with n = 1 is Burgers: the generic algebra (n != 1 assumed) has no
+    boost, the report at n = 1 has it, and `liepinn symmetries FILE --transformations` says so."""
+    from liepinn import symmetries
+    from liepinn.problems._admits import violated_assumptions
+
+    p = _problem("generalised_burgers_n1", "u_t + u**n*u_x = nu*u_xx", parameters={"n": 1, "nu": "1/10"})
+    generic = symmetries(p.pde)
+    assert [str(a) for a in violated_assumptions(generic, p)] == ["Ne(n - 1, 0)"]
+    report = admissible(p, generic)
+    boost = [e for e in report if e.transformation is not None and _images(e) == {"x": "eps_3*t + x", "u": "eps_3 + u"}]
+    assert len(boost) == 1 and isinstance(boost[0].status, Admissible)

@@ -182,12 +182,23 @@ def run(args) -> int:
 
             return classify(pde, [n.strip() for n in args.classify.split(",") if n.strip()], progress=progress)
         algebra = symmetries(pde, progress=progress)
+        note = ""
+        if args.transformations and problem is not None:
+            from ..problems._admits import violated_assumptions
+
+            broken = violated_assumptions(algebra, problem)
+            if broken:  # the problem's values are a special case with its own (larger) algebra
+                algebra = symmetries(problem.pde_values(), progress=progress)
+                note = (f"the algebra at {problem.name}'s parameter values: they violate "
+                        f"{', '.join(map(str, broken))}, assumed by the generic one")
         for key, fn in ANNOTATORS.items():
             if not (key == "degeneracy" and args.no_degeneracy):
                 algebra.annotations[key] = list(fn(algebra))
         if args.transformations or args.discrete:
-            return _GroupView.compute(algebra, problem if args.transformations else None,
+            view = _GroupView.compute(algebra, problem if args.transformations else None,
                                       subgroups=args.transformations)
+            view.note = "; ".join(n for n in (note, view.note) if n)
+            return view
         return algebra
 
     rc, result = compute_and_print("symmetries", compute, as_json=args.json, timeout=args.timeout,

@@ -877,6 +877,13 @@ def _infinite_translations(problem: Problem, algebra, pde) -> list[Admission]:
     return out
 
 
+def violated_assumptions(algebra, problem: Problem) -> list:
+    """The assumptions of `algebra` on the PDE's parameters (such as $n \ne 1$) that the
+    problem's parameter values violate: then the algebra is not the problem's (it may be larger)."""
+    values = problem.parameter_symbols()
+    return [a for a in algebra.assumptions if sp.sympify(a).xreplace(values) == sp.false]
+
+
 def admissible(problem: Problem, algebra=None, *, subgroups=None) -> AdmissibilityReport:
     r"""What `problem` admits: every one-parameter subgroup $\exp(\varepsilon_k v_k)$ of the
     algebra's basis, the translations that only an infinite family contains, every discrete
@@ -887,7 +894,8 @@ def admissible(problem: Problem, algebra=None, *, subgroups=None) -> Admissibili
 
     - `problem`: a `Problem` (its parameter values are used throughout).
     - `algebra`: its `SymmetryAlgebra`; default: computed for the PDE at the problem's
-      parameter values. An algebra with symbolic parameters gets the values substituted.
+      parameter values. An algebra with symbolic parameters gets the values substituted; one
+      whose assumptions the values violate (`violated_assumptions`) is recomputed at them.
     - `subgroups`: `transformations(algebra)` when already computed (the flows are the slow part).
     """
     if not isinstance(problem, Problem):
@@ -897,11 +905,11 @@ def admissible(problem: Problem, algebra=None, *, subgroups=None) -> Admissibili
     from ..symmetry._transform import transformations
 
     pde = problem.pde_values()
-    if algebra is None:
-        algebra = symmetries(pde)
-    elif algebra.pde.jet != problem.pde.jet:
+    if algebra is not None and algebra.pde.jet != problem.pde.jet:
         raise ValueError(f"the algebra is of a PDE on {algebra.pde.jet}, problem {problem.name!r} is on "
                          f"{problem.pde.jet}")
+    if algebra is None or violated_assumptions(algebra, problem):
+        algebra, subgroups = symmetries(pde), None  # e.g. n = 1 in u_t + u^n u_x = u_xx: the boost appears
     entries = []
     if subgroups is None:
         subgroups = transformations(algebra)
