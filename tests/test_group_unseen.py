@@ -306,3 +306,14 @@ def test_a_generic_algebra_is_not_used_where_the_parameters_violate_its_assumpti
     report = admissible(p, generic)
     boost = [e for e in report if e.transformation is not None and _images(e) == {"x": "eps_3*t + x", "u": "eps_3 + u"}]
     assert len(boost) == 1 and isinstance(boost[0].status, Admissible)
+
+
+def test_default_orbits_translate_every_periodic_direction():
+    """Fisher-KPP on the periodic square: translations in x and in y (was: x only)."""
+    from liepinn.problems import SineSeriesND
+
+    p = Problem(name="fisher2d_torus", pde=PDE.from_text("u_t = u_xx + u_yy + u*(1 - u)", independent="x,y,t",
+                                                         dependent="u"),
+                domain={"x": (0, 2), "y": (0, 2), "t": (0, 1)}, initial=None,
+                initial_family=SineSeriesND(lengths=(2, 2)), boundary=Periodic())
+    assert [o.label for o in default_orbits(p)] == ["x -> x + eps", "y -> y + eps"]

@@ -238,12 +238,12 @@ def orbit_from_json(d) -> AbstractOrbit:
 def default_orbits(problem) -> tuple[AbstractOrbit, ...]:
     r"""The orbits that map `problem`'s IC family into ICs of the same problem (each kept only
     if `liepinn.problems.admissible` admits it for every parameter value): on a periodic
-    domain, x-translations over the full period and (where a symmetry of the PDE) the Galilean
+    domain, translations in each space variable over its full period and the Galilean
     boost over $[-1, 1]$; for linear PDEs, $u \to \lambda u$, $\lambda \in [0.5, 3]$, and
     $u \to u + c$, $c \in [-1, 1]$. Each candidate is kept only if it leaves the PDE invariant."""
     cands: list[AbstractOrbit] = []
     if problem.periodic:
-        cands += [Translation(problem.space[0]), Boost()]
+        cands += [*(Translation(v) for v in problem.space), Boost()]
     cands += [Scaling(), Shift()]
     report = _report(problem)
     return tuple(o for o in cands if _is_symmetry(o, problem) and _admitted(o, problem, report))

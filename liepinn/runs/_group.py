@@ -126,7 +126,7 @@ def extend_assembly(assembly):
                          "one initial condition (give it an initial_family)")
     orbits = variant.resolved_orbits(problem)
     if not orbits:
-        raise ValueError(f"{problem.name!r} admits none of the default orbits (x-translations and the Galilean boost "
+        raise ValueError(f"{problem.name!r} admits none of the default orbits (translations and the Galilean boost "
                          "on a periodic domain, u -> lambda u and u -> u + c where the problem admits them): give "
                          f"{variant.name}'s orbits=(...) through the Python API, e.g. Reflection({{'x': '-x'}})")
     acts = orbit_actions(problem, orbits)
