@@ -4,6 +4,7 @@ equation, Fisher-KPP), what a problem admits on periodic and bounded domains, pa
 names clash with group parameters, hand-given orbits a problem does not admit, infinite-
 dimensional algebras (wave, advection) and tiny Augment / Equivariant runs."""
 
+import json
 import warnings
 
 import equinox as eqx
@@ -294,7 +295,7 @@ def test_rotations_of_a_periodic_box(lengths, turns):
     assert isinstance(entry.status, AdmissibleFor) and list(entry.status.points) == turns
 
 
-def test_a_generic_algebra_is_not_used_where_the_parameters_violate_its_assumptions():
+def test_a_generic_algebra_is_not_used_where_the_parameters_violate_its_assumptions(capsys, tmp_path):
     """u_t + u^n u_x = nu u_xx with n = 1 is Burgers: the generic algebra (n != 1 assumed) has no
     boost, the report at n = 1 has it, and `liepinn symmetries FILE --transformations` says so."""
     from liepinn import symmetries
@@ -306,6 +307,15 @@ def test_a_generic_algebra_is_not_used_where_the_parameters_violate_its_assumpti
     report = admissible(p, generic)
     boost = [e for e in report if e.transformation is not None and _images(e) == {"x": "eps_3*t + x", "u": "eps_3 + u"}]
     assert len(boost) == 1 and isinstance(boost[0].status, Admissible)
+    f = tmp_path / "gburgers.py"
+    f.write_text("from liepinn import PDE\nfrom liepinn.problems import Problem, Periodic, SineSeries\n"
+                 "problem = Problem(name='gb', pde=PDE.from_text('u_t + u**n*u_x = nu*u_xx', independent='x,t', "
+                 "dependent='u', parameters={'n': None, 'nu': None}),\n    domain={'x': (0, 2), 't': (0, 1)}, "
+                 "initial=None, initial_family=SineSeries(length=2), boundary=Periodic(), "
+                 "parameters={'n': 1, 'nu': '1/10'})\n")
+    assert main(["symmetries", str(f), "--transformations", "--json", "--no-degeneracy"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert "Ne(n - 1, 0)" in out["note"] and len(out["transformations"]) == 5
 
 
 def test_default_orbits_translate_every_periodic_direction():

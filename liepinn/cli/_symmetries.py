@@ -297,6 +297,8 @@ class _GroupView:
         out["discrete"] = [g.to_dict() for g in self.discrete]
         if self.subgroups is not None:
             out["admissibility"] = None if self.report is None else self.report.to_dict()
+        if self.note:
+            out["note"] = self.note
         return out
 
 
