@@ -244,9 +244,8 @@ def burgers_gap(r: Results) -> str:
     """Training loss against the held-out residual of saved `liepinn train burgers` runs."""
     d = r["burgers_selection"]
     rows = []
-    for key, e in d.items():
-        if not key.startswith("gap/"):
-            continue
+    gaps = [e for key, e in d.items() if key.startswith("gap/")]
+    for e in sorted(gaps, key=lambda e: (e["recipe"]["n_collocation"], e["seed"], -e["steps"][1])):
         load = e.get("load1")
         rows.append([f"{e['recipe']['n_collocation']:,}", str(e["seed"]), f"{e['steps'][0]:,} + {e['steps'][1]:,}",
                      sci(e["final_loss"]), sci(e["held_out_residual"]), sci(e["held_out_front"]),
@@ -494,8 +493,14 @@ def _c_minus_f(v: dict) -> str:
 VALUES: dict[str, Callable[[Results], str]] = {
     "symmetries_cli": symmetries_cli,
     "gpu_per_point_summary": gpu_per_point_summary,
-    "burgers_recipe_rel_l2": lambda r: sci(r["train_burgers_cli"]["cpu_ssbroyden"]["rel_l2"]),
-    "burgers_recipe_train_s": lambda r: f"{r['train_burgers_cli']['cpu_ssbroyden']['wall_time_s']:.0f} s",
+    "burgers_recipe_rel_l2": lambda r: sci(r["train_burgers_cli"]["cpu_ssbroyden_8192"]["rel_l2"]),
+    "burgers_recipe_train_s": lambda r: f"{r['train_burgers_cli']['cpu_ssbroyden_8192']['wall_time_s']:.0f} s",
+    "burgers_recipe_cpu_s": lambda r: f"{r['train_burgers_cli']['cpu_ssbroyden_8192']['cpu_time_s']:.0f} s",
+    "burgers_recipe_load": lambda r: "{:.1f}-{:.1f}".format(
+        min(r["train_burgers_cli"]["cpu_ssbroyden_8192"]["load_average_1min"]),
+        max(r["train_burgers_cli"]["cpu_ssbroyden_8192"]["load_average_1min"])),
+    "burgers_4096_rel_l2": lambda r: sci(r["train_burgers_cli"]["cpu_ssbroyden"]["rel_l2"]),
+    "burgers_4096_cpu_s": lambda r: f"{r['train_burgers_cli']['cpu_ssbroyden']['cpu_time_s']:.0f} s",
     "burgers_rel_l2": lambda r: sci(_acc(r, "burgers")["rel_l2"]),
     "burgers_accuracy_cap": lambda r: _acc(r, "burgers")["command"].split("--max-time ")[1].split()[0] + " s",
     "burgers_plain_train_s": lambda r: f"{r['train_burgers_odd']['session_B']['plain']['wall_time_s']:.0f} s",
