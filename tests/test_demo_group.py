@@ -44,5 +44,8 @@ def test_compare_help_documents_the_group_arms(capsys):
     text = " ".join(capsys.readouterr().out.split())
     for words in ("augment (the training ICs plus one IC g.u0", "equivariant (the training ICs plus the consistency",
                   "side held fixed for translations, boosts and shifts, both sides trained for u -> lambda u",
-                  "(copies, orbits, weight, hold_source)", "moved out of the family (OOD)"):
+                  "(copies, orbits, weight, hold_source)", "moved out of the family (OOD)",
+                  "--orbits ORBITS the orbits of the augment and equivariant arms", "names (translation, "
+                  "boost, scaling, shift, reflection", "Each is checked before training", "--copies COPIES moved ICs per "
+                  "training IC of the augment and equivariant arms"):
         assert words in text, words

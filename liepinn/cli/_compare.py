@@ -44,9 +44,21 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "consistency term ||G(g.u0)(g.z) - g.G(u0)(z)||^2 / gain, weight 1: the training IC's side "
                         "held fixed for translations, boosts and shifts, both sides trained for u -> lambda u, "
                         "whose held-fixed form diverged on heat, see examples/README.md). Their options "
-                        "(copies, orbits, weight, hold_source) are those of liepinn.losses.Augment / Equivariant, default "
-                        "here; other values through the Python API (Sweep(variants=(Augment(copies=2), ...)). "
+                        "(copies, orbits, weight, hold_source) are those of liepinn.losses.Augment / Equivariant; "
+                        "--orbits and --copies set the first two, the others through the Python API "
+                        "(Sweep(variants=(Equivariant(weight=0.1), ...)). "
                         "Their runs also report the error on test ICs moved out of the family (OOD)")
+    p.add_argument("--orbits", default=None,
+                   help="the orbits of the augment and equivariant arms, instead of those the problem admits "
+                        "by default: comma-separated names (translation, boost, scaling, shift, reflection: "
+                        "each with its defaults, e.g. reflection is x -> -x) or JSON (an object or a list of "
+                        "them, e.g. '[{\"orbit\": \"translation\", \"range\": [0, 0.5]}, {\"orbit\": "
+                        "\"reflection\", \"mapping\": {\"x\": \"-x\", \"u\": \"-u\"}}]'). Each is "
+                        "checked before training: a symmetry of the PDE that the problem admits (domain, "
+                        "boundary data, time window) for its whole range. Part of the runs' keys")
+    p.add_argument("--copies", type=int, default=None,
+                   help="moved ICs per training IC of the augment and equivariant arms (default 1; part of "
+                        "the runs' keys)")
     p.add_argument("--steps", type=int, default=None, help="Adam steps (default: the sweep's, 2000; 3000 for a family of ICs)")
     p.add_argument("--lbfgs-steps", type=int, default=None, help="L-BFGS steps after Adam (default: the sweep's, 500)")
     p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default: the sweep's, 1e-3)")
@@ -108,7 +120,7 @@ def build_sweep(args):
     )
     from ..experiments._runner import sweep_defaults
 
-    variants = parse_str_list(args.variants, "variants", VARIANTS)
+    variants = group_arms(parse_str_list(args.variants, "variants", VARIANTS), args.orbits, args.copies)
     samples = parse_int_list(args.samples, "--samples")
     weights = parse_float_list(args.weight, "--weight")
     normalisers = parse_str_list(args.normaliser, "--normaliser", NORMALISERS)
@@ -154,6 +166,50 @@ def build_sweep(args):
         match_to=args.match_to, cost=cost, float64=bool(args.float64),
         options={"extra_lbfgs_rounds": args.until_plateau}, **kw,
     )
+
+
+def parse_orbits(text: str) -> list:
+    """`--orbits`: comma-separated orbit names, or JSON (one orbit object or a list of them)."""
+    import json
+
+    from ..experiments._spec import parse_str_list
+
+    text = text.strip()
+    if text[:1] not in "[{":
+        return list(parse_str_list(text, "--orbits"))
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"--orbits: not valid JSON ({e.msg} at character {e.pos}): {text!r}") from None
+    return value if isinstance(value, list) else [value]
+
+
+def group_arms(variants: tuple[str, ...], orbits: str | None, copies: int | None) -> tuple:
+    """`variants` with the group arms (augment, equivariant) built with `--orbits` / `--copies`
+    where given; untouched otherwise, so that the default arms keep their stored runs' keys."""
+    import dataclasses
+
+    from ..experiments._spec import MATCHED
+    from ..losses._group import AbstractGroupVariant
+    from ..losses._variants import variant_from_name
+
+    if orbits is None and copies is None:
+        return variants
+    arms = {v: variant_from_name(v) for v in variants if v != MATCHED}
+    group = [v for v, arm in arms.items() if isinstance(arm, AbstractGroupVariant)]
+    if not group:
+        raise ValueError(f"--orbits and --copies apply to the augment and equivariant arms; --variants has neither "
+                         f"({', '.join(variants)})")
+    given = {}
+    if orbits is not None:
+        given["orbits"] = parse_orbits(orbits)
+    if copies is not None:
+        given["copies"] = copies
+    try:
+        return tuple(dataclasses.replace(arms[v], **given) if v in group else v for v in variants)
+    except (TypeError, ValueError) as e:  # an unknown orbit or field, a bad range, copies < 1
+        flag = "--orbits" if orbits is not None and "copies" not in str(e) else "--copies"
+        raise ValueError(f"{flag}: {e}") from None
 
 
 def executor_from_args(args):

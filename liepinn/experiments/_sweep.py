@@ -173,6 +173,24 @@ def train_batch(root: str, configs: Sequence[RunConfig], runner: Runner | None =
     return BatchOutcome(name, "stored", trained, tuple(errs), time.perf_counter() - t0, claim.lost, worker)
 
 
+def check_group_arms(configs: Sequence[RunConfig]) -> None:
+    """ValueError, before anything trains, for a group arm (`augment`, `equivariant`) that its
+    problem cannot train: one initial condition, none of the default orbits admitted, or a
+    hand-given orbit refused (`AbstractGroupVariant.actions`, as the run's assembly asks)."""
+    from ..losses._group import AbstractGroupVariant
+    from ..problems import load_problem
+
+    seen = set()
+    for c in configs:
+        arm = (c.problem, c.variant, repr(c.variant_options))
+        if arm in seen:
+            continue
+        seen.add(arm)
+        loss = c.loss()
+        if isinstance(loss, AbstractGroupVariant):
+            loss.actions(load_problem(c.problem))
+
+
 def _default_progress(msg: str) -> None:
     print(msg, file=sys.stdout, flush=True)
 
@@ -247,6 +265,7 @@ def run_sweep(
     keys = [c.key for c in configs]
     if len(set(keys)) != len(keys):
         raise ValueError("the sweep lists the same run twice")
+    check_group_arms(configs)
     wanted = set(keys)
     store.root.mkdir(parents=True, exist_ok=True)
     store.clean()

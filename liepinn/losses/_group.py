@@ -442,6 +442,24 @@ class AbstractGroupVariant(AbstractVariant):
     def resolved_orbits(self, problem) -> tuple[AbstractOrbit, ...]:
         return self.orbits if self.orbits is not None else default_orbits(problem)
 
+    def actions(self, problem):
+        """`orbit_actions` of the arm's orbits on `problem` (its defaults when none are given);
+        ValueError naming the problem, the arm and how to give orbits when `problem` has one
+        initial condition or admits none of the default orbits (a sweep asks before training)."""
+        from ..problems import is_conditioned
+
+        if not is_conditioned(problem):
+            raise ValueError(f"the {self.name} variant trains an IC-conditioned network: {problem.name!r} has "
+                             "one initial condition (give it an initial_family)")
+        orbits = self.resolved_orbits(problem)
+        if not orbits:
+            raise ValueError(f"{problem.name!r} admits none of the default orbits (translations and the Galilean "
+                             "boost on a periodic domain, u -> lambda u and u -> u + c where the problem admits "
+                             f"them): give the {self.name} arm's orbits, `liepinn compare --orbits` (names such as "
+                             f"reflection, or JSON) or {type(self).__name__}(orbits=(...)) in the Python API, e.g. "
+                             "Reflection({'x': '-x'})")
+        return orbit_actions(problem, orbits)
+
     def to_json(self) -> dict[str, Any]:
         return {"variant": self.name, "orbits": None if self.orbits is None else [o.to_json() for o in self.orbits],
                 **{f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self) if f.name != "orbits"}}

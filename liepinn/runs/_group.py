@@ -116,20 +116,12 @@ def extend_assembly(assembly):
     import jax
     import jax.numpy as jnp
 
-    from ..losses._group import Augment, Equivariant, orbit_actions
+    from ..losses._group import Augment, Equivariant
     from ._assemble import TRAIN_IC_KEY, ic_family
     from ._networks import sensor_points
 
     problem, spec, variant = assembly.problem, assembly.spec, assembly.spec.loss
-    if not assembly.conditioned:
-        raise ValueError(f"the {variant.name} variant trains an IC-conditioned network: {problem.name!r} has "
-                         "one initial condition (give it an initial_family)")
-    orbits = variant.resolved_orbits(problem)
-    if not orbits:
-        raise ValueError(f"{problem.name!r} admits none of the default orbits (translations and the Galilean boost "
-                         "on a periodic domain, u -> lambda u and u -> u + c where the problem admits them): give "
-                         f"{variant.name}'s orbits=(...) through the Python API, e.g. Reflection({{'x': '-x'}})")
-    acts = orbit_actions(problem, orbits)
+    acts = variant.actions(problem)  # ValueError: one initial condition, or no orbit to draw from
     n = int(spec.n_ics)
     _, coefs = ic_family(problem, n, TRAIN_IC_KEY)
     sensors = sensor_points(problem, assembly.network.sensors)
