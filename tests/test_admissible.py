@@ -6,6 +6,7 @@ import json
 import pytest
 import sympy as sp
 
+from helpers import heat_torus, problem_1d
 from liepinn import PDE
 from liepinn.cli import main
 from liepinn.problems import (
@@ -14,10 +15,8 @@ from liepinn.problems import (
     Dirichlet,
     Neumann,
     NotAdmissible,
-    Periodic,
     Problem,
     Semigroup,
-    SineSeries,
     admissible,
     admits,
     load_problem,
@@ -123,27 +122,21 @@ def test_heat2d_exchange_and_faces():
 HEAT = PDE.from_text("u_t = u_xx + u_yy", independent="x,y,t", dependent="u")
 
 
-def _torus(lx, ly):
-    return Problem(name="torus", pde=HEAT, domain={"x": (0, lx), "y": (0, ly), "t": (0, 1)},
-                   initial={"u": "sin(2*pi*x/%s)" % lx}, boundary=Periodic())
-
-
 def test_exchange_on_a_torus_needs_equal_periods():
     swap = FiniteTransformation({x: y, y: x}, HEAT.jet)
-    assert isinstance(admits(_torus(1, 1), swap).status, Admissible)
-    refused = admits(_torus(1, 2), swap)
+    assert isinstance(admits(heat_torus(1, 1), swap).status, Admissible)
+    refused = admits(heat_torus(1, 2), swap)
     assert isinstance(refused.status, NotAdmissible) and "periods" in refused.reasons[0]
     # (admits takes g as a symmetry of the PDE; here only the period lattice is at stake)
     double = FiniteTransformation({x: 2 * x}, HEAT.jet)  # the image of a 1-periodic function is 2-periodic
-    assert isinstance(admits(_torus(1, 1), double).status, NotAdmissible)
+    assert isinstance(admits(heat_torus(1, 1), double).status, NotAdmissible)
     half = FiniteTransformation({x: x / 2}, HEAT.jet)  # ... and here 1/2-periodic, hence 1-periodic
-    assert isinstance(admits(_torus(1, 1), half).status, Admissible)
+    assert isinstance(admits(heat_torus(1, 1), half).status, Admissible)
 
 
 def test_advection_diffusion_on_a_periodic_box():
-    pde = PDE.from_text("u_t + a*u_x = k*u_xx", independent="x,t", dependent="u")
-    p = Problem(name="advection_diffusion", pde=pde, domain={"x": (-1, 1), "t": (0, 1)},
-                initial_family=SineSeries(length=2, lo=-1), boundary=Periodic(), parameters={"a": 1, "k": "1/10"})
+    p = problem_1d("advection_diffusion", "u_t + a*u_x = k*u_xx", lo=-1, parameters={"a": 1, "k": "1/10"})
+    pde = p.pde
     shift = admits(p, FiniteTransformation({x: x + e}, pde.jet, (e,)))
     assert isinstance(shift.status, Admissible) and "stays in the family" in shift.effects[-1]
     # the Galilean-type map of u_t + u_x = u_xx/10 multiplies u by a factor that is not periodic

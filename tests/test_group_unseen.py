@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from helpers import heat_torus, problem_1d
 from liepinn import PDE
 from liepinn.cli import main
 from liepinn.losses import Augment, Boost, Equivariant, Reflection, Scaling, Shift, Translation, default_orbits
@@ -27,7 +28,6 @@ from liepinn.problems import (
     Periodic,
     Problem,
     Semigroup,
-    SineSeries,
     admissible,
     admits,
     register_problem,
@@ -35,15 +35,6 @@ from liepinn.problems import (
 from liepinn.symmetry import FiniteTransformation, act, discrete_symmetries
 
 x, t, u = sp.symbols("x t u")
-
-
-def _problem(name, equation, *, length=2, boundary=None, parameters=None, initial=None):
-    """A 1-D problem on [0, length] x [0, 1]: an IC family of sums of sines unless `initial`."""
-    return Problem(name=name, pde=PDE.from_text(equation, independent="x,t", dependent="u",
-                                                parameters=dict.fromkeys(parameters or {})),
-                   domain={"x": (0, length), "t": (0, 1)}, initial=initial,
-                   initial_family=None if initial else SineSeries(length=length),
-                   boundary=boundary or Periodic(), parameters=parameters or {})
 
 
 def _images(entry):
@@ -56,7 +47,7 @@ def test_nonlinear_heat_u2_scalings_and_what_a_periodic_box_admits():
     """u_t = (u^2 u_x)_x (Ovsiannikov, k = 2): translations, x d/dx + u d/du, 2t d/dt - u d/du;
     on a periodic box the space scaling only for eps = -log k, the time scaling for every eps
     with a stretched window, and the reflections x -> -x, u -> -u."""
-    p = _problem("nlheat_u2", "u_t = (u**2*u_x)_x", length=1)
+    p = problem_1d("nlheat_u2", "u_t = (u**2*u_x)_x", length=1)
     report = admissible(p)
     by = {e.name: e for e in report}
     assert _images(by["v3"]) == {"x": "x*exp(eps_3)", "u": "u*exp(eps_3)"}
@@ -75,7 +66,7 @@ def test_potential_burgers_projective_flow_maps_a_cole_hopf_solution_to_a_soluti
     x/(1 - 4 eps t), t/(1 - 4 eps t), u - eps x^2/(1 - 4 eps t) + log(1 - 4 eps t)/2, and it maps
     u = log(2 + exp(-t) sin x) (Cole-Hopf of a heat solution) to a solution; a periodic box
     admits neither it nor the boost 2t d/dx - x d/du."""
-    p = _problem("potential_burgers_periodic", "u_t = u_xx + u_x**2", length="2*pi")
+    p = problem_1d("potential_burgers_periodic", "u_t = u_xx + u_x**2", length="2*pi")
     report = admissible(p)
     proj = next(e for e in report if e.transformation is not None and e.transformation.images[t] != t
                 and e.transformation.images[x].has(t))
@@ -94,7 +85,7 @@ def test_potential_burgers_projective_flow_maps_a_cole_hopf_solution_to_a_soluti
 
 
 def test_fisher_kpp_has_no_scaling():
-    p = _problem("fisher_periodic", "u_t = u_xx + u*(1 - u)", length=4)
+    p = problem_1d("fisher_periodic", "u_t = u_xx + u*(1 - u)", length=4)
     report = admissible(p)
     assert [e.name for e in report] == ["v1", "v2", "d1"]
     assert _images(report["v1"]) == {"x": "eps_1 + x"} and isinstance(report["v2"].status, Semigroup)
@@ -106,7 +97,7 @@ def test_fisher_kpp_has_no_scaling():
 def test_amplitude_scaling_is_not_the_pde_parameter_c():
     """u -> c u for heat u_t = c u_xx with c = 1/10: the amplitude's parameter is not the PDE's c
     (which used to be substituted by 1/10... or 1: the identity, 'the solution is invariant')."""
-    p = _problem("heat_c", "u_t = c*u_xx", parameters={"c": "1/10"}, initial={"u": "sin(pi*x)"})
+    p = problem_1d("heat_c", "u_t = c*u_xx", parameters={"c": "1/10"}, initial={"u": "sin(pi*x)"})
     amp = admissible(p)["amplitude"]
     (lam,) = amp.transformation.parameters
     assert lam.name != "c" and not amp.transformation.is_identity()
@@ -118,7 +109,7 @@ def test_amplitude_scaling_is_not_the_pde_parameter_c():
 
 def test_orbits_on_a_problem_with_a_parameter_named_eps():
     """heat u_t = eps u_xx: the shift u -> u + 0.3 moves u by 0.3, not by the diffusivity."""
-    p = _problem("heat_eps", "u_t = eps*u_xx", parameters={"eps": "1/100"})
+    p = problem_1d("heat_eps", "u_t = eps*u_xx", parameters={"eps": "1/100"})
     (orbit, action, _), = orbit_actions(p, [Shift(range=(0.3, 0.3))])
     assert orbit.transformation(p).parameters[0].name != "eps"
     _, moved = action(jnp.asarray([0.3]), jnp.asarray([[0.5, 0.0]]), jnp.asarray([[1.0]]))
@@ -139,12 +130,12 @@ def test_unknown_orbit_is_named():
 def test_orbits_the_problem_does_not_admit_are_refused():
     """A symmetry of the PDE is not enough: time reversal on KdV (it keeps t0 = 0 but runs the
     window backwards), and on a Dirichlet box a shift, a translation and x -> -x."""
-    kdv = _problem("kdv_periodic", "u_t + 6*u*u_x + u_xxx = 0", length=4)
+    kdv = problem_1d("kdv_periodic", "u_t + 6*u*u_x + u_xxx = 0", length=4)
     with pytest.raises(ValueError, match="reverses time"):
         orbit_actions(kdv, [Reflection({"x": "-x", "t": "-t"})])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        box = _problem("heat_box_family", "u_t = u_xx", length=1, boundary=Dirichlet({"u": 0}))
+        box = problem_1d("heat_box_family", "u_t = u_xx", length=1, boundary=Dirichlet({"u": 0}))
     for orbit, why in ((Shift(range=(0.2, 0.4)), "Dirichlet data"), (Translation(range=(0, 0.5)), "off the box"),
                        (Reflection({"x": "-x"}), "off the box")):
         with pytest.raises(ValueError, match=why):
@@ -157,26 +148,26 @@ def test_orbits_the_problem_does_not_admit_are_refused():
 def test_default_orbits_follow_the_algebra():
     """KdV's boost has speed 6 (x -> x + 6 eps t), potential Burgers admits u -> u + eps without
     being linear, and periodic advection (an infinite-dimensional algebra) its translations."""
-    kdv = _problem("kdv_periodic", "u_t + 6*u*u_x + u_xxx = 0", length=4)
+    kdv = problem_1d("kdv_periodic", "u_t + 6*u*u_x + u_xxx = 0", length=4)
     assert [o.name for o in default_orbits(kdv)] == ["translation", "boost"]
     g = Boost().transformation(kdv)
     assert sp.simplify(g.images[x] - x - 6 * g.parameters[0] * t) == 0 and g.is_symmetry(kdv.pde_values())
-    pburg = _problem("potential_burgers_periodic", "u_t = u_xx + u_x**2", length="2*pi")
+    pburg = problem_1d("potential_burgers_periodic", "u_t = u_xx + u_x**2", length="2*pi")
     assert [o.name for o in default_orbits(pburg)] == ["translation", "shift"]
-    advection = _problem("advection_periodic", "u_t + c*u_x = 0", parameters={"c": 1})
+    advection = problem_1d("advection_periodic", "u_t + c*u_x = 0", parameters={"c": 1})
     assert [o.name for o in default_orbits(advection)] == ["translation"]
 
 
 def test_translations_of_an_infinite_dimensional_algebra():
     """The wave equation's and advection's translations live in their infinite families (the
     finite basis has only u d/du or nothing); the report still decides them."""
-    wave = _problem("wave_periodic", "u_tt = c**2*u_xx", parameters={"c": 1}, initial={"u": "sin(pi*x)"})
+    wave = problem_1d("wave_periodic", "u_tt = c**2*u_xx", parameters={"c": 1}, initial={"u": "sin(pi*x)"})
     by = {e.name: e for e in admissible(wave)}
     assert isinstance(by["x-translation"].status, Admissible)
     assert isinstance(by["t-translation"].status, Semigroup)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        inflow = _problem("advection_inflow", "u_t + c*u_x = 0", length=1, parameters={"c": 1},
+        inflow = problem_1d("advection_inflow", "u_t + c*u_x = 0", length=1, parameters={"c": 1},
                           boundary=Dirichlet({"u": 0}), initial={"u": "sin(pi*x)"})
     by = {e.name: e for e in admissible(inflow)}
     assert isinstance(by["x-translation"].status, NotAdmissible) and "off the box" in by["x-translation"].reasons[0]
@@ -208,7 +199,7 @@ def test_kdv_boost_moves_an_ic_by_eps():
     from liepinn.runs._assemble import TRAIN_IC_KEY, ic_family
     from liepinn.runs._group import moved_values
 
-    kdv = _problem("kdv_periodic", "u_t + 6*u*u_x + u_xxx = 0", length=4)
+    kdv = problem_1d("kdv_periodic", "u_t + 6*u*u_x + u_xxx = 0", length=4)
     (_, action, _), = orbit_actions(kdv, [Boost(range=(0.5, 0.5))])
     fam, coefs = ic_family(kdv, 1, TRAIN_IC_KEY)
     xs = np.linspace(0, 4, 9)
@@ -216,13 +207,38 @@ def test_kdv_boost_moves_an_ic_by_eps():
     np.testing.assert_allclose(moved_values(kdv, action, 0.5, u0, xs), u0(xs) + 0.5, atol=1e-12)
 
 
+def _advection():
+    adv = problem_1d("advection_periodic_train", "u_t + c*u_x = 0", parameters={"c": 1})
+    register_problem(adv)
+    return adv
+
+
+def test_translations_of_advection_are_the_group_arms_orbit_and_move_its_ics():
+    """Advection's translations (from its infinite family) are the default orbit of the group
+    arms, over the full period, and move an IC of the family exactly: (g.u0)(x) = u0(x - eps).
+    (Assembly, data and loss of both arms on advection: the slow test below; the same path on
+    heat_sines in the default suite: tests/test_group_training.py.)"""
+    from liepinn.runs._assemble import TRAIN_IC_KEY, ic_family
+    from liepinn.runs._group import moved_values
+
+    adv = _advection()
+    (orbit, action, rng), = Equivariant().actions(adv)
+    assert orbit == Translation("x") and rng == (0.0, 2.0)
+    fam, coefs = ic_family(adv, 1, TRAIN_IC_KEY)
+    xs = np.linspace(0, 2, 9)
+    u0 = lambda y: fam.evaluate(coefs, y)[0]  # noqa: E731
+    np.testing.assert_allclose(moved_values(adv, action, 0.5, u0, xs), u0(xs - 0.5), atol=1e-12)
+
+
+# ~15 s at load 5 (two assemblies, a compiled gradient); the same path in the default suite: the test
+# above (advection's orbit and its action) and tests/test_group_training.py (assembly, loss, heat_sines)
+@pytest.mark.slow
 def test_augment_and_equivariant_on_periodic_advection():
     """Advection's translations (from its infinite family) drive both variants: Augment doubles
     the ICs with translated copies, the Equivariant loss has finite values and gradients."""
     from liepinn.runs._assemble import assemble
 
-    adv = _problem("advection_periodic_train", "u_t + c*u_x = 0", parameters={"c": 1})
-    register_problem(adv)
+    adv = _advection()
     asm = assemble(adv, _spec(adv.name, Augment(orbits=(Translation(range=(0.5, 0.5)),))))
     branch, sensors = np.asarray(asm.data["branch"]), np.linspace(0, 2, asm.data["branch"].shape[1], endpoint=False)
     assert branch.shape[0] == 4
@@ -239,11 +255,11 @@ def test_augment_and_equivariant_on_periodic_advection():
 def test_augment_needs_a_family_and_an_admitted_orbit():
     from liepinn.runs._assemble import assemble
 
-    single = _problem("heat_single_ic", "u_t = u_xx", initial={"u": "sin(pi*x)"})
+    single = problem_1d("heat_single_ic", "u_t = u_xx", initial={"u": "sin(pi*x)"})
     register_problem(single)
     with pytest.raises(ValueError, match="family of initial conditions"):
         assemble(single, _spec(single.name, Augment()))
-    fisher = _problem("fisher_box_family", "u_t = u_xx + u*(1 - u)", length=1, boundary=Dirichlet({"u": 0}))
+    fisher = problem_1d("fisher_box_family", "u_t = u_xx + u*(1 - u)", length=1, boundary=Dirichlet({"u": 0}))
     register_problem(fisher)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the sines do not vanish on the box: IncompatibleDataWarning
@@ -287,9 +303,7 @@ def test_rotations_of_a_periodic_box(lengths, turns):
     """A rotation maps the period lattice of a square torus to itself by quarter turns, of a
     2 x 4 one by half turns only (was: 'eps with D^-1 A^-1 D an integer matrix')."""
     y, e = sp.symbols("y e")
-    p = Problem(name="heat2d_torus", pde=PDE.from_text("u_t = u_xx + u_yy", independent="x,y,t", dependent="u"),
-                domain={"x": (0, lengths[0]), "y": (0, lengths[1]), "t": (0, 1)}, initial={"u": "0"},
-                boundary=Periodic())
+    p = heat_torus(*lengths, name="heat2d_torus", initial="0")
     rotation = {x: x * sp.cos(e) + y * sp.sin(e), y: -x * sp.sin(e) + y * sp.cos(e)}
     entry = admits(p, FiniteTransformation(rotation, p.pde.jet, (e,)))
     assert isinstance(entry.status, AdmissibleFor) and list(entry.status.points) == turns
@@ -301,7 +315,7 @@ def test_a_generic_algebra_is_not_used_where_the_parameters_violate_its_assumpti
     from liepinn import symmetries
     from liepinn.problems._admits import violated_assumptions
 
-    p = _problem("generalised_burgers_n1", "u_t + u**n*u_x = nu*u_xx", parameters={"n": 1, "nu": "1/10"})
+    p = problem_1d("generalised_burgers_n1", "u_t + u**n*u_x = nu*u_xx", parameters={"n": 1, "nu": "1/10"})
     generic = symmetries(p.pde)
     assert [str(a) for a in violated_assumptions(generic, p)] == ["Ne(n - 1, 0)"]
     report = admissible(p, generic)
