@@ -255,6 +255,13 @@ def burgers_gap(r: Results) -> str:
                   "at the front (abs(x) < 0.05)", "elsewhere", "rel. L2", "CPU s", "wall s", "load average"], rows)
 
 
+def burgers_step_cost(r: Results) -> str:
+    """Seconds per SSBroyden step of the Burgers recipe at each number of points (burgers_selection.py --cost)."""
+    c = r["burgers_selection"]["cost"]
+    rows = [[f"{int(n):,}", f"{e['cpu_s_per_step']:.3f}", f"{e['wall_s_per_step']:.3f}", f"{e['load1']:.1f}"]
+            for n, e in c["sizes"].items()]
+    return table(["points", "CPU s per step", "wall s per step", "load average"], rows)
+
 def train_burgers_odd(r: Results) -> str:
     d = r["train_burgers_odd"]
     b, a = d["session_B"], d["session_A"]
@@ -475,7 +482,7 @@ BLOCKS: dict[str, Callable[[Results], str]] = {
     "rerun_stored": rerun_stored, "scale_out": scale_out, "optimisers": optimisers, "accuracy": accuracy,
     "accuracy_literature": accuracy_literature, "default_second_phase": default_second_phase, "accuracy_commands": accuracy_commands, "peers": peers,
     "gpu_per_point": gpu_per_point, "gpu_seeds": gpu_seeds, "train_burgers_h200": train_burgers_h200,
-    "burgers_selection": burgers_selection, "burgers_gap": burgers_gap,
+    "burgers_selection": burgers_selection, "burgers_gap": burgers_gap, "burgers_step_cost": burgers_step_cost,
 }
 
 
