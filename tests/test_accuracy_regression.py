@@ -20,6 +20,19 @@ ROOT = Path(__file__).resolve().parents[1]
 FACTOR = 3.0
 
 
+def train_all_steps(out: Path, problem: str, data_file: str, *options: str) -> dict:
+    """`liepinn train PROBLEM --max-time none` against tests/data/DATA_FILE in a fresh process;
+    its metrics.json, after checking that every step ran."""
+    cmd = [sys.executable, "-m", "liepinn.cli", "train", problem, "--out", str(out), "--max-time", "none",
+           *options, "--reference", str(ROOT / "tests" / "data" / data_file), "--quiet", "--no-plots"]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=3600, cwd=ROOT,
+                         env=dict(os.environ, LIEPINN_TYPECHECK="0", PYTHONPATH=str(ROOT)))
+    assert res.returncode == 0, res.stderr[-2000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["stopped"] is None, metrics["stopped"]
+    return metrics
+
+
 def recorded_burgers_rel_l2() -> float:
     d = json.loads((ROOT / "benchmarks" / "results" / "train_burgers_cli.json").read_text())
     return d["cpu_ssbroyden_8192"]["rel_l2"]
@@ -30,14 +43,7 @@ def test_burgers_recipe_reaches_its_recorded_error(tmp_path):
     """`liepinn train burgers --max-time none` on burgers_shock.mat: rel. L2 below 3x the record
     (1.5e-6 recorded, bound 4.6e-6). About 8 minutes on 2 unshared cores."""
     bound = FACTOR * recorded_burgers_rel_l2()
-    out = tmp_path / "burgers"
-    cmd = [sys.executable, "-m", "liepinn.cli", "train", "burgers", "--out", str(out), "--max-time", "none",
-           "--reference", str(ROOT / "tests" / "data" / "burgers_shock.mat"), "--quiet", "--no-plots"]
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=3600, cwd=ROOT,
-                         env=dict(os.environ, LIEPINN_TYPECHECK="0", PYTHONPATH=str(ROOT)))
-    assert res.returncode == 0, res.stderr[-2000:]
-    metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["stopped"] is None, metrics["stopped"]
+    metrics = train_all_steps(tmp_path / "burgers", "burgers", "burgers_shock.mat")
     assert metrics["rel_l2"] < bound, (metrics["rel_l2"], bound)
 
 
@@ -59,13 +65,6 @@ def test_default_recipe_reaches_its_recorded_error(tmp_path, problem):
     row = recorded_accuracy_row(problem)
     assert row["second_phase"] == "ssbroyden", row["second_phase"]
     bound = FACTOR * row["rel_l2"]
-    out = tmp_path / problem
-    cmd = [sys.executable, "-m", "liepinn.cli", "train", problem, "--out", str(out), "--max-time", "none",
-           "--steps", str(row["adam_steps"]), "--lbfgs-steps", str(row["lbfgs_steps"]),
-           "--reference", str(ROOT / "tests" / "data" / DATA[problem]), "--quiet", "--no-plots"]
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=3600, cwd=ROOT,
-                         env=dict(os.environ, LIEPINN_TYPECHECK="0", PYTHONPATH=str(ROOT)))
-    assert res.returncode == 0, res.stderr[-2000:]
-    metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["stopped"] is None, metrics["stopped"]
+    metrics = train_all_steps(tmp_path / problem, problem, DATA[problem],
+                              "--steps", str(row["adam_steps"]), "--lbfgs-steps", str(row["lbfgs_steps"]))
     assert metrics["rel_l2"] < bound, (metrics["rel_l2"], bound)
